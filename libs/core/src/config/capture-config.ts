@@ -1,0 +1,142 @@
+import type { ConfigProblem } from '../errors/config-error.ts';
+import { type EnvSource, loadConfig } from './load-config.ts';
+import { enumSetting, intSetting, listSetting, textSetting, urlSetting } from './setting.ts';
+import { lakeRule, sharedSettings, transportRule } from './shared-settings.ts';
+
+const NAMESPACE_PATTERN = /^[^.\s]+(\.[^\s]+)?$/;
+
+/** Everything the capture service reads at start-up. */
+export const captureSettings = {
+  mongodbUri: urlSetting({
+    env: 'MONGODB_URI',
+    description:
+      'MongoDB connection string of a replica set or sharded cluster (change streams need one).',
+    schemes: ['mongodb', 'mongodb+srv'],
+    secret: true,
+  }),
+  scope: enumSetting({
+    env: 'TRIBUTARY_CAPTURE_SCOPE',
+    description:
+      'What one change stream watches: one collection, one database, or the whole deployment.',
+    values: ['collection', 'database', 'deployment'] as const,
+    defaultText: 'deployment',
+  }),
+  database: textSetting({
+    env: 'TRIBUTARY_CAPTURE_DATABASE',
+    description: 'Database to watch; required when the scope is collection or database.',
+    optional: true,
+  }),
+  collection: textSetting({
+    env: 'TRIBUTARY_CAPTURE_COLLECTION',
+    description: 'Collection to watch; required when the scope is collection.',
+    optional: true,
+  }),
+  includeNamespaces: listSetting({
+    env: 'TRIBUTARY_INCLUDE_NAMESPACES',
+    description:
+      'Only these namespaces (db or db.coll, * as wildcard) are captured; empty captures everything in scope.',
+    item: NAMESPACE_PATTERN,
+    itemExpected: 'namespaces such as shop.orders, shop.* or shop',
+    defaultText: '',
+  }),
+  excludeNamespaces: listSetting({
+    env: 'TRIBUTARY_EXCLUDE_NAMESPACES',
+    description:
+      'Namespaces never captured (db or db.coll, * as wildcard); applied after the include list.',
+    item: NAMESPACE_PATTERN,
+    itemExpected: 'namespaces such as shop.audit or scratch.*',
+    defaultText: '',
+  }),
+  fullDocument: enumSetting({
+    env: 'TRIBUTARY_FULL_DOCUMENT',
+    description:
+      'Post-image on update events: default (none), updateLookup, whenAvailable or required (the last two need changeStreamPreAndPostImages).',
+    values: ['default', 'updateLookup', 'whenAvailable', 'required'] as const,
+    defaultText: 'updateLookup',
+  }),
+  fullDocumentBeforeChange: enumSetting({
+    env: 'TRIBUTARY_FULL_DOCUMENT_BEFORE_CHANGE',
+    description:
+      'Pre-image on update, replace and delete events: off, whenAvailable or required (needs changeStreamPreAndPostImages).',
+    values: ['off', 'whenAvailable', 'required'] as const,
+    defaultText: 'off',
+  }),
+  partitionKey: enumSetting({
+    env: 'TRIBUTARY_PARTITION_KEY',
+    description:
+      'What routes an event to a partition: its namespace (order per collection), or namespace + documentKey (spreads hot collections; order per document).',
+    values: ['namespace', 'namespace+documentKey'] as const,
+    defaultText: 'namespace',
+  }),
+  batchMaxEvents: intSetting({
+    env: 'TRIBUTARY_BATCH_MAX_EVENTS',
+    description: 'A batch is published once it holds this many events.',
+    min: 1,
+    max: 100_000,
+    defaultText: '500',
+  }),
+  batchMaxBytes: intSetting({
+    env: 'TRIBUTARY_BATCH_MAX_BYTES',
+    description:
+      'A batch is published before it grows past this many bytes of encoded events (Service Bus caps a message at 256 KiB on Standard, 100 MiB on Premium).',
+    min: 1024,
+    defaultText: '1048576',
+  }),
+  batchMaxWaitMs: intSetting({
+    env: 'TRIBUTARY_BATCH_MAX_WAIT_MS',
+    description: 'A non-empty batch is published at the latest this long after its first event.',
+    min: 1,
+    defaultText: '250',
+  }),
+  queueHighWaterMark: intSetting({
+    env: 'TRIBUTARY_QUEUE_HIGH_WATER_MARK',
+    description:
+      'Capture stops reading the change stream while this many batches wait in the queue, and resumes below it.',
+    min: 1,
+    defaultText: '1000',
+  }),
+  heartbeatIntervalMs: intSetting({
+    env: 'TRIBUTARY_HEARTBEAT_INTERVAL_MS',
+    description:
+      'How often idle partitions get a heartbeat marker so their checkpoints (and the resume point) advance.',
+    min: 100,
+    defaultText: '10000',
+  }),
+  healthPort: intSetting({
+    env: 'TRIBUTARY_HEALTH_PORT',
+    description: 'Port of /healthz and /readyz; 0 disables the endpoint.',
+    min: 0,
+    max: 65535,
+    defaultText: '8081',
+  }),
+  ...sharedSettings,
+};
+
+/** The capture service's validated configuration. */
+export type CaptureConfig = ReturnType<typeof loadCaptureConfig>;
+
+function scopeRule(c: { scope?: string; database?: string; collection?: string }): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  if ((c.scope === 'collection' || c.scope === 'database') && !c.database) {
+    problems.push({
+      setting: 'TRIBUTARY_CAPTURE_DATABASE',
+      message: `is required when TRIBUTARY_CAPTURE_SCOPE=${c.scope}; name the database to watch`,
+    });
+  }
+  if (c.scope === 'collection' && !c.collection) {
+    problems.push({
+      setting: 'TRIBUTARY_CAPTURE_COLLECTION',
+      message: 'is required when TRIBUTARY_CAPTURE_SCOPE=collection; name the collection to watch',
+    });
+  }
+  return problems;
+}
+
+/**
+ * Validates the capture service's configuration from the environment.
+ *
+ * @throws ConfigError naming every problem, before anything is contacted.
+ */
+export function loadCaptureConfig(env: EnvSource) {
+  return loadConfig('capture', captureSettings, env, [scopeRule, transportRule, lakeRule]);
+}

@@ -1,0 +1,161 @@
+import type { ConfigProblem } from '../errors/config-error.ts';
+import { enumSetting, intSetting, textSetting, urlSetting } from './setting.ts';
+
+/** Settings both services read: transport, Redis, partitions, operations. */
+export const sharedSettings = {
+  transport: enumSetting({
+    env: 'TRIBUTARY_TRANSPORT',
+    description:
+      'The durable queue between capture and writers: BullMQ on Redis, or Azure Service Bus.',
+    values: ['bullmq', 'servicebus'] as const,
+    defaultText: 'bullmq',
+  }),
+  redisUrl: urlSetting({
+    env: 'REDIS_URL',
+    description: 'Redis for the BullMQ transport and the Redis checkpoint store.',
+    schemes: ['redis', 'rediss'],
+    defaultText: 'redis://127.0.0.1:6379',
+    secret: true,
+  }),
+  serviceBusConnectionString: textSetting({
+    env: 'SERVICEBUS_CONNECTION_STRING',
+    description:
+      'Service Bus connection string (Endpoint=sb://…;SharedAccessKeyName=…;SharedAccessKey=…). Or set SERVICEBUS_NAMESPACE to use Azure identity.',
+    optional: true,
+    secret: true,
+  }),
+  serviceBusNamespace: textSetting({
+    env: 'SERVICEBUS_NAMESPACE',
+    description:
+      'Fully qualified Service Bus namespace (name.servicebus.windows.net), authenticated with DefaultAzureCredential.',
+    optional: true,
+  }),
+  queueName: textSetting({
+    env: 'TRIBUTARY_QUEUE_NAME',
+    description:
+      'Name (prefix on BullMQ, queue name on Service Bus) of the queue carrying change batches.',
+    defaultText: 'tributary-changes',
+  }),
+  partitionCount: intSetting({
+    env: 'TRIBUTARY_PARTITION_COUNT',
+    description:
+      'Number K of virtual partitions. Capture and every writer must agree; changing it needs a drained queue.',
+    min: 1,
+    max: 4096,
+    defaultText: '16',
+  }),
+  checkpointStore: enumSetting({
+    env: 'TRIBUTARY_CHECKPOINT_STORE',
+    description:
+      'Where partition checkpoints live: in the lake itself under _tributary/ (conditional writes; survives Redis restarting empty), or in Redis (faster; only safe when Redis persists its data).',
+    values: ['lake', 'redis'] as const,
+    defaultText: 'lake',
+  }),
+  lake: enumSetting({
+    env: 'TRIBUTARY_LAKE',
+    description:
+      'Where JSONL lands: ADLS Gen2 (the DFS endpoint), or a local directory with the same layout.',
+    values: ['adls', 'local'] as const,
+    defaultText: 'local',
+  }),
+  lakeDir: textSetting({
+    env: 'TRIBUTARY_LAKE_DIR',
+    description: 'Root directory of the local lake (TRIBUTARY_LAKE=local).',
+    defaultText: '.tributary/lake',
+  }),
+  adlsAccountUrl: urlSetting({
+    env: 'ADLS_ACCOUNT_URL',
+    description:
+      'DFS endpoint of the storage account, e.g. https://ACCOUNT.dfs.core.windows.net (or the emulator’s http://127.0.0.1:PORT/ACCOUNT).',
+    schemes: ['https', 'http'],
+    optional: true,
+  }),
+  adlsFilesystem: textSetting({
+    env: 'ADLS_FILESYSTEM',
+    description: 'Filesystem (container) that receives the files; created when missing.',
+    optional: true,
+  }),
+  adlsConnectionString: textSetting({
+    env: 'ADLS_CONNECTION_STRING',
+    description: 'Storage connection string; replaces ADLS_ACCOUNT_URL and the other credentials.',
+    optional: true,
+    secret: true,
+  }),
+  adlsAccountKey: textSetting({
+    env: 'ADLS_ACCOUNT_KEY',
+    description: 'Shared key of the account named in ADLS_ACCOUNT_URL.',
+    optional: true,
+    secret: true,
+  }),
+  adlsSasToken: textSetting({
+    env: 'ADLS_SAS_TOKEN',
+    description:
+      'SAS token for ADLS_ACCOUNT_URL. With no key, SAS or connection string, DefaultAzureCredential is used.',
+    optional: true,
+    secret: true,
+  }),
+  logLevel: enumSetting({
+    env: 'TRIBUTARY_LOG_LEVEL',
+    description: 'Least severe log level written.',
+    values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
+    defaultText: 'info',
+  }),
+  shutdownTimeoutMs: intSetting({
+    env: 'TRIBUTARY_SHUTDOWN_TIMEOUT_MS',
+    description:
+      'On SIGTERM/SIGINT: how long to drain, flush, checkpoint and acknowledge before a hard stop.',
+    min: 100,
+    defaultText: '30000',
+  }),
+};
+
+/**
+ * The transport named must exist in this release and have what it needs to
+ * connect. The Service Bus adapter is designed (the setting is reserved) but
+ * not built yet, so choosing it fails at start-up rather than at first use.
+ */
+export function transportRule(config: {
+  transport?: string;
+  serviceBusConnectionString?: string;
+  serviceBusNamespace?: string;
+}): ConfigProblem[] {
+  if (config.transport !== 'servicebus') return [];
+  const problems: ConfigProblem[] = [
+    {
+      setting: 'TRIBUTARY_TRANSPORT',
+      message: 'servicebus is not available in this release yet; use bullmq',
+    },
+  ];
+  if (!config.serviceBusConnectionString && !config.serviceBusNamespace) {
+    problems.push({
+      setting: 'SERVICEBUS_CONNECTION_STRING',
+      message:
+        'TRIBUTARY_TRANSPORT=servicebus needs SERVICEBUS_CONNECTION_STRING or SERVICEBUS_NAMESPACE (for Azure identity)',
+    });
+  }
+  return problems;
+}
+
+/** ADLS needs a filesystem and an endpoint. */
+export function lakeRule(c: {
+  lake?: string;
+  adlsAccountUrl?: string;
+  adlsFilesystem?: string;
+  adlsConnectionString?: string;
+}): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  if (c.lake !== 'adls') return problems;
+  if (!c.adlsFilesystem) {
+    problems.push({
+      setting: 'ADLS_FILESYSTEM',
+      message: 'is required when TRIBUTARY_LAKE=adls; name the filesystem (container) to write to',
+    });
+  }
+  if (!c.adlsAccountUrl && !c.adlsConnectionString) {
+    problems.push({
+      setting: 'ADLS_ACCOUNT_URL',
+      message: 'TRIBUTARY_LAKE=adls needs ADLS_ACCOUNT_URL or ADLS_CONNECTION_STRING',
+    });
+  }
+  return problems;
+}

@@ -1,0 +1,95 @@
+import type { ConfigProblem } from '../errors/config-error.ts';
+import { DEFAULT_PATH_TEMPLATE, pathTemplateProblem } from '../paths/path-template.ts';
+import { type EnvSource, loadConfig } from './load-config.ts';
+import { enumSetting, intSetting, textSetting } from './setting.ts';
+import { lakeRule, sharedSettings, transportRule } from './shared-settings.ts';
+
+/** Everything a writer reads at start-up. */
+export const writerSettings = {
+  pathTemplate: textSetting({
+    env: 'TRIBUTARY_PATH_TEMPLATE',
+    description:
+      'Directory of each file, from event time in UTC: placeholders {db} {coll} {YYYY} {MM} {DD} {HH}.',
+    defaultText: DEFAULT_PATH_TEMPLATE,
+  }),
+  jsonFormat: enumSetting({
+    env: 'TRIBUTARY_JSON_FORMAT',
+    description:
+      'MongoDB Extended JSON mode of each line: relaxed (readable) or canonical (every BSON type exact).',
+    values: ['relaxed', 'canonical'] as const,
+    defaultText: 'relaxed',
+  }),
+  maxFileBytes: intSetting({
+    env: 'TRIBUTARY_MAX_FILE_BYTES',
+    description: 'A file is closed and a new one started before it grows past this size.',
+    min: 1024,
+    defaultText: String(128 * 1024 * 1024),
+  }),
+  maxFileAgeMs: intSetting({
+    env: 'TRIBUTARY_MAX_FILE_AGE_MS',
+    description: 'A file is closed this long after it was opened, whatever its size.',
+    min: 1000,
+    defaultText: String(15 * 60 * 1000),
+  }),
+  idleCloseMs: intSetting({
+    env: 'TRIBUTARY_IDLE_CLOSE_MS',
+    description: 'A file that received nothing for this long is closed.',
+    min: 100,
+    defaultText: '60000',
+  }),
+  maxInFlightBatches: intSetting({
+    env: 'TRIBUTARY_MAX_IN_FLIGHT_BATCHES',
+    description: 'Batches a writer holds at once across its partitions; the queue keeps the rest.',
+    min: 1,
+    defaultText: '8',
+  }),
+  maxBufferedBytes: intSetting({
+    env: 'TRIBUTARY_MAX_BUFFERED_BYTES',
+    description: 'Encoded bytes a writer buffers before it stops taking batches.',
+    min: 1024 * 1024,
+    defaultText: String(64 * 1024 * 1024),
+  }),
+  leaseTtlMs: intSetting({
+    env: 'TRIBUTARY_LEASE_TTL_MS',
+    description:
+      'How long a partition lease lasts without renewal; a dead writer’s partitions move after this.',
+    min: 1000,
+    defaultText: '15000',
+  }),
+  maxDeliveryAttempts: intSetting({
+    env: 'TRIBUTARY_MAX_DELIVERY_ATTEMPTS',
+    description: 'A batch that fails this many times goes to the dead-letter set with its reason.',
+    min: 1,
+    defaultText: '5',
+  }),
+  writerId: textSetting({
+    env: 'TRIBUTARY_WRITER_ID',
+    description: 'This writer’s name in leases and logs; defaults to host name and process id.',
+    optional: true,
+  }),
+  healthPort: intSetting({
+    env: 'TRIBUTARY_HEALTH_PORT',
+    description: 'Port of /healthz and /readyz; 0 disables the endpoint.',
+    min: 0,
+    max: 65535,
+    defaultText: '8082',
+  }),
+  ...sharedSettings,
+};
+
+/** A writer's validated configuration. */
+export type WriterConfig = ReturnType<typeof loadWriterConfig>;
+
+function pathTemplateRule(c: { pathTemplate?: string }): ConfigProblem[] {
+  const problem = c.pathTemplate === undefined ? undefined : pathTemplateProblem(c.pathTemplate);
+  return problem ? [{ setting: 'TRIBUTARY_PATH_TEMPLATE', message: problem }] : [];
+}
+
+/**
+ * Validates a writer's configuration from the environment.
+ *
+ * @throws ConfigError naming every problem, before anything is contacted.
+ */
+export function loadWriterConfig(env: EnvSource) {
+  return loadConfig('writer', writerSettings, env, [pathTemplateRule, lakeRule, transportRule]);
+}

@@ -1,0 +1,57 @@
+export { TributaryError, isTributaryError } from './errors/tributary-error.ts';
+export { CoreError, isCoreError, type CoreErrorCode } from './errors/core-error.ts';
+export { ConfigError, isConfigError, type ConfigProblem } from './errors/config-error.ts';
+export type { Setting, SettingTable, ConfigOf } from './config/setting.ts';
+export { loadConfig, secretValues, type EnvSource, type ConfigRule } from './config/load-config.ts';
+export { sharedSettings } from './config/shared-settings.ts';
+export { captureSettings, loadCaptureConfig, type CaptureConfig } from './config/capture-config.ts';
+export { writerSettings, loadWriterConfig, type WriterConfig } from './config/writer-config.ts';
+export { exitOnConfigError, EXIT_CONFIG } from './config/exit-on-config-error.ts';
+export { renderSettingsTable } from './config/settings-table.ts';
+export {
+  DEFAULT_PATH_TEMPLATE,
+  PATH_PLACEHOLDERS,
+  encodePathSegment,
+  pathTemplateProblem,
+  renderPath,
+  type PathPlaceholder,
+  type PathValues,
+} from './paths/path-template.ts';
+export { SecretRedactor, REDACTED } from './logging/secret-redactor.ts';
+export { createLogger, type Logger, type LoggerOptions } from './logging/logger.ts';
+export {
+  OrderingKeyAssigner,
+  eventTimeOfKey,
+  formatOrderingKey,
+  isOrderingKey,
+  parseOrderingKey,
+  type ClusterTimeLike,
+  type OrderingKey,
+  type OrderingKeyParts,
+} from './events/ordering-key.ts';
+export { partitionOf, type PartitionKeyMode, type RoutableEvent } from './events/partitioning.ts';
+export {
+  BATCH_FORMAT_VERSION,
+  decodeBatch,
+  encodeBatch,
+  isHeartbeat,
+  type CapturedEvent,
+  type ChangeBatch,
+  type StreamPosition,
+} from './events/change-batch.ts';
+export {
+  decodeLine,
+  encodeLine,
+  type DecodedLine,
+  type JsonFormat,
+  type LineMetadata,
+} from './events/jsonl.ts';
+export {
+  DEFAULT_BACKOFF,
+  backoffDelayMs,
+  isRetryable,
+  retry,
+  sleep,
+  type BackoffPolicy,
+  type RetryOptions,
+} from './retry/backoff.ts';

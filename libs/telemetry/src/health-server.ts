@@ -1,0 +1,58 @@
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** What the endpoints report. */
+export interface HealthChecks {
+  /** The process works (its loops run): `/healthz`. A failing liveness check gets the process restarted. */
+  live(): boolean;
+  /** The process does its job now (connected, owns its work): `/readyz`. */
+  ready(): boolean;
+}
+
+/** A running health endpoint. */
+export interface HealthServer {
+  readonly port: number;
+  /** Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `/healthz` and `/readyz` (200 or 503, with a one-word body) for
+ * Kubernetes probes and Compose health checks. Port 0 picks a free port.
+ */
+export async function startHealthServer(options: {
+  port: number;
+  host?: string;
+  checks: HealthChecks;
+}): Promise<HealthServer> {
+  const server: Server = createServer((request, response) => {
+    const path = (request.url ?? '').split('?')[0];
+    const check =
+      path === '/healthz'
+        ? options.checks.live
+        : path === '/readyz'
+          ? options.checks.ready
+          : undefined;
+    if (!check) {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    const ok = check();
+    response
+      .writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' })
+      .end(ok ? 'ok\n' : 'unavailable\n');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '0.0.0.0', resolve);
+  });
+  let closed: Promise<void> | undefined;
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      (closed ??= new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      })),
+  };
+}

@@ -1,0 +1,4 @@
+export { startHealthServer, type HealthChecks, type HealthServer } from './health-server.ts';
+export { EXIT_FAILURE, EXIT_OK, exitOnSignal, listenForStopSignals } from './graceful-shutdown.ts';
+export { closeEach, type Closable } from './close-each.ts';
+export { ResourceStack } from './resource-stack.ts';
