@@ -1,0 +1,183 @@
+import { Timestamp, type Document } from 'bson';
+import { CommandError } from '../errors/command-error.ts';
+import { parseResumeToken, type ResumePoint } from '../oplog/resume-token.ts';
+import { isPlainObject } from '../storage/bson-values.ts';
+
+/** Which changes a stream watches. */
+export type ChangeStreamScope =
+  | { kind: 'collection'; db: string; coll: string }
+  | { kind: 'database'; db: string }
+  | { kind: 'deployment' };
+
+/** Values of `fullDocument`. */
+export type FullDocumentMode = 'default' | 'updateLookup' | 'whenAvailable' | 'required';
+/** Values of `fullDocumentBeforeChange`. */
+export type PreImageMode = 'off' | 'whenAvailable' | 'required';
+
+/** A parsed `$changeStream` stage. */
+export interface ChangeStreamSpec {
+  scope: ChangeStreamScope;
+  fullDocument: FullDocumentMode;
+  fullDocumentBeforeChange: PreImageMode;
+  resumeAfter?: ResumePoint;
+  startAfter?: ResumePoint;
+  startAtOperationTime?: Timestamp;
+  /** Stages after `$changeStream`, applied to each event. */
+  userStages: Document[];
+}
+
+const KNOWN_OPTIONS = new Set([
+  'resumeAfter',
+  'startAfter',
+  'startAtOperationTime',
+  'fullDocument',
+  'fullDocumentBeforeChange',
+  'allChangesForCluster',
+  'showMigrationEvents',
+  'showExpandedEvents',
+  'showSystemEvents',
+  'showRawUpdateDescription',
+]);
+
+/** Stages the server allows after `$changeStream`. */
+const ALLOWED_USER_STAGES = new Set([
+  '$match',
+  '$project',
+  '$addFields',
+  '$set',
+  '$unset',
+  '$replaceRoot',
+  '$replaceWith',
+  '$redact',
+]);
+
+function enumValue<T extends string>(
+  value: unknown,
+  allowed: readonly T[],
+  field: string,
+  fallback: T,
+): T {
+  if (value === undefined) return fallback;
+  if (typeof value === 'string' && (allowed as readonly string[]).includes(value))
+    return value as T;
+  throw new CommandError(
+    'BadValue',
+    `Enumeration value '${String(value)}' for field '$changeStream.${field}' is not a valid value.`,
+  );
+}
+
+/**
+ * Parses an aggregate whose first stage is `$changeStream`, validating it as
+ * the server does (scope rules, one resume option, allowed user stages).
+ */
+export function parseChangeStream(
+  db: string,
+  aggregate: unknown,
+  pipeline: Document[],
+): ChangeStreamSpec {
+  const stage = pipeline[0]?.$changeStream;
+  if (!isPlainObject(stage)) {
+    throw new CommandError(
+      'TypeMismatch',
+      'the $changeStream stage must be specified as an object',
+    );
+  }
+  for (const key of Object.keys(stage)) {
+    if (!KNOWN_OPTIONS.has(key))
+      throw new CommandError(
+        'UnknownBsonField',
+        `BSON field '$changeStream.${key}' is an unknown field.`,
+      );
+  }
+  let scope: ChangeStreamScope;
+  if (stage.allChangesForCluster === true) {
+    if (db !== 'admin' || aggregate !== 1) {
+      throw new CommandError(
+        'InvalidNamespace',
+        "A $changeStream with 'allChangesForCluster:true' may only be opened on the 'admin' database, and with no collection name",
+      );
+    }
+    scope = { kind: 'deployment' };
+  } else if (aggregate === 1) {
+    if (db === 'admin' || db === 'config' || db === 'local') {
+      throw new CommandError(
+        'InvalidNamespace',
+        `$changeStream may not be opened on the internal ${db} database`,
+      );
+    }
+    scope = { kind: 'database', db };
+  } else if (typeof aggregate === 'string') {
+    if (db === 'admin' || db === 'config' || db === 'local' || aggregate.startsWith('system.')) {
+      throw new CommandError(
+        'InvalidNamespace',
+        `$changeStream may not be opened on the internal ${db}.${aggregate} collection`,
+      );
+    }
+    scope = { kind: 'collection', db, coll: aggregate };
+  } else {
+    throw new CommandError(
+      'FailedToParse',
+      "Invalid aggregate: the 'aggregate' field must be a collection name or 1",
+    );
+  }
+  const resumeOptions = ['resumeAfter', 'startAfter', 'startAtOperationTime'].filter(
+    (key) => stage[key] !== undefined,
+  );
+  if (resumeOptions.length > 1) {
+    throw CommandError.fromCode(
+      40674,
+      'Only one type of resume option is allowed, but multiple were found.',
+    );
+  }
+  const spec: ChangeStreamSpec = {
+    scope,
+    fullDocument: enumValue(
+      stage.fullDocument,
+      ['default', 'updateLookup', 'whenAvailable', 'required'] as const,
+      'fullDocument',
+      'default',
+    ),
+    fullDocumentBeforeChange: enumValue(
+      stage.fullDocumentBeforeChange,
+      ['off', 'whenAvailable', 'required'] as const,
+      'fullDocumentBeforeChange',
+      'off',
+    ),
+    userStages: pipeline.slice(1),
+  };
+  if (stage.resumeAfter !== undefined) {
+    spec.resumeAfter = parseResumeToken(stage.resumeAfter, 'resumeAfter');
+    if (spec.resumeAfter.kind === 'invalidate') {
+      throw new CommandError(
+        'InvalidResumeToken',
+        "Attempting to resume a change stream using 'resumeAfter' is not allowed from an invalidate notification",
+      );
+    }
+  }
+  if (stage.startAfter !== undefined)
+    spec.startAfter = parseResumeToken(stage.startAfter, 'startAfter');
+  if (stage.startAtOperationTime !== undefined) {
+    if (!(stage.startAtOperationTime instanceof Timestamp)) {
+      throw new CommandError(
+        'TypeMismatch',
+        "BSON field '$changeStream.startAtOperationTime' is the wrong type, expected type 'timestamp'",
+      );
+    }
+    spec.startAtOperationTime = stage.startAtOperationTime;
+  }
+  for (const userStage of spec.userStages) {
+    const name = isPlainObject(userStage) ? Object.keys(userStage)[0] : undefined;
+    if (name === '$changeStream')
+      throw new CommandError(
+        'Location40602',
+        '$changeStream is only valid as the first stage in a pipeline.',
+      );
+    if (!name || !ALLOWED_USER_STAGES.has(name)) {
+      throw new CommandError(
+        'IllegalOperation',
+        `${name ?? 'stage'} is not permitted in a $changeStream pipeline`,
+      );
+    }
+  }
+  return spec;
+}

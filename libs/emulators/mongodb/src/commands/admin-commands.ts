@@ -1,0 +1,280 @@
+import type { Document } from 'bson';
+import { CommandError } from '../errors/command-error.ts';
+import { findDocuments } from '../query/query-engine.ts';
+import { INTERNAL_DATABASES, validateCollName, validateDbName } from '../storage/catalog.ts';
+import { isPlainObject } from '../storage/bson-values.ts';
+import { checkExistingForUnique } from '../storage/unique-indexes.ts';
+import type { CommandContext, CommandDefinition } from '../server/command-context.ts';
+import { collectionArg, optionalDocument } from './command-args.ts';
+import { cursorReply } from './read-commands.ts';
+
+const ID_INDEX = { v: 2, key: { _id: 1 }, name: '_id_' };
+
+function imagesOption(command: Document): boolean | undefined {
+  const option = command.changeStreamPreAndPostImages;
+  if (option === undefined) return undefined;
+  if (!isPlainObject(option) || typeof option.enabled !== 'boolean') {
+    throw new CommandError(
+      'TypeMismatch',
+      "BSON field 'changeStreamPreAndPostImages.enabled' is missing but a required field",
+    );
+  }
+  return option.enabled;
+}
+
+function create(context: CommandContext): Document {
+  const { command, db, node } = context;
+  const coll = collectionArg(command, 'create', db);
+  if (node.catalog.get(db, coll))
+    throw new CommandError('NamespaceExists', `Collection ${db}.${coll} already exists.`);
+  const images = imagesOption(command) ?? false;
+  const { collection } = node.catalog.ensure(db, coll);
+  collection.options = { changeStreamPreAndPostImages: images };
+  node.onChange();
+  return {};
+}
+
+function drop(context: CommandContext): Document {
+  const { command, db, node } = context;
+  const coll = collectionArg(command, 'drop', db);
+  const existing = node.catalog.get(db, coll);
+  // Since MongoDB 7.0 dropping a missing collection succeeds.
+  const nIndexesWas = existing ? 1 + existing.indexes.length : 0;
+  node.dropCollection(db, coll);
+  return existing ? { nIndexesWas, ns: `${db}.${coll}` } : {};
+}
+
+function collectionInfo(
+  name: string,
+  options: { changeStreamPreAndPostImages: boolean },
+  uuid: unknown,
+): Document {
+  return {
+    name,
+    type: 'collection',
+    options: options.changeStreamPreAndPostImages
+      ? { changeStreamPreAndPostImages: { enabled: true } }
+      : {},
+    info: { readOnly: false, uuid },
+    idIndex: ID_INDEX,
+  };
+}
+
+function listCollections(context: CommandContext): Document {
+  const { command, db, node } = context;
+  const filter = optionalDocument(command, 'listCollections', 'filter') ?? {};
+  const nameOnly = command.nameOnly === true;
+  const all = node.catalog.collectionNames(db).map((name) => {
+    const data = node.catalog.get(db, name);
+    const info = collectionInfo(
+      name,
+      data?.options ?? { changeStreamPreAndPostImages: false },
+      data?.uuid,
+    );
+    return nameOnly ? { name, type: 'collection' } : info;
+  });
+  const batchSize = isPlainObject(command.cursor)
+    ? Number(command.cursor.batchSize ?? 101)
+    : undefined;
+  return cursorReply(
+    context,
+    `${db}.$cmd.listCollections`,
+    findDocuments(all, { filter }),
+    batchSize,
+  );
+}
+
+function listDatabases(context: CommandContext): Document {
+  const { node, command } = context;
+  const names = new Set([...INTERNAL_DATABASES, ...node.catalog.databases.keys()]);
+  let databases: Document[] = [...names].sort().map((name) => {
+    const docs = [...(node.catalog.databases.get(name)?.values() ?? [])].reduce(
+      (sum, coll) => sum + coll.docs.size,
+      0,
+    );
+    return {
+      name,
+      sizeOnDisk: 4096 * (1 + docs),
+      empty: docs === 0 && !node.catalog.databases.has(name),
+    };
+  });
+  const filter = optionalDocument(command, 'listDatabases', 'filter');
+  if (filter) databases = findDocuments(databases, { filter });
+  if (command.nameOnly === true) return { databases: databases.map((d) => ({ name: d.name })) };
+  const totalSize = databases.reduce((sum, d) => sum + (d.sizeOnDisk as number), 0);
+  return { databases, totalSize, totalSizeMb: Math.round(totalSize / 1048576) };
+}
+
+function dropDatabase(context: CommandContext): Document {
+  if (INTERNAL_DATABASES.has(context.db)) {
+    throw new CommandError(
+      'IllegalOperation',
+      `Dropping the '${context.db}' database is prohibited.`,
+    );
+  }
+  context.node.dropDatabase(context.db);
+  return { dropped: context.db };
+}
+
+function parseNamespace(value: unknown, field: string): { db: string; coll: string } {
+  if (typeof value !== 'string')
+    throw new CommandError(
+      'TypeMismatch',
+      `BSON field 'renameCollection.${field}' is the wrong type, expected type 'string'`,
+    );
+  const dot = value.indexOf('.');
+  if (dot <= 0) throw new CommandError('InvalidNamespace', `Invalid ${field} namespace: ${value}`);
+  const db = validateDbName(value.slice(0, dot));
+  return { db, coll: validateCollName(db, value.slice(dot + 1)) };
+}
+
+function renameCollection(context: CommandContext): Document {
+  const { command, node } = context;
+  const from = parseNamespace(command.renameCollection, 'renameCollection');
+  const to = parseNamespace(command.to, 'to');
+  if (from.db === to.db && from.coll === to.coll) {
+    throw new CommandError('IllegalOperation', "Can't rename a collection to itself");
+  }
+  node.rename(from, to, command.dropTarget === true);
+  return {};
+}
+
+function collMod(context: CommandContext): Document {
+  const { command, db, node } = context;
+  const coll = collectionArg(command, 'collMod', db);
+  const collection = node.catalog.get(db, coll);
+  if (!collection) throw new CommandError('NamespaceNotFound', `ns does not exist: ${db}.${coll}`);
+  const known = new Set([
+    'collMod',
+    'changeStreamPreAndPostImages',
+    'validator',
+    'validationLevel',
+    'validationAction',
+    'comment',
+    'writeConcern',
+    '$db',
+    'lsid',
+    '$clusterTime',
+    '$readPreference',
+    'apiVersion',
+    'apiStrict',
+    'apiDeprecationErrors',
+    'txnNumber',
+  ]);
+  for (const key of Object.keys(command)) {
+    if (!known.has(key))
+      throw new CommandError('InvalidOptions', `unknown option to collMod: ${key}`);
+  }
+  const images = imagesOption(command);
+  if (images !== undefined)
+    collection.options = { ...collection.options, changeStreamPreAndPostImages: images };
+  node.onChange();
+  return {};
+}
+
+function createIndexes(context: CommandContext): Document {
+  const { command, db, node } = context;
+  const coll = collectionArg(command, 'createIndexes', db);
+  const indexes = command.indexes;
+  if (!Array.isArray(indexes) || indexes.length === 0) {
+    throw new CommandError('BadValue', 'Must specify at least one index to create');
+  }
+  const { collection, created } = node.catalog.ensure(db, coll);
+  const before = 1 + collection.indexes.length;
+  for (const spec of indexes as Document[]) {
+    if (!isPlainObject(spec?.key) || typeof spec.name !== 'string') {
+      throw new CommandError(
+        'FailedToParse',
+        "The 'key' and 'name' fields are required for an index specification",
+      );
+    }
+    if (spec.name !== '_id_' && !collection.indexes.some((index) => index.name === spec.name)) {
+      checkExistingForUnique(collection, { db, coll }, spec);
+      collection.indexes.push({ v: 2, ...spec });
+    }
+  }
+  node.onChange();
+  return {
+    numIndexesBefore: before,
+    numIndexesAfter: 1 + collection.indexes.length,
+    createdCollectionAutomatically: created,
+  };
+}
+
+function listIndexes(context: CommandContext): Document {
+  const { command, db, node } = context;
+  const coll = collectionArg(command, 'listIndexes', db);
+  const collection = node.catalog.get(db, coll);
+  if (!collection) throw new CommandError('NamespaceNotFound', `ns does not exist: ${db}.${coll}`);
+  return cursorReply(
+    context,
+    `${db}.$cmd.listIndexes.${coll}`,
+    [ID_INDEX, ...collection.indexes],
+    undefined,
+  );
+}
+
+function dropIndexes(context: CommandContext): Document {
+  const { command, db, node } = context;
+  const coll = collectionArg(command, 'dropIndexes', db);
+  const collection = node.catalog.get(db, coll);
+  if (!collection) throw new CommandError('NamespaceNotFound', `ns not found ${db}.${coll}`);
+  const before = 1 + collection.indexes.length;
+  const target = command.index;
+  if (target === '*') collection.indexes = [];
+  else {
+    const kept = collection.indexes.filter((index) => index.name !== target);
+    if (kept.length === collection.indexes.length)
+      throw new CommandError('IndexNotFound', `index not found with name [${String(target)}]`);
+    collection.indexes = kept;
+  }
+  return { nIndexesWas: before };
+}
+
+function commitTransaction(context: CommandContext): Document {
+  const transaction = context.transaction;
+  if (!transaction)
+    throw new CommandError('NoSuchTransaction', 'Transaction was not started', {
+      labels: ['TransientTransactionError'],
+    });
+  if (transaction.state === 'committed') return {};
+  if (transaction.state === 'aborted') {
+    throw new CommandError(
+      'NoSuchTransaction',
+      `Transaction with { txnNumber: ${transaction.txnNumber} } has been aborted.`,
+      { labels: ['TransientTransactionError'] },
+    );
+  }
+  context.node.commit(transaction);
+  return {};
+}
+
+function abortTransaction(context: CommandContext): Document {
+  const transaction = context.transaction;
+  if (!transaction || transaction.state === 'aborted') {
+    throw new CommandError('NoSuchTransaction', 'Transaction was not started', {
+      labels: ['TransientTransactionError'],
+    });
+  }
+  if (transaction.state === 'committed') {
+    throw new CommandError('IllegalOperation', 'Cannot abort a committed transaction');
+  }
+  transaction.state = 'aborted';
+  return {};
+}
+
+/** Catalog and transaction-control commands. */
+export const adminCommands: Record<string, CommandDefinition> = {
+  create: { handler: create, inTransaction: true },
+  drop: { handler: drop },
+  listCollections: { handler: listCollections },
+  listDatabases: { handler: listDatabases, adminOnly: true },
+  dropDatabase: { handler: dropDatabase },
+  renameCollection: { handler: renameCollection, adminOnly: true },
+  collMod: { handler: collMod },
+  createIndexes: { handler: createIndexes, inTransaction: true },
+  listIndexes: { handler: listIndexes },
+  dropIndexes: { handler: dropIndexes },
+  commitTransaction: { handler: commitTransaction, inTransaction: true, adminOnly: true },
+  abortTransaction: { handler: abortTransaction, inTransaction: true, adminOnly: true },
+};

@@ -1,0 +1,278 @@
+import { Long, type Document } from 'bson';
+import { parseChangeStream } from '../change-stream/change-stream-spec.ts';
+import { ChangeStreamCursor } from '../change-stream/change-stream-cursor.ts';
+import { ArrayCursor, takeBatch, type ServerCursor } from '../cursors/server-cursor.ts';
+import { CommandError } from '../errors/command-error.ts';
+import { findDocuments, runPipeline } from '../query/query-engine.ts';
+import { isPlainObject } from '../storage/bson-values.ts';
+import type { CommandContext, CommandDefinition } from '../server/command-context.ts';
+import { collectionArg, optionalBoolean, optionalCount, optionalDocument } from './command-args.ts';
+
+/** The server's default first batch size for find and aggregate. */
+const DEFAULT_FIRST_BATCH = 101;
+
+/** Builds the `{ cursor: { firstBatch, id, ns } }` reply, registering a cursor when more remains. */
+export function cursorReply(
+  context: CommandContext,
+  ns: string,
+  docs: Document[],
+  batchSize: number | undefined,
+  singleBatch = false,
+): Document {
+  const firstBatch = takeBatch(docs, 0, batchSize ?? DEFAULT_FIRST_BATCH);
+  let id = Long.ZERO;
+  if (firstBatch.length < docs.length && !singleBatch) {
+    const cursor = new ArrayCursor(context.node.cursors.newId(), ns, docs, firstBatch.length);
+    context.node.cursors.add(cursor);
+    id = cursor.id;
+  }
+  return { cursor: { firstBatch, id, ns } };
+}
+
+function find(context: CommandContext): Document {
+  const { command, db, name } = context;
+  const coll = collectionArg(command, name, db);
+  const limit = optionalCount(command, name, 'limit');
+  const spec = {
+    filter: optionalDocument(command, name, 'filter') ?? {},
+    sort: optionalDocument(command, name, 'sort'),
+    projection: optionalDocument(command, name, 'projection'),
+    skip: optionalCount(command, name, 'skip'),
+    limit,
+  } as const;
+  const batchSize = optionalCount(command, name, 'batchSize');
+  const collection = context.scope.read(db, coll);
+  const docs = findDocuments(collection?.candidates(spec.filter) ?? [], {
+    filter: spec.filter,
+    ...(spec.sort ? { sort: spec.sort } : {}),
+    ...(spec.projection ? { projection: spec.projection } : {}),
+    ...(spec.skip ? { skip: spec.skip } : {}),
+    ...(limit ? { limit } : {}),
+  });
+  const single = optionalBoolean(command, name, 'singleBatch') ?? false;
+  return cursorReply(context, `${db}.${coll}`, docs, batchSize, single);
+}
+
+async function getMore(context: CommandContext): Promise<Document> {
+  const { command, node, db } = context;
+  const rawId = command.getMore;
+  if (typeof rawId !== 'number' && !(rawId instanceof Long) && typeof rawId !== 'bigint') {
+    throw new CommandError(
+      'TypeMismatch',
+      "BSON field 'getMore.getMore' is the wrong type, expected type 'long'",
+    );
+  }
+  if (typeof command.collection !== 'string') {
+    throw new CommandError(
+      'TypeMismatch',
+      "BSON field 'getMore.collection' is the wrong type, expected type 'string'",
+    );
+  }
+  const cursor = node.cursors.get(rawId);
+  if (!cursor) throw new CommandError('CursorNotFound', `cursor id ${rawId.toString()} not found`);
+  const ns = `${db}.${command.collection}`;
+  if (cursor.ns !== ns) {
+    throw new CommandError(
+      'Unauthorized',
+      `Requested getMore on namespace '${ns}', but cursor belongs to a different namespace ${cursor.ns}`,
+    );
+  }
+  if (cursor.busy)
+    throw new CommandError(
+      'CursorInUse',
+      `Cursor already in use (namespace: '${ns}', id: ${rawId.toString()}).`,
+    );
+  cursor.busy = true;
+  try {
+    const batchSize = optionalCount(command, 'getMore', 'batchSize');
+    const maxTimeMS = optionalCount(command, 'getMore', 'maxTimeMS');
+    const batch = await cursor.next({
+      ...(batchSize ? { batchSize } : {}),
+      ...(maxTimeMS !== undefined ? { maxTimeMS } : {}),
+      signal: context.signal,
+    });
+    if (batch.exhausted) node.cursors.kill(cursor.id);
+    return {
+      cursor: {
+        nextBatch: batch.documents,
+        id: batch.exhausted ? Long.ZERO : cursor.id,
+        ns,
+        ...(batch.postBatchResumeToken ? { postBatchResumeToken: batch.postBatchResumeToken } : {}),
+      },
+    };
+  } catch (error) {
+    // The server kills a cursor whose getMore fails; a client that went away (or a
+    // step-down) while it waited gets the same treatment, so nothing leaks.
+    node.cursors.kill(cursor.id);
+    throw error;
+  } finally {
+    cursor.busy = false;
+  }
+}
+
+function killCursors(context: CommandContext): Document {
+  const ids = context.command.cursors;
+  if (!Array.isArray(ids))
+    throw new CommandError(
+      'TypeMismatch',
+      "BSON field 'killCursors.cursors' is the wrong type, expected type 'array'",
+    );
+  const cursorsKilled: unknown[] = [];
+  const cursorsNotFound: unknown[] = [];
+  for (const id of ids as Array<Long | number>) {
+    if (context.node.cursors.kill(id)) cursorsKilled.push(id);
+    else cursorsNotFound.push(id);
+  }
+  return { cursorsKilled, cursorsNotFound, cursorsAlive: [], cursorsUnknown: [] };
+}
+
+function aggregate(context: CommandContext): Document {
+  const { command, db, node } = context;
+  const pipeline = command.pipeline;
+  if (!Array.isArray(pipeline) || !pipeline.every((stage) => isPlainObject(stage))) {
+    throw new CommandError(
+      'TypeMismatch',
+      "BSON field 'aggregate.pipeline' is the wrong type, expected type 'array'",
+    );
+  }
+  if (command.explain === true) {
+    // Query plans have no meaning here; an honest refusal beats results that look like a plan.
+    throw new CommandError(
+      'IllegalOperation',
+      'explain is not supported by the Tributary MongoDB emulator',
+    );
+  }
+  const cursorOption = command.cursor;
+  if (!isPlainObject(cursorOption) && command.explain !== true) {
+    throw new CommandError(
+      'FailedToParse',
+      "The 'cursor' option is required, except for aggregate with the explain argument",
+    );
+  }
+  const batchSize = isPlainObject(cursorOption)
+    ? optionalCount(cursorOption, 'aggregate.cursor', 'batchSize')
+    : undefined;
+  const stages = pipeline as Document[];
+  if (stages[0] && '$changeStream' in stages[0]) {
+    if (context.transaction) {
+      throw new CommandError(
+        'OperationNotSupportedInTransaction',
+        'Cannot run aggregate with $changeStream in a multi-document transaction.',
+      );
+    }
+    const spec = parseChangeStream(db, command.aggregate, stages);
+    const ns =
+      typeof command.aggregate === 'string' ? `${db}.${command.aggregate}` : `${db}.$cmd.aggregate`;
+    const cursor = new ChangeStreamCursor({
+      id: node.cursors.newId(),
+      ns,
+      spec,
+      oplog: node.oplog,
+      clock: node.clock,
+      lookup: node.lookup,
+    });
+    const batch = cursor.firstBatch(batchSize ?? DEFAULT_FIRST_BATCH);
+    if (!batch.exhausted) node.cursors.add(cursor as ServerCursor);
+    return {
+      cursor: {
+        firstBatch: batch.documents,
+        postBatchResumeToken: batch.postBatchResumeToken,
+        id: batch.exhausted ? Long.ZERO : cursor.id,
+        ns,
+      },
+    };
+  }
+  for (const stage of stages) {
+    const name = Object.keys(stage)[0];
+    if (name === '$changeStream')
+      throw new CommandError(
+        'Location40602',
+        '$changeStream is only valid as the first stage in a pipeline.',
+      );
+    if (name === '$out' || name === '$merge') {
+      throw new CommandError(
+        'IllegalOperation',
+        `${name} is not supported by the Tributary MongoDB emulator`,
+      );
+    }
+  }
+  let source: Document[] = [];
+  let ns = `${db}.$cmd.aggregate`;
+  if (command.aggregate !== 1) {
+    const coll = collectionArg(command, 'aggregate', db);
+    source = context.scope.read(db, coll)?.all() ?? [];
+    ns = `${db}.${coll}`;
+  }
+  const docs = runPipeline(source, stages, (name) => context.scope.read(db, name)?.all() ?? []);
+  return cursorReply(context, ns, docs, batchSize);
+}
+
+function count(context: CommandContext): Document {
+  const { command, db, name } = context;
+  const coll = collectionArg(command, name, db);
+  const docs = findDocuments(context.scope.read(db, coll)?.all() ?? [], {
+    filter: optionalDocument(command, name, 'query') ?? {},
+    skip: optionalCount(command, name, 'skip') ?? 0,
+    limit: optionalCount(command, name, 'limit') ?? 0,
+  });
+  return { n: docs.length };
+}
+
+function distinct(context: CommandContext): Document {
+  const { command, db, name } = context;
+  const coll = collectionArg(command, name, db);
+  if (typeof command.key !== 'string')
+    throw new CommandError(
+      'TypeMismatch',
+      "BSON field 'distinct.key' is the wrong type, expected type 'string'",
+    );
+  const source = context.scope.read(db, coll)?.all() ?? [];
+  const filter = optionalDocument(command, name, 'query') ?? {};
+  const [result] = runPipeline(source, [
+    { $match: filter },
+    { $unwind: { path: `$${command.key}`, preserveNullAndEmptyArrays: false } },
+    { $group: { _id: null, values: { $addToSet: `$${command.key}` } } },
+  ]);
+  return { values: (result?.values as unknown[] | undefined) ?? [] };
+}
+
+/** find, getMore, killCursors, aggregate (including change streams), count, distinct. */
+export const readCommands: Record<string, CommandDefinition> = {
+  find: {
+    handler: find,
+    inTransaction: true,
+    fields: [
+      'filter',
+      'sort',
+      'projection',
+      'skip',
+      'limit',
+      'batchSize',
+      'singleBatch',
+      'max',
+      'min',
+      'returnKey',
+      'showRecordId',
+      'tailable',
+      'oplogReplay',
+      'noCursorTimeout',
+      'awaitData',
+      'allowPartialResults',
+      'allowDiskUse',
+      'readOnce',
+    ],
+  },
+  getMore: {
+    handler: getMore,
+    inTransaction: true,
+    fields: ['collection', 'batchSize', 'term', 'lastKnownCommittedOpTime'],
+  },
+  killCursors: { handler: killCursors, inTransaction: true },
+  aggregate: {
+    handler: aggregate,
+    inTransaction: true,
+    fields: ['pipeline', 'explain', 'allowDiskUse', 'cursor', 'needsMerge', 'fromMongos'],
+  },
+  count: { handler: count, inTransaction: true, fields: ['query', 'limit', 'skip', 'fields'] },
+  distinct: { handler: distinct, inTransaction: true },
+};

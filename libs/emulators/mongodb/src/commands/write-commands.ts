@@ -1,0 +1,213 @@
+import type { Document } from 'bson';
+import { CommandError, isCommandError } from '../errors/command-error.ts';
+import {
+  deleteDocuments,
+  insertDocument,
+  updateDocuments,
+  type Namespace,
+  type UpdateStatement,
+} from '../storage/document-writes.ts';
+import { isPlainObject } from '../storage/bson-values.ts';
+import type { CommandContext, CommandDefinition } from '../server/command-context.ts';
+import {
+  collectionArg,
+  optionalBoolean,
+  optionalDocument,
+  requiredDocuments,
+} from './command-args.ts';
+import { findDocuments } from '../query/query-engine.ts';
+
+/** A per-statement failure in the `writeErrors` array. */
+function writeError(index: number, error: unknown): Document {
+  const failure = isCommandError(error) ? error : new CommandError('InternalError', String(error));
+  return {
+    index,
+    code: failure.code,
+    codeName: failure.codeName,
+    errmsg: failure.message,
+    ...failure.extra,
+  };
+}
+
+/**
+ * Runs statements in order; an ordered batch stops at the first failure, an
+ * unordered one carries on (the server's write command semantics). Inside a
+ * transaction any failure aborts the whole transaction instead.
+ */
+function runStatements<T>(
+  context: CommandContext,
+  statements: T[],
+  run: (statement: T, index: number) => void,
+): Document[] {
+  const ordered = optionalBoolean(context.command, context.name, 'ordered') ?? true;
+  const errors: Document[] = [];
+  for (let index = 0; index < statements.length; index++) {
+    try {
+      run(statements[index] as T, index);
+    } catch (error) {
+      if (context.transaction) {
+        context.transaction.state = 'aborted';
+        throw error;
+      }
+      errors.push(writeError(index, error));
+      if (ordered) break;
+    }
+  }
+  return errors;
+}
+
+function namespaceOf(context: CommandContext): Namespace {
+  return { db: context.db, coll: collectionArg(context.command, context.name, context.db) };
+}
+
+function insert(context: CommandContext): Document {
+  const ns = namespaceOf(context);
+  const documents = requiredDocuments(context.command, 'insert', 'documents');
+  let n = 0;
+  const errors = runStatements(context, documents, (doc) => {
+    insertDocument(context.scope, ns, doc);
+    n += 1;
+  });
+  return { n, ...(errors.length > 0 ? { writeErrors: errors } : {}) };
+}
+
+function toStatement(raw: Document): UpdateStatement {
+  if (!isPlainObject(raw.q))
+    throw new CommandError(
+      'NoSuchKey',
+      "BSON field 'update.updates.q' is missing but a required field",
+    );
+  if (!isPlainObject(raw.u) && !Array.isArray(raw.u)) {
+    throw new CommandError(
+      'NoSuchKey',
+      "BSON field 'update.updates.u' is missing but a required field",
+    );
+  }
+  return {
+    q: raw.q,
+    u: raw.u as Document,
+    upsert: raw.upsert === true,
+    multi: raw.multi === true,
+    ...(Array.isArray(raw.arrayFilters) ? { arrayFilters: raw.arrayFilters as Document[] } : {}),
+    ...(isPlainObject(raw.sort) ? { sort: raw.sort } : {}),
+  };
+}
+
+function update(context: CommandContext): Document {
+  const ns = namespaceOf(context);
+  const updates = requiredDocuments(context.command, 'update', 'updates');
+  let n = 0;
+  let nModified = 0;
+  const upserted: Document[] = [];
+  const errors = runStatements(context, updates, (raw, index) => {
+    const outcome = updateDocuments(context.scope, ns, toStatement(raw));
+    if (outcome.upsertedId !== undefined) {
+      upserted.push({ index, _id: outcome.upsertedId });
+      n += 1;
+    } else {
+      n += outcome.matched;
+      nModified += outcome.modified;
+    }
+  });
+  return {
+    n,
+    nModified,
+    ...(upserted.length > 0 ? { upserted } : {}),
+    ...(errors.length > 0 ? { writeErrors: errors } : {}),
+  };
+}
+
+function remove(context: CommandContext): Document {
+  const ns = namespaceOf(context);
+  const deletes = requiredDocuments(context.command, 'delete', 'deletes');
+  let n = 0;
+  const errors = runStatements(context, deletes, (raw) => {
+    if (!isPlainObject(raw.q))
+      throw new CommandError(
+        'NoSuchKey',
+        "BSON field 'delete.deletes.q' is missing but a required field",
+      );
+    const limit = Number(raw.limit ?? 0);
+    if (limit !== 0 && limit !== 1)
+      throw new CommandError(
+        'FailedToParse',
+        `The limit field in delete objects must be 0 or 1. Got ${limit}`,
+      );
+    n += deleteDocuments(context.scope, ns, raw.q, limit).length;
+  });
+  return { n, ...(errors.length > 0 ? { writeErrors: errors } : {}) };
+}
+
+function project(doc: Document | null | undefined, fields: Document | undefined): Document | null {
+  if (!doc) return null;
+  if (!fields || Object.keys(fields).length === 0) return doc;
+  return findDocuments([doc], { projection: fields })[0] ?? null;
+}
+
+function findAndModify(context: CommandContext): Document {
+  const { command } = context;
+  const ns = namespaceOf(context);
+  const query = optionalDocument(command, context.name, 'query') ?? {};
+  const sort = optionalDocument(command, context.name, 'sort');
+  const fields = optionalDocument(command, context.name, 'fields');
+  const remove = optionalBoolean(command, context.name, 'remove') ?? false;
+  const returnNew = optionalBoolean(command, context.name, 'new') ?? false;
+  const upsert = optionalBoolean(command, context.name, 'upsert') ?? false;
+  if (remove && command.update !== undefined) {
+    throw new CommandError('FailedToParse', 'Cannot specify both an update and remove=true');
+  }
+  if (!remove && command.update === undefined) {
+    throw new CommandError('FailedToParse', 'Either an update or remove=true must be specified');
+  }
+  if (remove) {
+    if (upsert || returnNew)
+      throw new CommandError('FailedToParse', 'Cannot specify both upsert=true and remove=true');
+    const [deleted] = deleteDocuments(context.scope, ns, query, 1, sort);
+    return { lastErrorObject: { n: deleted ? 1 : 0 }, value: project(deleted, fields) };
+  }
+  const statement: UpdateStatement = {
+    q: query,
+    u: command.update as Document,
+    upsert,
+    multi: false,
+    ...(Array.isArray(command.arrayFilters)
+      ? { arrayFilters: command.arrayFilters as Document[] }
+      : {}),
+    ...(sort ? { sort } : {}),
+  };
+  const outcome = updateDocuments(context.scope, ns, statement);
+  if (outcome.upsertedId !== undefined) {
+    return {
+      lastErrorObject: { n: 1, updatedExisting: false, upserted: outcome.upsertedId },
+      value: returnNew ? project(outcome.after, fields) : null,
+    };
+  }
+  return {
+    lastErrorObject: { n: outcome.matched, updatedExisting: outcome.matched > 0 },
+    value: project(returnNew ? outcome.after : outcome.before, fields),
+  };
+}
+
+/** insert, update, delete and findAndModify. */
+export const writeCommands: Record<string, CommandDefinition> = {
+  insert: {
+    handler: insert,
+    inTransaction: true,
+    retryableWrite: true,
+    fields: ['documents', 'ordered'],
+  },
+  update: {
+    handler: update,
+    inTransaction: true,
+    retryableWrite: true,
+    fields: ['updates', 'ordered'],
+  },
+  delete: {
+    handler: remove,
+    inTransaction: true,
+    retryableWrite: true,
+    fields: ['deletes', 'ordered'],
+  },
+  findAndModify: { handler: findAndModify, inTransaction: true, retryableWrite: true },
+  findandmodify: { handler: findAndModify, inTransaction: true, retryableWrite: true },
+};

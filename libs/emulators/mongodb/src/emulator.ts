@@ -1,0 +1,123 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { toOplogRecord, type OplogRecord } from './oplog/oplog-record.ts';
+import { DataDirectory } from './persistence/data-directory.ts';
+import { ReplicaNode } from './server/replica-node.ts';
+import { WireConnection } from './wire/wire-connection.ts';
+
+/** Options of {@link startMongoEmulator}. */
+export interface MongoEmulatorOptions {
+  /** TCP port; 0 (the default) picks a free one. */
+  port?: number;
+  /** Interface to listen on; defaults to 127.0.0.1. */
+  host?: string;
+  /** Keep at most this many oplog entries (older ones fall off; resuming before them fails with 286). */
+  oplogMaxEntries?: number;
+  /** Keep at most about this many bytes of oplog. */
+  oplogMaxBytes?: number;
+  /** Persist data and oplog to this directory (loaded at start, saved shortly after changes and at stop). */
+  dataDir?: string;
+}
+
+/** A running emulator of the single-node replica set `rs0`. */
+export interface MongoEmulator {
+  /** Connection string, e.g. `mongodb://127.0.0.1:27017/?replicaSet=rs0`. */
+  readonly uri: string;
+  readonly port: number;
+  /**
+   * The emulator's own oplog, oldest first, as change-event-shaped records:
+   * the independent record of what happened, for tests to compare what a
+   * change stream (or the lake) received against. Entries that fell off a
+   * bounded oplog are not included.
+   */
+  oplogEntries(): OplogRecord[];
+  /** Number of open server-side cursors (tests use it to prove nothing leaks). */
+  openCursorCount(): number;
+  /** Stops listening, closes every connection and cursor, saves data when persisting. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the emulator in-process.
+ *
+ * @example
+ * const mongo = await startMongoEmulator();
+ * const client = new MongoClient(mongo.uri);
+ * // ...
+ * await client.close();
+ * await mongo.stop();
+ */
+export async function startMongoEmulator(
+  options: MongoEmulatorOptions = {},
+): Promise<MongoEmulator> {
+  const host = options.host ?? '127.0.0.1';
+  const node = new ReplicaNode({
+    ...(options.oplogMaxEntries !== undefined ? { maxEntries: options.oplogMaxEntries } : {}),
+    ...(options.oplogMaxBytes !== undefined ? { maxBytes: options.oplogMaxBytes } : {}),
+  });
+  const dataDir = options.dataDir ? new DataDirectory(options.dataDir, node) : undefined;
+  await dataDir?.load();
+  const server = createServer((socket: Socket) => new WireConnection(socket, node));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : (options.port ?? 0);
+  // Clients must reach the advertised member name; a wildcard bind is advertised as loopback.
+  const advertised = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  node.hostAndPort = `${advertised}:${port}`;
+  return new RunningEmulator(
+    server,
+    node,
+    port,
+    `mongodb://${node.hostAndPort}/?replicaSet=rs0`,
+    dataDir,
+  );
+}
+
+class RunningEmulator implements MongoEmulator {
+  readonly uri: string;
+  readonly port: number;
+  readonly #server: Server;
+  readonly #node: ReplicaNode;
+  readonly #dataDir: DataDirectory | undefined;
+  #stopping: Promise<void> | undefined;
+
+  constructor(
+    server: Server,
+    node: ReplicaNode,
+    port: number,
+    uri: string,
+    dataDir: DataDirectory | undefined,
+  ) {
+    this.#server = server;
+    this.#node = node;
+    this.port = port;
+    this.uri = uri;
+    this.#dataDir = dataDir;
+  }
+
+  oplogEntries(): OplogRecord[] {
+    return this.#node.oplog.entries().map(toOplogRecord);
+  }
+
+  openCursorCount(): number {
+    return this.#node.cursors.size;
+  }
+
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    for (const connection of [...this.#node.connections]) connection.destroy();
+    this.#node.close();
+    await closed;
+    await this.#dataDir?.close();
+  }
+}

@@ -1,0 +1,213 @@
+import { Long, type Document } from 'bson';
+import { adminCommands } from '../commands/admin-commands.ts';
+import { handshakeCommands } from '../commands/handshake-commands.ts';
+import { readCommands } from '../commands/read-commands.ts';
+import { writeCommands } from '../commands/write-commands.ts';
+import { CommandError, isCommandError } from '../errors/command-error.ts';
+import { validateDbName } from '../storage/catalog.ts';
+import { restoreReplyTypes } from '../storage/numeric-types.ts';
+import type { Transaction } from '../transactions/transaction.ts';
+import type { CommandDefinition, ConnectionInfo } from './command-context.ts';
+import type { ReplicaNode } from './replica-node.ts';
+
+const COMMANDS: Record<string, CommandDefinition> = {
+  ...handshakeCommands,
+  ...readCommands,
+  ...writeCommands,
+  ...adminCommands,
+};
+
+/** Codes after which the driver may retry a write (the server labels them RetryableWriteError). */
+const RETRYABLE_CODES = new Set([6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]);
+/** Codes after which a change stream may resume (the server labels them ResumableChangeStreamError). */
+const RESUMABLE_CODES = new Set([...RETRYABLE_CODES, 63, 150, 13388, 234, 133]);
+/** Codes that make a transaction worth retrying as a whole. */
+const TRANSIENT_TXN_CODES = new Set([...RETRYABLE_CODES, 112, 251]);
+
+/** "Not primary" and "shutting down" codes: the reply carries topologyVersion so drivers can tell stale errors. */
+const STATE_CHANGE_CODES = new Set([91, 189, 10058, 10107, 11600, 11602, 13435, 13436]);
+
+/** Fields every command may carry (sessions, transactions, gossip, API versioning). */
+const GENERIC_FIELDS = new Set([
+  '$db',
+  'lsid',
+  'txnNumber',
+  'autocommit',
+  'startTransaction',
+  '$clusterTime',
+  '$readPreference',
+  'readConcern',
+  'writeConcern',
+  'comment',
+  'maxTimeMS',
+  'apiVersion',
+  'apiStrict',
+  'apiDeprecationErrors',
+  '$client',
+  'let',
+  'bypassDocumentValidation',
+  'collation',
+  'hint',
+  'mayBypassWriteBlocking',
+  'rawData',
+  'maxTimeMSOpOnly',
+]);
+
+function checkFields(name: string, command: Document, allowed: readonly string[]): void {
+  const keys = Object.keys(command);
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i] as string;
+    if (!GENERIC_FIELDS.has(key) && !allowed.includes(key)) {
+      throw new CommandError(
+        'UnknownBsonField',
+        `BSON field '${name}.${key}' is an unknown field.`,
+      );
+    }
+  }
+}
+
+/** What the connection does with a dispatched command. */
+export interface DispatchResult {
+  reply: Document;
+  /** failCommand's closeConnection: drop the socket without replying. */
+  closeConnection?: boolean;
+}
+
+/** Where a request came from. */
+export interface DispatchInput {
+  command: Document;
+  /** Database for OP_QUERY requests (OP_MSG carries `$db`). */
+  legacyDb?: string;
+  connection: ConnectionInfo;
+  signal: AbortSignal;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * Routes one command: name and database checks, the failCommand fail point,
+ * transactions and retryable writes, then the handler; decorates the reply
+ * with `ok`, `$clusterTime` and `operationTime`, and turns every failure into
+ * the server's error reply (never an exception that could crash the node).
+ */
+export async function dispatch(node: ReplicaNode, input: DispatchInput): Promise<DispatchResult> {
+  const { command, connection, signal } = input;
+  const name = Object.keys(command)[0] ?? '';
+  let labels: string[] | undefined;
+  let isRetryableWrite = false;
+  let transaction: Transaction | undefined;
+  let isChangeStreamGetMore = false;
+  try {
+    const definition = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+    if (!definition) throw new CommandError('CommandNotFound', `no such command: '${name}'`);
+    const rawDb = command.$db ?? input.legacyDb;
+    if (rawDb === undefined)
+      throw CommandError.fromCode(40571, 'OP_MSG requests require a $db argument');
+    const db = validateDbName(rawDb);
+    if (definition.adminOnly && db !== 'admin') {
+      throw new CommandError('Unauthorized', `${name} may only be run against the admin database.`);
+    }
+    if (definition.fields) checkFields(name, command, definition.fields);
+    if (name === 'getMore')
+      isChangeStreamGetMore = node.cursors.get(command.getMore ?? 0)?.isChangeStream ?? false;
+    const fault =
+      name === 'configureFailPoint' ? undefined : node.failCommand.check(name, connection.appName);
+    if (fault) {
+      if (fault.blockTimeMS > 0) await sleep(fault.blockTimeMS, signal);
+      if (fault.closeConnection) return { reply: {}, closeConnection: true };
+      if (fault.errorCode !== undefined) {
+        labels = fault.errorLabels;
+        throw CommandError.fromCode(
+          fault.errorCode,
+          `Failing command ${name} via 'failCommand' failpoint`,
+          fault.errorLabels ?? [],
+        );
+      }
+    }
+    if (command.autocommit === false) {
+      if (!definition.inTransaction) {
+        throw new CommandError(
+          'OperationNotSupportedInTransaction',
+          `Cannot run '${name}' in a multi-document transaction.`,
+        );
+      }
+      transaction = node.sessions.transactionFor(command);
+      const ending = name === 'commitTransaction' || name === 'abortTransaction';
+      if (!ending && transaction.state !== 'inProgress') {
+        throw new CommandError(
+          'NoSuchTransaction',
+          `Transaction with { txnNumber: ${transaction.txnNumber} } has been ${transaction.state}.`,
+          { labels: ['TransientTransactionError'] },
+        );
+      }
+    } else if (name === 'commitTransaction' || name === 'abortTransaction') {
+      throw new CommandError('InvalidOptions', `'${name}' must be run with autocommit: false`);
+    }
+    isRetryableWrite = Boolean(
+      definition.retryableWrite && !transaction && command.txnNumber !== undefined,
+    );
+    if (isRetryableWrite) {
+      const previous = node.sessions.retriedWrite(command);
+      if (previous) return { reply: decorate(node, previous) };
+    }
+    const result = await definition.handler({
+      node,
+      command,
+      name,
+      db,
+      connection,
+      scope: transaction ?? node.direct,
+      transaction,
+      signal,
+    });
+    const reply: Document = restoreReplyTypes({ ...result, ok: 1 });
+    if (fault?.writeConcernError) reply.writeConcernError = fault.writeConcernError;
+    if (isRetryableWrite) node.sessions.rememberWrite(command, reply);
+    return { reply: decorate(node, reply) };
+  } catch (error) {
+    const failure = isCommandError(error) ? error : internalError(error);
+    if (
+      transaction &&
+      failure.code !== 251 &&
+      !['commitTransaction', 'abortTransaction'].includes(name)
+    )
+      transaction.state = 'aborted';
+    const reply = failure.toReply();
+    if (STATE_CHANGE_CODES.has(failure.code)) {
+      reply.topologyVersion = {
+        processId: node.processId,
+        counter: Long.fromNumber(node.topologyCounter),
+      };
+    }
+    if (labels === undefined) {
+      const added = new Set(failure.errorLabels);
+      if (transaction && TRANSIENT_TXN_CODES.has(failure.code))
+        added.add('TransientTransactionError');
+      if (isRetryableWrite && RETRYABLE_CODES.has(failure.code)) added.add('RetryableWriteError');
+      if (isChangeStreamGetMore && RESUMABLE_CODES.has(failure.code))
+        added.add('ResumableChangeStreamError');
+      if (added.size > 0) reply.errorLabels = [...added];
+    }
+    return { reply: decorate(node, reply) };
+  }
+}
+
+function internalError(error: unknown): CommandError {
+  // An unexpected failure is a bug in the emulator; report it rather than crash the node.
+  console.error('[emulator-mongodb] internal error:', error);
+  return new CommandError('InternalError', error instanceof Error ? error.message : String(error));
+}
+
+function decorate(node: ReplicaNode, reply: Document): Document {
+  return { ...reply, $clusterTime: node.clusterTimeDocument(), operationTime: node.clock.now() };
+}

@@ -1,0 +1,172 @@
+import { Binary, Long, ObjectId, type Document } from 'bson';
+import { createHash } from 'node:crypto';
+import { CommandError } from '../errors/command-error.ts';
+import { CursorRegistry } from '../cursors/cursor-registry.ts';
+import { FailCommandPoint } from '../faults/fail-point.ts';
+import { ClusterClock } from '../oplog/cluster-clock.ts';
+import { Oplog, type OplogLimits, type OplogWrite } from '../oplog/oplog.ts';
+import { Catalog } from '../storage/catalog.ts';
+import { idKey } from '../storage/bson-values.ts';
+import type { WriteScope } from '../storage/write-scope.ts';
+import { SessionStore } from '../transactions/session-store.ts';
+import type { Transaction } from '../transactions/transaction.ts';
+
+/** A client connection as the node sees it, so step-down can close them all. */
+export interface ClientConnection {
+  readonly id: number;
+  /** Closes the socket and aborts whatever it is waiting on. */
+  destroy(): void;
+  /** Fails the command in progress (if any) with `reason`. */
+  abortInFlight(reason: Error): void;
+}
+
+/**
+ * The state of the single replica-set member: data, oplog, clock, cursors,
+ * sessions, fail points and topology. Commands operate on it; the network
+ * layer only moves bytes.
+ */
+export class ReplicaNode {
+  readonly catalog = new Catalog();
+  readonly oplog: Oplog;
+  readonly clock = new ClusterClock();
+  readonly cursors = new CursorRegistry();
+  readonly sessions: SessionStore;
+  readonly failCommand = new FailCommandPoint();
+  readonly connections = new Set<ClientConnection>();
+  /** `topologyVersion.processId`: new for every start, as a restarted mongod's is. */
+  readonly processId = new ObjectId();
+  topologyCounter = 0;
+  /** `host:port` the node advertises in hello (`me`, `hosts`, `primary`). */
+  hostAndPort = '';
+  readonly startedAt = new Date();
+  /** Called after every change (persistence schedules a save). */
+  onChange: () => void = () => undefined;
+  /** Awaitable hellos waiting for a topology change. */
+  readonly topologyWaiters = new Set<() => void>();
+  /** Pending step-down disconnect timer, cleared on stop. */
+  #stepDownTimer: NodeJS.Timeout | undefined;
+
+  constructor(limits: OplogLimits) {
+    this.oplog = new Oplog(limits);
+    this.sessions = new SessionStore(this.catalog);
+  }
+
+  /** A scope that writes straight into the catalog, one oplog entry per write. */
+  readonly direct: WriteScope = {
+    read: (db, coll) => this.catalog.get(db, coll),
+    write: (db, coll) => this.catalog.ensure(db, coll).collection,
+    record: (write) => this.appendWrites([write]),
+  };
+
+  /** Appends writes under one new cluster time and notifies listeners. */
+  appendWrites(writes: OplogWrite[]): void {
+    if (writes.length === 0) return;
+    this.oplog.append(this.clock.tick(), writes);
+    this.onChange();
+  }
+
+  /** The current version of a document, for `fullDocument: 'updateLookup'`. */
+  lookup = (db: string, coll: string, documentKey: Document): Document | null => {
+    return this.catalog.get(db, coll)?.get(documentKey._id) ?? null;
+  };
+
+  /**
+   * Makes a transaction's writes visible and appends its oplog entries under
+   * one cluster time. A document another client changed since the
+   * transaction read it is a WriteConflict, and nothing is applied.
+   */
+  commit(transaction: Transaction): void {
+    for (const baseline of transaction.baselines.values()) {
+      const current = this.catalog.get(baseline.db, baseline.coll)?.docs.get(baseline.key);
+      if (current !== baseline.doc) {
+        transaction.state = 'aborted';
+        throw new CommandError(
+          'WriteConflict',
+          'Write conflict during plan execution and yielding is disabled. :: Please retry your operation or multi-document transaction.',
+          { labels: ['TransientTransactionError'] },
+        );
+      }
+    }
+    for (const write of transaction.writes) {
+      const coll = write.ns.coll as string;
+      const collection = this.catalog.ensure(write.ns.db, coll).collection;
+      const key = idKey(write.documentKey?._id);
+      if (write.op === 'delete') collection.docs.delete(key);
+      else if (write.postImage) collection.docs.set(key, write.postImage);
+    }
+    transaction.state = 'committed';
+    const lsid = { id: transaction.lsid.id, uid: ANONYMOUS_UID };
+    const txnNumber = Long.fromNumber(transaction.txnNumber);
+    this.appendWrites(transaction.writes.map((write) => ({ ...write, lsid, txnNumber })));
+  }
+
+  /** Drops a collection, recording the `drop` event; false when it did not exist. */
+  dropCollection(db: string, coll: string): boolean {
+    if (!this.catalog.remove(db, coll)) return false;
+    this.appendWrites([{ op: 'drop', ns: { db, coll }, imagesRecorded: false }]);
+    return true;
+  }
+
+  /** Drops a database: one `drop` per collection, then `dropDatabase`, as the server logs it. */
+  dropDatabase(db: string): void {
+    for (const coll of this.catalog.collectionNames(db)) this.dropCollection(db, coll);
+    this.appendWrites([{ op: 'dropDatabase', ns: { db }, imagesRecorded: false }]);
+  }
+
+  /** Renames a collection (optionally replacing the target). */
+  rename(
+    from: { db: string; coll: string },
+    to: { db: string; coll: string },
+    dropTarget: boolean,
+  ): void {
+    const source = this.catalog.get(from.db, from.coll);
+    if (!source)
+      throw new CommandError(
+        'NamespaceNotFound',
+        `Source collection ${from.db}.${from.coll} does not exist`,
+      );
+    if (this.catalog.get(to.db, to.coll)) {
+      if (!dropTarget) throw new CommandError('NamespaceExists', 'target namespace exists');
+      this.dropCollection(to.db, to.coll);
+    }
+    this.catalog.remove(from.db, from.coll);
+    this.catalog.put(to.db, to.coll, source);
+    this.appendWrites([{ op: 'rename', ns: from, to, imagesRecorded: false }]);
+  }
+
+  /**
+   * Simulates losing the primary role: the topology version moves on,
+   * operations in flight fail with NotWritablePrimary (as they do when a real
+   * primary steps down), then every connection is closed so drivers
+   * rediscover the primary and resume.
+   */
+  stepDown(): void {
+    for (const waiter of [...this.topologyWaiters]) waiter();
+    const reason = new CommandError(
+      'NotWritablePrimary',
+      'operation was interrupted because the node stepped down',
+    );
+    for (const connection of this.connections) connection.abortInFlight(reason);
+    clearTimeout(this.#stepDownTimer);
+    // Give the error replies a moment to reach the clients before the sockets close.
+    this.#stepDownTimer = setTimeout(() => {
+      for (const connection of [...this.connections]) connection.destroy();
+    }, 50);
+    this.#stepDownTimer.unref();
+  }
+
+  /** Stops timers and closes cursors (part of the emulator's shutdown). */
+  close(): void {
+    clearTimeout(this.#stepDownTimer);
+    this.cursors.closeAll();
+  }
+
+  /** `$clusterTime` gossip: an unsigned cluster time, as a server without auth keys sends. */
+  clusterTimeDocument(): Document {
+    return { clusterTime: this.clock.now(), signature: { hash: ZERO_HASH, keyId: Long.ZERO } };
+  }
+}
+
+const ZERO_HASH = new Binary(Buffer.alloc(20), 0);
+/** The `lsid.uid` the server reports for an unauthenticated user: SHA-256 of the empty user name. */
+const ANONYMOUS_UID = new Binary(createHash('sha256').update('').digest(), 0);

@@ -1,0 +1,80 @@
+import { EJSON, ObjectId, type Document } from 'bson';
+import { CommandError } from '../errors/command-error.ts';
+import { bsonEquals, isPlainObject } from './bson-values.ts';
+import type { CollectionData } from './collection-data.ts';
+
+/**
+ * Enforces `unique: true` secondary indexes the way a non-sparse unique index
+ * does: a missing field counts as null, so two documents without it collide.
+ * Checked by scanning (the emulator keeps no index structures), so only
+ * collections that have a unique index pay for it. Array values are compared
+ * as whole values (no multikey expansion).
+ */
+export function checkUniqueIndexes(
+  collection: CollectionData,
+  ns: { db: string; coll: string },
+  doc: Document,
+): void {
+  for (const index of collection.indexes) {
+    if (index.unique !== true || !isPlainObject(index.key)) continue;
+    const fields = Object.keys(index.key);
+    const values = fields.map((field) => valueAt(doc, field));
+    for (const other of collection.docs.values()) {
+      if (bsonEquals(other._id, doc._id)) continue;
+      if (fields.every((field, i) => bsonEquals(valueAt(other, field), values[i]))) {
+        throw duplicateOnIndex(ns, String(index.name), fields, values, index.key);
+      }
+    }
+  }
+}
+
+function valueAt(doc: Document, path: string): unknown {
+  let node: unknown = doc;
+  for (const part of path.split('.')) {
+    if (!isPlainObject(node) || !(part in node)) return null;
+    node = node[part];
+  }
+  return node ?? null;
+}
+
+function show(value: unknown): string {
+  if (typeof value === 'string') return `"${value}"`;
+  if (value instanceof ObjectId) return `ObjectId('${value.toHexString()}')`;
+  return JSON.stringify(value) ?? String(value);
+}
+
+function duplicateOnIndex(
+  ns: { db: string; coll: string },
+  name: string,
+  fields: string[],
+  values: unknown[],
+  keyPattern: Document,
+): CommandError {
+  const keyValue: Document = {};
+  fields.forEach((field, i) => (keyValue[field] = values[i]));
+  const shown = fields.map((field, i) => `${field}: ${show(values[i])}`).join(', ');
+  return new CommandError(
+    'DuplicateKey',
+    `E11000 duplicate key error collection: ${ns.db}.${ns.coll} index: ${name} dup key: { ${shown} }`,
+    {
+      extra: { keyPattern, keyValue },
+    },
+  );
+}
+
+/** Fails like an index build does when existing documents already violate a new unique index. */
+export function checkExistingForUnique(
+  collection: CollectionData,
+  ns: { db: string; coll: string },
+  index: Document,
+): void {
+  if (index.unique !== true || !isPlainObject(index.key)) return;
+  const fields = Object.keys(index.key);
+  const seen = new Set<string>();
+  for (const doc of collection.docs.values()) {
+    const values = fields.map((field) => valueAt(doc, field));
+    const key = EJSON.stringify({ v: values } as Document, { relaxed: false });
+    if (seen.has(key)) throw duplicateOnIndex(ns, String(index.name), fields, values, index.key);
+    seen.add(key);
+  }
+}

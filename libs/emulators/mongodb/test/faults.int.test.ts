@@ -1,0 +1,139 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { MongoNetworkError, type Document, type MongoServerError } from 'mongodb';
+import {
+  AGAINST_REAL_SERVER,
+  openTarget,
+  type ConformanceTarget,
+} from './support/conformance-target.ts';
+import { readEvents, started } from './support/stream-helpers.ts';
+
+const AWAIT = { maxAwaitTimeMS: 100 };
+
+describe('failCommand fail point and step-down', () => {
+  let target: ConformanceTarget;
+  beforeAll(async () => {
+    target = await openTarget();
+  });
+  afterEach(async () => {
+    await target.client.db('admin').command({ configureFailPoint: 'failCommand', mode: 'off' });
+  });
+  afterAll(async () => {
+    await target.close();
+  });
+
+  it('fails the named command the given number of times with the given code and labels', async () => {
+    const admin = target.client.db('admin');
+    await admin.command({
+      configureFailPoint: 'failCommand',
+      mode: { times: 1 },
+      data: { failCommands: ['find'], errorCode: 2, errorLabels: ['Custom'] },
+    });
+    const coll = target.db('fault_times').collection('c');
+    const error = (await coll.findOne({}).catch((e: unknown) => e)) as MongoServerError;
+    expect(error.code).toBe(2);
+    expect(error.errorLabels).toEqual(['Custom']);
+    expect(await coll.findOne({})).toBeNull();
+  });
+
+  it('skips the first activations in skip mode', async () => {
+    const admin = target.client.db('admin');
+    await admin.command({
+      configureFailPoint: 'failCommand',
+      mode: { skip: 1 },
+      data: { failCommands: ['count'], errorCode: 2 },
+    });
+    const coll = target.db('fault_skip').collection('c');
+    expect(await coll.countDocuments({}, { maxTimeMS: 1000 }).catch(() => 'x')).not.toBe('x');
+  });
+
+  it('lets the driver retry a write after a retryable failure', async () => {
+    const admin = target.client.db('admin');
+    await admin.command({
+      configureFailPoint: 'failCommand',
+      mode: { times: 1 },
+      data: { failCommands: ['insert'], errorCode: 91, errorLabels: ['RetryableWriteError'] },
+    });
+    const coll = target.db('fault_retry').collection('c');
+    await coll.insertOne({ _id: 1 } as never);
+    expect(await coll.countDocuments()).toBe(1);
+  });
+
+  it('closes the connection when closeConnection is set, and only for the named appName', async () => {
+    const other = await target.newClient({ appName: 'victim', retryReads: false });
+    await target.client.db('admin').command({
+      configureFailPoint: 'failCommand',
+      mode: 'alwaysOn',
+      data: { failCommands: ['find'], closeConnection: true, appName: 'victim' },
+    });
+    const error = await other
+      .db(target.dbName('fault_close'))
+      .collection('c')
+      .findOne({})
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MongoNetworkError);
+    expect(await target.db('fault_close').collection('c').findOne({})).toBeNull();
+  });
+
+  it('blocks the connection for blockTimeMS', async () => {
+    await target.client.db('admin').command({
+      configureFailPoint: 'failCommand',
+      mode: { times: 1 },
+      data: { failCommands: ['ping'], blockConnection: true, blockTimeMS: 300 },
+    });
+    const t0 = Date.now();
+    await target.db('fault_block').command({ ping: 1 });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(280);
+  });
+
+  it('resumes a change stream after a resumable getMore failure without losing events', async () => {
+    const coll = target.db('fault_resume').collection('c');
+    const stream = await started(coll.watch([], AWAIT));
+    try {
+      await coll.insertOne({ _id: 1 } as never);
+      await target.client.db('admin').command({
+        configureFailPoint: 'failCommand',
+        mode: { times: 1 },
+        data: {
+          failCommands: ['getMore'],
+          errorCode: 10107,
+          errorLabels: ['ResumableChangeStreamError'],
+        },
+      });
+      await coll.insertOne({ _id: 2 } as never);
+      const events = (await readEvents(stream, 2)) as Document[];
+      expect(events.map((e) => e.documentKey._id)).toEqual([1, 2]);
+    } finally {
+      await stream.close();
+    }
+  });
+
+  it.skipIf(AGAINST_REAL_SERVER)(
+    'fails in-flight operations with NotWritablePrimary on step-down, and the stream resumes',
+    async () => {
+      const coll = target.db('fault_stepdown').collection('c');
+      await coll.insertOne({ _id: 0 } as never);
+      const watcher = await target.newClient();
+      const db = watcher.db(coll.dbName);
+      const opened = await db.command({
+        aggregate: 'c',
+        pipeline: [{ $changeStream: {} }],
+        cursor: {},
+      });
+      const inFlight = db
+        .command({ getMore: opened.cursor.id, collection: 'c', maxTimeMS: 10_000 })
+        .catch((e: unknown) => e);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const stream = await started(coll.watch([], AWAIT));
+      try {
+        await target.client.db('admin').command({ emulatorStepDown: 1 });
+        const failure = (await inFlight) as MongoServerError;
+        expect(failure.code).toBe(10107);
+        await coll.insertOne({ _id: 1 } as never);
+        const [event] = (await readEvents(stream, 1, 10_000)) as Document[];
+        expect(event?.documentKey).toEqual({ _id: 1 });
+      } finally {
+        await stream.close();
+      }
+    },
+  );
+});

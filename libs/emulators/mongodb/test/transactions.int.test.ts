@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Document, MongoServerError } from 'mongodb';
+import { openTarget, type ConformanceTarget } from './support/conformance-target.ts';
+import { readEvents, started } from './support/stream-helpers.ts';
+
+const AWAIT = { maxAwaitTimeMS: 100 };
+
+describe('multi-document transactions', () => {
+  let target: ConformanceTarget;
+  beforeAll(async () => {
+    target = await openTarget();
+  });
+  afterAll(async () => {
+    await target.close();
+  });
+
+  it('emits the events of a committed transaction only at commit, sharing clusterTime, lsid and txnNumber', async () => {
+    const coll = target.db('txn_commit').collection('c');
+    await coll.insertOne({ _id: 'pre', v: 0 } as never);
+    const stream = await started(coll.watch([], AWAIT));
+    const session = target.client.startSession();
+    try {
+      session.startTransaction();
+      await coll.insertOne({ _id: 'a' } as never, { session });
+      await coll.updateOne({ _id: 'pre' } as never, { $set: { v: 1 } }, { session });
+      // Visible inside the transaction, but not outside it nor to the stream before commit.
+      expect(await coll.findOne({ _id: 'a' } as never, { session })).toEqual({ _id: 'a' });
+      expect(await coll.findOne({ _id: 'a' } as never)).toBeNull();
+      expect(await stream.tryNext()).toBeNull();
+      await coll.deleteOne({ _id: 'a' } as never, { session });
+      await session.commitTransaction();
+      const events = (await readEvents(stream, 3)) as Document[];
+      expect(events.map((e) => e.operationType)).toEqual(['insert', 'update', 'delete']);
+      const [first] = events;
+      for (const event of events) {
+        expect(event.clusterTime.equals(first?.clusterTime)).toBe(true);
+        expect(event.lsid.id.toString('hex')).toBe(session.id?.id.toString('hex'));
+        expect(Number(event.txnNumber)).toBe(Number(first?.txnNumber));
+      }
+      expect(await coll.findOne({ _id: 'pre' } as never)).toEqual({ _id: 'pre', v: 1 });
+    } finally {
+      await session.endSession();
+      await stream.close();
+    }
+  });
+
+  it('discards an aborted transaction without any event', async () => {
+    const coll = target.db('txn_abort').collection('c');
+    await coll.insertOne({ _id: 'keep' } as never);
+    const stream = await started(coll.watch([], AWAIT));
+    const session = target.client.startSession();
+    try {
+      session.startTransaction();
+      await coll.insertOne({ _id: 'x' } as never, { session });
+      await session.abortTransaction();
+      await coll.insertOne({ _id: 'after' } as never);
+      const [event] = (await readEvents(stream, 1)) as Document[];
+      expect(event?.documentKey).toEqual({ _id: 'after' });
+      expect(await coll.countDocuments()).toBe(2);
+    } finally {
+      await session.endSession();
+      await stream.close();
+    }
+  });
+
+  it('runs withTransaction end to end', async () => {
+    const coll = target.db('txn_with').collection('c');
+    const session = target.client.startSession();
+    try {
+      await session.withTransaction(async () => {
+        await coll.insertMany([{ _id: 1 }, { _id: 2 }] as never[], { session });
+      });
+    } finally {
+      await session.endSession();
+    }
+    expect(await coll.countDocuments()).toBe(2);
+  });
+
+  it('aborts the transaction on a duplicate key inside it', async () => {
+    const coll = target.db('txn_dup').collection('c');
+    await coll.insertOne({ _id: 1 } as never);
+    const session = target.client.startSession();
+    try {
+      session.startTransaction();
+      await coll.insertOne({ _id: 2 } as never, { session });
+      const error = await coll.insertOne({ _id: 1 } as never, { session }).catch((e: unknown) => e);
+      expect((error as MongoServerError).code).toBe(11000);
+      await session.abortTransaction().catch(() => undefined);
+    } finally {
+      await session.endSession();
+    }
+    expect(await coll.countDocuments()).toBe(1);
+  });
+});
+
+describe('transaction write conflicts', () => {
+  let target: ConformanceTarget;
+  beforeAll(async () => {
+    target = await openTarget();
+  });
+  afterAll(async () => {
+    await target.close();
+  });
+
+  it('refuses to commit over a document changed outside the transaction (WriteConflict, transient)', async () => {
+    const coll = target.db('txn_conflict').collection('c');
+    await coll.insertOne({ _id: 1, v: 0 } as never);
+    const session = target.client.startSession();
+    try {
+      session.startTransaction();
+      await coll.updateOne({ _id: 1 } as never, { $set: { v: 'txn' } }, { session });
+      const outside = await coll
+        .updateOne({ _id: 1 } as never, { $set: { v: 'outside' } }, { maxTimeMS: 500 })
+        .catch((e: unknown) => e);
+      const commit = await session.commitTransaction().catch((e: unknown) => e);
+      // A real server blocks or fails the outside write; the emulator fails the commit. Either way one wins, never both.
+      const outsideFailed = outside instanceof Error;
+      const commitFailed = commit instanceof Error;
+      expect(outsideFailed !== commitFailed).toBe(true);
+      if (commitFailed)
+        expect((commit as MongoServerError).errorLabels).toContain('TransientTransactionError');
+      const final = await coll.findOne({ _id: 1 } as never);
+      expect(final?.v).toBe(commitFailed ? 'outside' : 'txn');
+    } finally {
+      await session.endSession();
+    }
+  });
+});
