@@ -1,0 +1,214 @@
+import { OPERATIONS, type OperationName } from '../http/request.ts';
+
+/**
+ * One fault rule. A request matches when its operation is listed (or no list
+ * is given) and its URL path contains `pathContains` (when given). Of the
+ * matching requests, the first `skip` pass untouched; after that the rule
+ * fires with `probability` (default 1) at most `times` times (default: no
+ * limit).
+ */
+export interface FaultRule {
+  /** Operations the rule applies to; all when omitted. */
+  operations?: OperationName[];
+  /** Only requests whose URL path contains this text. */
+  pathContains?: string;
+  /** Delay before the request is handled, in milliseconds. */
+  latencyMs?: number;
+  /** Extra random delay in `[0, latencyJitterMs)`. */
+  latencyJitterMs?: number;
+  /** Answer 500 InternalError or 503 ServerBusy. */
+  status?: 500 | 503;
+  /** Drop the TCP connection (the client sees ECONNRESET / "socket hang up"). */
+  reset?: boolean;
+  /** Chance that a matching request is hit, 0..1 (default 1). */
+  probability?: number;
+  /** Matching requests to let through before the rule starts firing (0 = the next one). */
+  skip?: number;
+  /** Most times the rule fires (default unlimited). */
+  times?: number;
+  /**
+   * `before` (default): the operation is not performed. `after`: the
+   * operation is performed and then its answer is replaced or lost — the
+   * "it worked but the client never heard" case retries must survive.
+   */
+  phase?: 'before' | 'after';
+}
+
+/** A rule as listed, with its id and counters. */
+export interface ActiveFaultRule extends FaultRule {
+  id: string;
+  /** Matching requests seen so far. */
+  seen: number;
+  /** Times the rule fired. */
+  fired: number;
+}
+
+/** What to do to one request. */
+export interface FaultDecision {
+  latencyMs: number;
+  failure:
+    | { kind: 'status'; status: 500 | 503; phase: 'before' | 'after' }
+    | { kind: 'reset'; phase: 'before' | 'after' }
+    | undefined;
+}
+
+/** Checks a rule from an untrusted source (the admin route); throws TypeError naming the bad field. */
+export function validateFaultRule(value: unknown): FaultRule {
+  if (typeof value !== 'object' || value === null)
+    throw new TypeError('a fault rule must be a JSON object');
+  const rule = value as Record<string, unknown>;
+  const known = new Set([
+    'operations',
+    'pathContains',
+    'latencyMs',
+    'latencyJitterMs',
+    'status',
+    'reset',
+    'probability',
+    'skip',
+    'times',
+    'phase',
+  ]);
+  for (const key of Object.keys(rule))
+    if (!known.has(key)) throw new TypeError(`unknown fault rule field '${key}'`);
+  const nonNegative = (key: string): void => {
+    const v = rule[key];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0))
+      throw new TypeError(`${key} must be a number >= 0`);
+  };
+  ['latencyMs', 'latencyJitterMs', 'skip', 'times'].forEach(nonNegative);
+  if (
+    rule.probability !== undefined &&
+    (typeof rule.probability !== 'number' || rule.probability < 0 || rule.probability > 1)
+  ) {
+    throw new TypeError('probability must be between 0 and 1');
+  }
+  if (rule.status !== undefined && rule.status !== 500 && rule.status !== 503)
+    throw new TypeError('status must be 500 or 503');
+  if (rule.reset !== undefined && typeof rule.reset !== 'boolean')
+    throw new TypeError('reset must be a boolean');
+  if (rule.status !== undefined && rule.reset === true)
+    throw new TypeError('a rule either answers a status or resets the connection, not both');
+  if (rule.phase !== undefined && rule.phase !== 'before' && rule.phase !== 'after')
+    throw new TypeError("phase must be 'before' or 'after'");
+  if (rule.pathContains !== undefined && typeof rule.pathContains !== 'string')
+    throw new TypeError('pathContains must be a string');
+  if (rule.operations !== undefined) {
+    if (!Array.isArray(rule.operations)) throw new TypeError('operations must be an array');
+    for (const op of rule.operations) {
+      if (!(OPERATIONS as readonly unknown[]).includes(op))
+        throw new TypeError(`unknown operation '${String(op)}'`);
+    }
+  }
+  return rule as FaultRule;
+}
+
+/**
+ * Fault injection for tests, shared by the in-process API and the admin
+ * HTTP route: latency per operation, fixed or random 500 / 503 answers and
+ * connection resets at a chosen request.
+ */
+export class FaultInjector {
+  private readonly rules: ActiveFaultRule[] = [];
+  private nextId = 1;
+  private random: () => number = Math.random;
+  private requests = 0;
+
+  /** Adds a rule; returns its id. */
+  add(rule: FaultRule): string {
+    const checked = validateFaultRule(rule);
+    const id = `fault-${this.nextId++}`;
+    this.rules.push({ ...checked, id, seen: 0, fired: 0 });
+    return id;
+  }
+
+  /** Removes one rule. Returns false when there was none with that id. */
+  remove(id: string): boolean {
+    const index = this.rules.findIndex((rule) => rule.id === id);
+    if (index === -1) return false;
+    this.rules.splice(index, 1);
+    return true;
+  }
+
+  /** Removes every rule. */
+  clear(): void {
+    this.rules.length = 0;
+  }
+
+  /** The active rules with their counters. */
+  list(): ActiveFaultRule[] {
+    return this.rules.map((rule) => ({ ...rule }));
+  }
+
+  /** Storage requests received so far (admin requests not counted). */
+  get requestCount(): number {
+    return this.requests;
+  }
+
+  /** Makes random faults repeatable. */
+  seed(seed: number): void {
+    let state = seed >>> 0;
+    // mulberry32: small, fast and good enough to pick which request fails.
+    this.random = () => {
+      state = (state + 0x6d2b79f5) >>> 0;
+      let t = state;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+
+  /** Adds latency to every request of the given operations (all when omitted). */
+  setLatency(latencyMs: number, operations?: OperationName[]): string {
+    return this.add({ latencyMs, ...(operations ? { operations } : {}) });
+  }
+
+  /** Fails the next `count` matching requests with `status`. */
+  failNext(count: number, status: 500 | 503, operations?: OperationName[]): string {
+    return this.add({ status, times: count, ...(operations ? { operations } : {}) });
+  }
+
+  /** Fails each matching request with `status` with the given probability. */
+  failRandomly(probability: number, status: 500 | 503, operations?: OperationName[]): string {
+    return this.add({ status, probability, ...(operations ? { operations } : {}) });
+  }
+
+  /** Drops the connection of the `nth` (1-based) matching request from now on. */
+  resetConnectionAt(
+    nth: number,
+    operations?: OperationName[],
+    phase: 'before' | 'after' = 'before',
+  ): string {
+    return this.add({
+      reset: true,
+      skip: nth - 1,
+      times: 1,
+      phase,
+      ...(operations ? { operations } : {}),
+    });
+  }
+
+  /** Decides what happens to one request. */
+  decide(operation: OperationName, urlPath: string): FaultDecision {
+    this.requests++;
+    const decision: FaultDecision = { latencyMs: 0, failure: undefined };
+    for (const rule of this.rules) {
+      if (rule.operations && !rule.operations.includes(operation)) continue;
+      if (rule.pathContains !== undefined && !urlPath.includes(rule.pathContains)) continue;
+      rule.seen++;
+      if (rule.seen <= (rule.skip ?? 0)) continue;
+      if (rule.times !== undefined && rule.fired >= rule.times) continue;
+      if (rule.probability !== undefined && this.random() >= rule.probability) continue;
+      const isFailure = rule.status !== undefined || rule.reset === true;
+      if (isFailure && decision.failure) continue;
+      rule.fired++;
+      decision.latencyMs +=
+        (rule.latencyMs ?? 0) + (rule.latencyJitterMs ? this.random() * rule.latencyJitterMs : 0);
+      const phase = rule.phase ?? 'before';
+      if (rule.reset) decision.failure = { kind: 'reset', phase };
+      else if (rule.status !== undefined)
+        decision.failure = { kind: 'status', status: rule.status, phase };
+    }
+    return decision;
+  }
+}
