@@ -1,0 +1,21 @@
+# One image for both services; SERVICE picks the entry point (capture | writer).
+# Node 24 runs the TypeScript sources directly (type stripping), so there is no
+# build step: the image holds the workspace with production dependencies only.
+FROM node:24-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY libs ./libs
+COPY services ./services
+COPY tools/package.json ./tools/package.json
+RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts
+
+FROM node:24-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=deps /app ./
+ARG SERVICE
+ENV SERVICE=${SERVICE}
+USER node
+
+# `exec` replaces the shell, so SIGTERM reaches node directly for a graceful drain.
+CMD ["sh", "-c", "exec node services/${SERVICE}/src/main.ts"]

@@ -1,0 +1,225 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type AdlsEmulator, startAdlsEmulator } from '@tributary/emulator-adls';
+import { type MongoEmulator, startMongoEmulator } from '@tributary/emulator-mongodb';
+import { type DecodedLine, decodeLine } from '@tributary/core';
+import {
+  STATE_PREFIX,
+  type Lake,
+  type LakeInventory,
+  type SourceComparison,
+  compareWithSource,
+  createLakeFromConfig,
+  inventoryLake,
+} from '@tributary/lake';
+import { redisUrl as defaultRedisUrl } from '@tributary/testing';
+import { Redis } from 'ioredis';
+import { MongoClient } from 'mongodb';
+import { ServiceProcess } from './service-process.ts';
+
+export const PATH_TEMPLATE = '{db}/{coll}/year={YYYY}/month={MM}/day={DD}/hour={HH}';
+
+/** How a test pipeline is put together. */
+export interface PipelineOptions {
+  readonly lake?: 'adls' | 'local';
+  readonly partitionCount?: number;
+  readonly redisUrl?: string;
+  /** Settings added to every service's environment. */
+  readonly env?: Readonly<Record<string, string>>;
+  readonly oplogMaxEntries?: number;
+}
+
+/** The lake checked against the source's oplog. */
+export interface Verification {
+  readonly inventory: LakeInventory;
+  readonly comparison: SourceComparison;
+}
+
+/**
+ * A whole Tributary deployment for one test: the MongoDB emulator, the ADLS
+ * emulator (or a local lake), real Redis, and capture and writers as real
+ * processes configured only through their environment. The emulator's oplog
+ * is the independent record the lake is checked against.
+ */
+export class Pipeline {
+  readonly mongo: MongoEmulator;
+  readonly adls: AdlsEmulator | undefined;
+  readonly client: MongoClient;
+  readonly env: Record<string, string>;
+  readonly processes: ServiceProcess[] = [];
+  readonly #dirs: string[];
+  readonly #queueName: string;
+  readonly #redisUrl: string;
+  #reader: Lake | undefined;
+
+  private constructor(init: {
+    mongo: MongoEmulator;
+    adls: AdlsEmulator | undefined;
+    client: MongoClient;
+    env: Record<string, string>;
+    dirs: string[];
+    queueName: string;
+    redisUrl: string;
+  }) {
+    this.mongo = init.mongo;
+    this.adls = init.adls;
+    this.client = init.client;
+    this.env = init.env;
+    this.#dirs = init.dirs;
+    this.#queueName = init.queueName;
+    this.#redisUrl = init.redisUrl;
+  }
+
+  static async start(options: PipelineOptions = {}): Promise<Pipeline> {
+    const root = await mkdtemp(join(tmpdir(), 'tributary-e2e-'));
+    const mongo = await startMongoEmulator(
+      options.oplogMaxEntries === undefined ? {} : { oplogMaxEntries: options.oplogMaxEntries },
+    );
+    const useAdls = (options.lake ?? 'adls') === 'adls';
+    const adls = useAdls ? await startAdlsEmulator({ dataDir: join(root, 'adls') }) : undefined;
+    const queueName = `e2e-${randomBytes(4).toString('hex')}`;
+    const redisUrl = options.redisUrl ?? defaultRedisUrl();
+    const lakeEnv: Record<string, string> = adls
+      ? {
+          TRIBUTARY_LAKE: 'adls',
+          ADLS_ACCOUNT_URL: adls.url,
+          ADLS_ACCOUNT_KEY: adls.accountKey,
+          ADLS_FILESYSTEM: 'lake',
+        }
+      : { TRIBUTARY_LAKE: 'local', TRIBUTARY_LAKE_DIR: join(root, 'lake') };
+    const env = {
+      MONGODB_URI: mongo.uri,
+      REDIS_URL: redisUrl,
+      TRIBUTARY_QUEUE_NAME: queueName,
+      TRIBUTARY_PARTITION_COUNT: String(options.partitionCount ?? 8),
+      TRIBUTARY_PATH_TEMPLATE: PATH_TEMPLATE,
+      TRIBUTARY_HEALTH_PORT: '0',
+      TRIBUTARY_LOG_LEVEL: 'info',
+      TRIBUTARY_BATCH_MAX_WAIT_MS: '50',
+      TRIBUTARY_HEARTBEAT_INTERVAL_MS: '500',
+      TRIBUTARY_LEASE_TTL_MS: '2000',
+      TRIBUTARY_SHUTDOWN_TIMEOUT_MS: '20000',
+      ...lakeEnv,
+      ...options.env,
+    };
+    const client = new MongoClient(mongo.uri);
+    await client.connect();
+    return new Pipeline({ mongo, adls, client, env, dirs: [root], queueName, redisUrl });
+  }
+
+  /**
+   * Starts capture and waits until it has fixed its start point. On a first
+   * start that point is "now", so events produced before it are, rightly,
+   * not captured: tests produce their load after this resolves.
+   */
+  async startCapture(env: Record<string, string> = {}): Promise<ServiceProcess> {
+    const process = ServiceProcess.start('capture', 'capture', { ...this.env, ...env });
+    this.processes.push(process);
+    await process.waitForLog(/"msg":"capture starting"/);
+    return process;
+  }
+
+  /** Starts a writer named `name`. */
+  startWriter(name: string, env: Record<string, string> = {}): ServiceProcess {
+    const process = ServiceProcess.start('writer', name, {
+      ...this.env,
+      TRIBUTARY_WRITER_ID: name,
+      ...env,
+    });
+    this.processes.push(process);
+    return process;
+  }
+
+  /** A lake client of its own, to read what the services wrote. */
+  async lake(): Promise<Lake> {
+    this.#reader ??= await createLakeFromConfig({
+      lake: this.env.TRIBUTARY_LAKE === 'adls' ? 'adls' : 'local',
+      lakeDir: this.env.TRIBUTARY_LAKE_DIR ?? '',
+      adlsAccountUrl: this.env.ADLS_ACCOUNT_URL,
+      adlsAccountKey: this.env.ADLS_ACCOUNT_KEY,
+      adlsFilesystem: this.env.ADLS_FILESYSTEM,
+    });
+    return this.#reader;
+  }
+
+  /** The resume tokens of every event the source recorded: the independent record. */
+  sourceTokens(): string[] {
+    return this.mongo.oplogEntries().map((record) => record.resumeToken._data);
+  }
+
+  /** Reads the lake back and compares it with the source. */
+  async verify(): Promise<Verification> {
+    const inventory = await inventoryLake(
+      await this.lake(),
+      this.env.TRIBUTARY_PATH_TEMPLATE ?? PATH_TEMPLATE,
+    );
+    return { inventory, comparison: compareWithSource(inventory, this.sourceTokens()) };
+  }
+
+  /**
+   * Waits until every source event is in the lake (or `timeoutMs` passes),
+   * then returns the verification. On timeout, the services' last log lines
+   * are attached to the error.
+   */
+  async waitUntilComplete(timeoutMs = 60_000): Promise<Verification> {
+    const started = Date.now();
+    for (;;) {
+      const result = await this.verify();
+      const { comparison } = result;
+      if (comparison.produced > 0 && comparison.missing.length === 0) return result;
+      if (Date.now() - started > timeoutMs) {
+        const logs = this.processes
+          .map((p) => `--- ${p.name} (running: ${p.running})\n${p.output().slice(-3000)}`)
+          .join('\n');
+        throw new Error(
+          `lake incomplete after ${timeoutMs} ms: ${comparison.missing.length} of ${comparison.produced} events missing, ${comparison.duplicated.length} duplicated\n${logs}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  /** Stops every process (SIGKILL if still running), the emulators, and removes the queue's keys and the files. */
+  async close(): Promise<void> {
+    await Promise.all(this.processes.map((p) => p.kill()));
+    await this.#reader?.close();
+    await this.client.close();
+    await this.mongo.stop();
+    await this.adls?.stop();
+    await removeQueueKeys(this.#redisUrl, this.#queueName);
+    for (const dir of this.#dirs) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Deletes every Redis key that names this test's queue, so the shared Redis stays clean. */
+async function removeQueueKeys(url: string, queueName: string): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `*${queueName}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Every data line in the lake, decoded, keyed by resume token (`_data`). */
+export async function linesByToken(lake: Lake): Promise<Map<string, DecodedLine>> {
+  const lines = new Map<string, DecodedLine>();
+  for await (const entry of lake.list('')) {
+    if (entry.path.startsWith(STATE_PREFIX)) continue;
+    const text = Buffer.from(await lake.read(entry.path)).toString('utf8');
+    for (const line of text.split('\n')) {
+      if (line.length === 0) continue;
+      const decoded = decodeLine(line);
+      lines.set(String((decoded._tributary.resumeToken as { _data: string })._data), decoded);
+    }
+  }
+  return lines;
+}

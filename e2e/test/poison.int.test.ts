@@ -1,0 +1,57 @@
+import { partitionOf } from '@tributary/core';
+import { type QueueTransport, createBullmqTransport } from '@tributary/queue';
+import { requireRedis } from '@tributary/testing';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { BackgroundLoad } from '../src/background-load.ts';
+import { Pipeline } from '../src/pipeline.ts';
+
+describe('a poison batch', () => {
+  let pipeline: Pipeline | undefined;
+  let transport: QueueTransport | undefined;
+  beforeAll(() => requireRedis());
+  afterEach(async () => {
+    await transport?.close();
+    await pipeline?.close();
+    pipeline = undefined;
+  });
+
+  it('lands in the dead-letter set with its reason while its partition keeps flowing', async () => {
+    pipeline = await Pipeline.start({ lake: 'adls' });
+    await pipeline.startCapture();
+    pipeline.startWriter('w1');
+    const partitionCount = Number(pipeline.env.TRIBUTARY_PARTITION_COUNT);
+    transport = createBullmqTransport({
+      redisUrl: pipeline.env.REDIS_URL ?? '',
+      queueName: pipeline.env.TRIBUTARY_QUEUE_NAME ?? '',
+      partitionCount,
+    });
+    const partition = partitionOf(
+      { ns: { db: 'shop', coll: 'orders' } },
+      partitionCount,
+      'namespace',
+    );
+    const load = new BackgroundLoad(pipeline.client, 20);
+    await load.reach(5);
+    // Bytes no capture would write, on the partition shop.orders flows through.
+    await transport.publisher().publish({
+      partition,
+      body: new Uint8Array([0xde, 0xad, 0xbe, 0xef]),
+      previousKey: '',
+      lastKey: 'poison',
+    });
+    await load.done;
+
+    const { comparison, inventory } = await pipeline.waitUntilComplete();
+    expect(comparison).toMatchObject({ missing: [], duplicated: [], unexpected: [] });
+    expect(inventory.problems).toEqual([]);
+    const deadLetters = await transport.deadLetters().list({ partition });
+    expect(deadLetters).toHaveLength(1);
+    expect(deadLetters[0]?.reason).toMatch(/Undecodable change batch: not BSON/);
+    // The partition kept flowing: shop.orders events captured after the poison are in the lake.
+    const ordersAfter = pipeline.mongo
+      .oplogEntries()
+      .filter((r) => r.ns.coll === 'orders')
+      .slice(-10);
+    expect(ordersAfter.every((r) => inventory.tokens.get(r.resumeToken._data) === 1)).toBe(true);
+  });
+});

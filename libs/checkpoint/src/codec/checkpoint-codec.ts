@@ -1,0 +1,159 @@
+import { isOrderingKey } from '@tributary/core';
+import { EJSON, type Document } from 'bson';
+import { CheckpointError } from '../checkpoint-error.ts';
+import type { CaptureOrigin, OpenFileRecord, PartitionCheckpoint } from '../checkpoint-store.ts';
+import { asDate, asDocument, asSafeInteger, asTimestamp } from './bson-values.ts';
+
+/**
+ * The stored format's version. A reader refuses any other, so a store
+ * written by a newer release is reported as `CORRUPT` instead of misread.
+ */
+export const CHECKPOINT_FORMAT_VERSION = 1;
+
+type Kind = 'partition-checkpoint' | 'capture-origin';
+
+/**
+ * Every store keeps its documents as canonical MongoDB Extended JSON
+ * (https://www.mongodb.com/docs/manual/reference/mongodb-extended-json/),
+ * so a resume token and a BSON Timestamp come back with their exact BSON
+ * types, which the change stream needs to resume.
+ */
+function encode(kind: Kind, value: object): string {
+  return EJSON.stringify({ format: CHECKPOINT_FORMAT_VERSION, kind, value }, { relaxed: false });
+}
+
+class Corrupt extends CheckpointError {
+  constructor(what: string, reason: string, cause?: unknown) {
+    super('CORRUPT', `The stored ${what} cannot be read: ${reason}.`, { cause });
+  }
+}
+
+function decode(kind: Kind, what: string, text: string): Document {
+  let envelope: Document | undefined;
+  try {
+    envelope = asDocument(EJSON.parse(text, { relaxed: false }));
+  } catch (error) {
+    throw new Corrupt(what, 'not Extended JSON', error);
+  }
+  if (envelope === undefined) throw new Corrupt(what, 'not a document');
+  const format = asSafeInteger(envelope.format);
+  if (format !== CHECKPOINT_FORMAT_VERSION)
+    throw new Corrupt(
+      what,
+      `format ${String(format ?? envelope.format)}, expected ${CHECKPOINT_FORMAT_VERSION}`,
+    );
+  if (envelope.kind !== kind) throw new Corrupt(what, `it holds a ${String(envelope.kind)}`);
+  const value = asDocument(envelope.value);
+  if (value === undefined) throw new Corrupt(what, 'no value');
+  return value;
+}
+
+/**
+ * Encodes a partition checkpoint for storage, and reads it back first: a
+ * checkpoint that would not decode is refused here rather than stored,
+ * where it would stop the partition's next owner.
+ *
+ * @throws CheckpointError `CORRUPT` when the checkpoint is not valid.
+ */
+export function encodePartitionCheckpoint(checkpoint: PartitionCheckpoint): string {
+  const text = encode('partition-checkpoint', checkpoint);
+  decodePartitionCheckpoint(text, checkpoint.partition);
+  return text;
+}
+
+/**
+ * Decodes and validates a stored partition checkpoint.
+ *
+ * @param partition the partition it was stored under; a mismatch is corruption.
+ * @throws CheckpointError `CORRUPT` naming the first problem found.
+ */
+export function decodePartitionCheckpoint(text: string, partition: number): PartitionCheckpoint {
+  const what = `checkpoint of partition ${partition}`;
+  const raw = decode('partition-checkpoint', what, text);
+  const problem = (reason: string) => new Corrupt(what, reason);
+
+  const stored = asSafeInteger(raw.partition);
+  if (stored !== partition) throw problem(`it names partition ${String(stored ?? raw.partition)}`);
+  const position = asDocument(raw.position);
+  if (position === undefined || !isOrderingKey(position.key))
+    throw problem('position.key is not an ordering key');
+  const token = asDocument(position.token);
+  if (token === undefined) throw problem('position.token is not a document');
+  if (!Array.isArray(raw.openFiles)) throw problem('openFiles is not an array');
+  const openFiles = raw.openFiles.map((file: unknown, index: number) => {
+    const record = decodeOpenFile(file);
+    if (typeof record === 'string') throw problem(`openFiles[${index}].${record}`);
+    return record;
+  });
+  if (typeof raw.writerId !== 'string') throw problem('writerId is not a string');
+  const fencingToken = asSafeInteger(raw.fencingToken);
+  if (fencingToken === undefined || fencingToken < 0)
+    throw problem('fencingToken is not a non-negative integer');
+  const updatedAt = asDate(raw.updatedAt);
+  if (updatedAt === undefined) throw problem('updatedAt is not a date');
+  // Optional flags the port may carry are kept as stored, but must be booleans.
+  for (const [name, flag] of Object.entries(raw)) {
+    if (!KNOWN_FIELDS.has(name) && typeof flag !== 'boolean')
+      throw problem(`${name} is not a known field`);
+  }
+  return {
+    ...raw,
+    partition,
+    position: { key: position.key, token },
+    openFiles,
+    writerId: raw.writerId,
+    fencingToken,
+    updatedAt,
+  } as PartitionCheckpoint;
+}
+
+const KNOWN_FIELDS = new Set([
+  'partition',
+  'position',
+  'openFiles',
+  'writerId',
+  'fencingToken',
+  'updatedAt',
+]);
+
+/** A decoded record, or the name of the field that is wrong. */
+function decodeOpenFile(value: unknown): OpenFileRecord | string {
+  const raw = asDocument(value);
+  if (raw === undefined) return 'itself (not a document)';
+  if (typeof raw.path !== 'string' || raw.path === '') return 'path';
+  if (!isOrderingKey(raw.firstKey)) return 'firstKey';
+  const length = asSafeInteger(raw.length);
+  if (length === undefined || length < 0) return 'length';
+  if (typeof raw.version !== 'string') return 'version';
+  const openedAt = asDate(raw.openedAt);
+  if (openedAt === undefined) return 'openedAt';
+  return { path: raw.path, firstKey: raw.firstKey, length, version: raw.version, openedAt };
+}
+
+/**
+ * Encodes capture's origin for storage (validated like
+ * {@link encodePartitionCheckpoint}).
+ *
+ * @throws CheckpointError `CORRUPT` when the origin is not valid.
+ */
+export function encodeCaptureOrigin(origin: CaptureOrigin): string {
+  const text = encode('capture-origin', origin);
+  decodeCaptureOrigin(text);
+  return text;
+}
+
+/**
+ * Decodes and validates a stored capture origin.
+ *
+ * @throws CheckpointError `CORRUPT` naming the problem.
+ */
+export function decodeCaptureOrigin(text: string): CaptureOrigin {
+  const what = 'capture origin';
+  const raw = decode('capture-origin', what, text);
+  const startAtOperationTime = asTimestamp(raw.startAtOperationTime);
+  if (startAtOperationTime === undefined)
+    throw new Corrupt(what, 'startAtOperationTime is not a BSON Timestamp');
+  const createdAt = asDate(raw.createdAt);
+  if (createdAt === undefined) throw new Corrupt(what, 'createdAt is not a date');
+  return { startAtOperationTime, createdAt };
+}

@@ -1,0 +1,209 @@
+import { isLakeError, type Lake } from '@tributary/lake';
+import { CheckpointError } from '../checkpoint-error.ts';
+import type {
+  CaptureOrigin,
+  CheckpointStore,
+  PartitionCheckpoint,
+  Versioned,
+} from '../checkpoint-store.ts';
+import {
+  decodeCaptureOrigin,
+  decodePartitionCheckpoint,
+  encodeCaptureOrigin,
+  encodePartitionCheckpoint,
+} from '../codec/checkpoint-codec.ts';
+
+/** Options of {@link createLakeCheckpointStore}. */
+export interface LakeCheckpointStoreOptions {
+  /** The lake to keep checkpoints in; the store does not close it. */
+  readonly lake: Lake;
+  /** Directory of the checkpoint documents (default `_tributary/checkpoints`). */
+  readonly prefix?: string;
+}
+
+/** How often a read retries when the document changes between its stat and its read. */
+const CONSISTENT_READ_ATTEMPTS = 5;
+/** Parallel reads in {@link LakeCheckpointStore.readAllPartitions}. */
+const READ_CONCURRENCY = 16;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Checkpoints as small documents in the lake itself, compare-and-set through
+ * the lake's conditional document writes (the version is the lake file's
+ * version). It needs nothing beyond the lake, so the pipeline's positions
+ * survive Redis restarting empty and live beside the data they describe.
+ */
+export class LakeCheckpointStore implements CheckpointStore {
+  readonly #lake: Lake;
+  readonly #prefix: string;
+
+  constructor(options: LakeCheckpointStoreOptions) {
+    this.#lake = options.lake;
+    this.#prefix = (options.prefix ?? '_tributary/checkpoints').replace(/\/+$/, '');
+  }
+
+  /** Where partition `partition`'s checkpoint lives, e.g. `…/partition-0003.json`. */
+  partitionPath(partition: number): string {
+    return `${this.#prefix}/partition-${String(partition).padStart(4, '0')}.json`;
+  }
+
+  /** Where capture's origin lives. */
+  originPath(): string {
+    return `${this.#prefix}/capture-origin.json`;
+  }
+
+  async readPartition(partition: number): Promise<Versioned<PartitionCheckpoint> | undefined> {
+    const stored = await this.#readConsistent(this.partitionPath(partition));
+    if (stored === undefined) return undefined;
+    const text = decodeText(stored.data, `checkpoint of partition ${partition}`);
+    return { value: decodePartitionCheckpoint(text, partition), version: stored.version };
+  }
+
+  async writePartition(
+    checkpoint: PartitionCheckpoint,
+    expectedVersion: string | undefined,
+  ): Promise<string> {
+    const path = this.partitionPath(checkpoint.partition);
+    const data = encoder.encode(encodePartitionCheckpoint(checkpoint));
+    try {
+      const state = await this.#lake.writeDocument(
+        path,
+        data,
+        expectedVersion === undefined ? { ifAbsent: true } : { ifVersion: expectedVersion },
+      );
+      return state.version;
+    } catch (error) {
+      if (!isLakeError(error) || error.code !== 'CONFLICT')
+        throw translate(error, `write the checkpoint of partition ${checkpoint.partition}`);
+    }
+    // A caller retrying after a lost answer finds its own write stored. The
+    // document carries the writer's id, fencing token and time, so the very
+    // same bytes are that write, reported as done rather than as a conflict.
+    const stored = await this.#readConsistent(path);
+    if (stored !== undefined && Buffer.from(stored.data).equals(Buffer.from(data)))
+      return stored.version;
+    throw new CheckpointError(
+      'CONFLICT',
+      `Could not write the checkpoint of partition ${checkpoint.partition}: another writer stored one since.`,
+    );
+  }
+
+  async readAllPartitions(partitionCount: number): Promise<Map<number, PartitionCheckpoint>> {
+    // One listing finds which partitions have a checkpoint, instead of one
+    // request per partition, most of which may have none yet.
+    const wanted = new Map<string, number>();
+    for (let p = 0; p < partitionCount; p += 1) wanted.set(this.partitionPath(p), p);
+    const present: number[] = [];
+    try {
+      for await (const entry of this.#lake.list(this.#prefix)) {
+        const partition = wanted.get(entry.path);
+        if (partition !== undefined) present.push(partition);
+      }
+    } catch (error) {
+      throw translate(error, 'list the checkpoints');
+    }
+    const result = new Map<number, PartitionCheckpoint>();
+    for (let i = 0; i < present.length; i += READ_CONCURRENCY) {
+      const chunk = present.slice(i, i + READ_CONCURRENCY);
+      const read = await Promise.all(chunk.map((p) => this.readPartition(p)));
+      read.forEach((stored, j) => {
+        const partition = chunk[j];
+        if (stored !== undefined && partition !== undefined) result.set(partition, stored.value);
+      });
+    }
+    return result;
+  }
+
+  async readOrigin(): Promise<CaptureOrigin | undefined> {
+    const stored = await this.#readConsistent(this.originPath());
+    return stored === undefined
+      ? undefined
+      : decodeCaptureOrigin(decodeText(stored.data, 'capture origin'));
+  }
+
+  async writeOriginIfAbsent(origin: CaptureOrigin): Promise<CaptureOrigin> {
+    const text = encodeCaptureOrigin(origin);
+    try {
+      await this.#lake.writeDocument(this.originPath(), encoder.encode(text), { ifAbsent: true });
+      return decodeCaptureOrigin(text);
+    } catch (error) {
+      if (!isLakeError(error) || error.code !== 'CONFLICT')
+        throw translate(error, 'write the capture origin');
+    }
+    // Another capture stored one first: that one is the origin.
+    const stored = await this.readOrigin();
+    if (stored === undefined)
+      throw new CheckpointError('UNAVAILABLE', 'The capture origin vanished after a conflict.');
+    return stored;
+  }
+
+  /** Nothing to release: the lake belongs to the caller, who closes it. */
+  async close(): Promise<void> {}
+
+  /**
+   * The document's bytes with the version they belong to. The lake has no
+   * conditional read, so the version is taken before and after the read and
+   * the read repeated until they agree: a version paired with newer content
+   * would let a stale writer's compare-and-set pass.
+   */
+  async #readConsistent(path: string): Promise<{ data: Uint8Array; version: string } | undefined> {
+    try {
+      for (let attempt = 0; attempt < CONSISTENT_READ_ATTEMPTS; attempt += 1) {
+        const before = await this.#lake.stat(path);
+        if (before === undefined) return undefined;
+        let data: Uint8Array;
+        try {
+          data = await this.#lake.read(path);
+        } catch (error) {
+          if (isLakeError(error) && error.code === 'NOT_FOUND') return undefined;
+          throw error;
+        }
+        const after = await this.#lake.stat(path);
+        if (after?.version === before.version) return { data, version: before.version };
+      }
+    } catch (error) {
+      throw translate(error, `read ${path}`);
+    }
+    throw new CheckpointError(
+      'UNAVAILABLE',
+      `${path} kept changing while being read (${CONSISTENT_READ_ATTEMPTS} attempts).`,
+    );
+  }
+}
+
+function decodeText(data: Uint8Array, what: string): string {
+  try {
+    return decoder.decode(data);
+  } catch (error) {
+    throw new CheckpointError('CORRUPT', `The stored ${what} is not UTF-8.`, { cause: error });
+  }
+}
+
+/**
+ * Lake errors in checkpoint terms: a failed condition is a lost partition
+ * (`CONFLICT`); everything else is `UNAVAILABLE`, including credentials the
+ * lake refused, since the port has no code for a configuration fault (the
+ * lake error stays attached as the cause).
+ */
+function translate(error: unknown, operation: string): CheckpointError {
+  if (error instanceof CheckpointError) return error;
+  if (isLakeError(error) && error.code === 'CONFLICT')
+    return new CheckpointError(
+      'CONFLICT',
+      `Could not ${operation}: another writer stored one since.`,
+      {
+        cause: error,
+      },
+    );
+  const reason = isLakeError(error) ? error.code : 'unexpected error';
+  return new CheckpointError('UNAVAILABLE', `Could not ${operation} (${reason}).`, {
+    cause: error,
+  });
+}
+
+/** Creates a checkpoint store kept in the lake (see {@link LakeCheckpointStore}). */
+export function createLakeCheckpointStore(options: LakeCheckpointStoreOptions): CheckpointStore {
+  return new LakeCheckpointStore(options);
+}

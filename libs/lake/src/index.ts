@@ -1,0 +1,17 @@
+export type { Lake, LakeEntry, LakeFileState, WriteCondition } from './lake.ts';
+export { LakeError, isLakeError, type LakeErrorCode } from './lake-error.ts';
+export { createLocalLake, type LocalLakeOptions } from './local/local-lake.ts';
+export { createMemoryLake } from './memory/memory-lake.ts';
+export { accountNameOf, createLakeFromConfig, type LakeSettings } from './lake-from-config.ts';
+export {
+  STATE_PREFIX,
+  compareWithSource,
+  inventoryLake,
+  type FileInventory,
+  type LakeInventory,
+  type SourceComparison,
+} from './verification/lake-inventory.ts';
+export { createAdlsLake } from './adls/adls-lake.ts';
+export type { AdlsLakeOptions } from './adls/adls-client.ts';
+export { lakeCodeOfAdlsFailure, type AdlsFailureFacts } from './adls/adls-error.ts';
+export { isReservedPath } from './paths/lake-path.ts';

@@ -1,0 +1,71 @@
+/**
+ * The lake port: an append-only file store with committed lengths and
+ * versions, which is what ADLS Gen2's append/flush gives and what the writer
+ * needs to be exact. Paths are relative, `/`-separated, never `..`.
+ */
+
+/** A file's committed state. */
+export interface LakeFileState {
+  /** Committed bytes: what readers see. Data not yet committed never counts. */
+  readonly length: number;
+  /** Changes on every commit; conditions compare it. */
+  readonly version: string;
+}
+
+/** One file found by {@link Lake.list}. */
+export interface LakeEntry {
+  readonly path: string;
+  readonly length: number;
+}
+
+/** Conditions on a whole-document write. */
+export type WriteCondition =
+  /** Only if the file does not exist yet. */
+  | { readonly ifAbsent: true }
+  /** Only if the file's version is still this one. */
+  | { readonly ifVersion: string };
+
+export interface Lake {
+  /** The committed state of a file, or `undefined` when there is none. */
+  stat(path: string): Promise<LakeFileState | undefined>;
+
+  /**
+   * Creates an empty file (missing directories too).
+   *
+   * @throws LakeError `ALREADY_EXISTS` when the file is there.
+   */
+  create(path: string): Promise<LakeFileState>;
+
+  /**
+   * Appends `data` at `offset` and commits it in one step: afterwards readers
+   * see all of it or, on failure, none of it. `offset` must be the committed
+   * length and `ifVersion` the version the caller last saw, so a writer that
+   * lost ownership cannot interleave with the new owner.
+   * With `close`, the file is marked finished (ADLS's closing flush).
+   *
+   * @throws LakeError `CONFLICT` when the length or version moved.
+   */
+  append(
+    path: string,
+    offset: number,
+    data: Uint8Array,
+    options: { readonly ifVersion: string; readonly close?: boolean },
+  ): Promise<LakeFileState>;
+
+  /** Committed bytes from `offset` (default 0) to the end or `offset + length`. */
+  read(path: string, offset?: number, length?: number): Promise<Uint8Array>;
+
+  /**
+   * Replaces a small file (a checkpoint) atomically, under a condition:
+   * readers see the old content or the new, never a mix or an empty file.
+   *
+   * @throws LakeError `CONFLICT` when the condition does not hold.
+   */
+  writeDocument(path: string, data: Uint8Array, condition: WriteCondition): Promise<LakeFileState>;
+
+  /** Every file below `prefix` (recursively), in no particular order. */
+  list(prefix: string): AsyncIterable<LakeEntry>;
+
+  /** Releases connections; idempotent. */
+  close(): Promise<void>;
+}

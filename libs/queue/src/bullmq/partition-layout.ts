@@ -1,0 +1,69 @@
+/**
+ * Where a partition lives in Redis: its BullMQ queue, the id of a batch in
+ * it, and the keys of the ownership lease around it.
+ */
+export class PartitionLayout {
+  readonly queueName: string;
+  readonly prefix: string;
+  readonly partitionCount: number;
+
+  constructor(options: { queueName: string; prefix: string; partitionCount: number }) {
+    this.queueName = options.queueName;
+    this.prefix = options.prefix;
+    this.partitionCount = options.partitionCount;
+  }
+
+  /** The BullMQ queue that is partition `p`'s line. */
+  queueOf(partition: number): string {
+    return `${this.queueName}-p${partition}`;
+  }
+
+  /**
+   * The job id of a batch: partition, previous key and last key name it, so
+   * BullMQ ignores a second publish while the first copy exists. BullMQ 6
+   * refuses ':' in custom ids (it separates key parts), hence `p<n>.` and
+   * escaped keys.
+   */
+  jobIdOf(partition: number, previousKey: string, lastKey: string): string {
+    // '.' separates the parts, so it is escaped inside them like everything else.
+    const escape = (key: string) => encodeURIComponent(key).replace(/\./g, '%2E');
+    return `p${partition}.${escape(previousKey)}.${escape(lastKey)}`;
+  }
+
+  /** The key holding the queue epoch (see `readQueueEpoch`). */
+  epochKey(): string {
+    return `${this.prefix}:${this.queueName}:epoch`;
+  }
+
+  /** The partition a job id belongs to, or `undefined` for an id this layout never made. */
+  partitionOfJobId(id: string): number | undefined {
+    const match = /^p(\d+)\./.exec(id);
+    const partition = match ? Number(match[1]) : NaN;
+    return Number.isInteger(partition) && partition < this.partitionCount ? partition : undefined;
+  }
+
+  /** The lease of partition `p`: `<writerId>|<fencingToken>` with a TTL. */
+  leaseKey(partition: number): string {
+    return `${this.prefix}:${this.queueName}:lease:${partition}`;
+  }
+
+  /** The last fencing token handed out for partition `p` (never expires). */
+  fenceKey(partition: number): string {
+    return `${this.prefix}:${this.queueName}:fence:${partition}`;
+  }
+
+  /** Sorted set of live writers, scored by when their presence expires. */
+  presenceKey(): string {
+    return `${this.prefix}:${this.queueName}:writers`;
+  }
+
+  /** Sorted set of live writers that own fewer partitions than their share, scored by expiry. */
+  hungerKey(): string {
+    return `${this.prefix}:${this.queueName}:hungry`;
+  }
+
+  /** Every partition number, 0 … K-1. */
+  partitions(): number[] {
+    return Array.from({ length: this.partitionCount }, (_, p) => p);
+  }
+}

@@ -1,0 +1,208 @@
+import { decodeLine } from '@tributary/core';
+import { describe, expect, it } from 'vitest';
+import {
+  T0,
+  batchOf,
+  changeEvent,
+  failingCheckpoints,
+  failingOnce,
+  fixture,
+  keysInLake,
+  linesInLake,
+} from './support.ts';
+
+const range = (from: number, to: number) =>
+  Array.from({ length: to - from }, (_, k) => changeEvent(from + k));
+
+describe('a partition writer', () => {
+  it('writes a batch as JSONL in the event-time path, named by its first key, then checkpoints it', async () => {
+    const { lake, checkpoints, writer } = fixture();
+    const w = writer();
+    await w.recover();
+    const events = range(0, 3);
+    const outcome = await w.write(batchOf(3, events));
+    expect(outcome).toMatchObject({ written: 3, dropped: 0, filesOpened: 1 });
+    const files = await linesInLake(lake);
+    expect([...files.keys()]).toEqual([
+      `shop/orders/year=2026/month=11/day=21/hour=13/part-0003-${events[0]?.key}.jsonl`,
+    ]);
+    const lines = [...files.values()][0] ?? [];
+    expect(lines.map((l) => Number(decodeLine(l).documentKey._id))).toEqual([0, 1, 2]);
+    expect(decodeLine(lines[0] ?? '')._tributary).toMatchObject({
+      key: events[0]?.key,
+      partition: 3,
+    });
+    const stored = await checkpoints.readPartition(3);
+    expect(stored?.value.position.key).toBe(events[2]?.key);
+    expect(stored?.value.openFiles.map((f) => f.length)).toEqual([
+      Buffer.byteLength(lines.join('\n') + '\n'),
+    ]);
+  });
+
+  it('drops a redelivered batch it already wrote', async () => {
+    const { lake, writer } = fixture();
+    const w = writer();
+    await w.recover();
+    const batch = batchOf(3, range(0, 4));
+    await w.write(batch);
+    expect(await w.write(batch)).toMatchObject({ written: 0, dropped: 4 });
+    expect(await keysInLake(lake)).toEqual(batch.events.map((e) => e.key));
+  });
+
+  it('writes nothing twice when the owner dies after appending but before its checkpoint', async () => {
+    const { lake, checkpoints, writer } = fixture();
+    const first = writer();
+    await first.recover();
+    await first.write(batchOf(3, range(0, 2)));
+    // The second batch reaches the lake, then its checkpoint write fails: the owner "dies".
+    // (Its first checkpoint write is the claim it makes when it takes the partition over.)
+    const dying = writer({ checkpoints: failingCheckpoints(checkpoints, 2) });
+    await dying.recover();
+    const second = batchOf(3, range(2, 5), range(0, 2)[1]?.key);
+    await expect(dying.write(second)).rejects.toThrow(/injected checkpoint failure/);
+    // A new owner gets the same batch again (it was never acknowledged).
+    const next = writer();
+    await next.recover();
+    expect(await next.write(second)).toMatchObject({ written: 0, dropped: 3 });
+    expect(await keysInLake(lake)).toEqual(range(0, 5).map((e) => e.key));
+  });
+
+  it('makes a late checkpoint of the previous owner fail once a new owner has taken over', async () => {
+    const { writer } = fixture();
+    const previous = writer();
+    await previous.recover();
+    const events = range(0, 4);
+    await previous.write(batchOf(3, events.slice(0, 2)));
+    const next = writer();
+    await next.recover();
+    await expect(previous.write(batchOf(3, events.slice(2), events[1]?.key))).rejects.toMatchObject(
+      {
+        code: 'CONFLICT',
+      },
+    );
+  });
+
+  it('adopts a file an owner created and filled before its first checkpoint', async () => {
+    const { lake, checkpoints, writer } = fixture();
+    const dying = writer({ checkpoints: failingCheckpoints(checkpoints, 1) });
+    await dying.recover();
+    const batch = batchOf(3, range(0, 3));
+    await expect(dying.write(batch)).rejects.toThrow(/injected checkpoint failure/);
+    const next = writer();
+    await next.recover();
+    expect(await next.write(batch)).toMatchObject({ written: 0, dropped: 3 });
+    expect(await keysInLake(lake)).toEqual(batch.events.map((e) => e.key));
+    expect((await checkpoints.readPartition(3))?.value.position.key).toBe(batch.events[2]?.key);
+  });
+
+  it('finishes a batch whose second file failed, without repeating the first file', async () => {
+    const { lake, writer } = fixture();
+    const events = [
+      changeEvent(0, { coll: 'orders' }),
+      changeEvent(1, { coll: 'users' }),
+      changeEvent(2, { coll: 'orders' }),
+    ];
+    const first = writer();
+    await first.recover();
+    await first.write(
+      batchOf(3, [
+        changeEvent(100, { t: T0 - 10, i: 1 }),
+        changeEvent(101, { t: T0 - 10, i: 2, coll: 'users' }),
+      ]),
+    );
+    const flaky = writer({
+      lake: failingOnce(lake, 'append', 1, 'users/year=2026/month=11/day=21/hour=13'),
+    });
+    await flaky.recover();
+    await expect(flaky.write(batchOf(3, events))).rejects.toThrow(/injected failure of append/);
+    // Same owner retries the batch: only the users line is still missing.
+    expect(await flaky.write(batchOf(3, events))).toMatchObject({ written: 1, dropped: 2 });
+    const keys = await keysInLake(lake);
+    expect([...keys].sort()).toEqual([...keys].sort().filter((k, i, all) => all.indexOf(k) === i));
+    expect(keys).toHaveLength(5);
+  });
+
+  it('rolls to a new file before one grows past maxFileBytes, closing the full one', async () => {
+    const { lake, writer } = fixture({ maxFileBytes: 2_000 });
+    const w = writer();
+    await w.recover();
+    const events = Array.from({ length: 12 }, (_, n) => changeEvent(n, { pad: 300 }));
+    await w.write(batchOf(3, events.slice(0, 6)));
+    await w.write(batchOf(3, events.slice(6), events[5]?.key));
+    const files = await linesInLake(lake);
+    expect(files.size).toBeGreaterThan(2);
+    for (const [path, lines] of files) {
+      expect(Buffer.byteLength(lines.join('\n') + '\n')).toBeLessThanOrEqual(2_000);
+      expect(path.endsWith(`part-0003-${decodeLine(lines[0] ?? '')._tributary.key}.jsonl`)).toBe(
+        true,
+      );
+    }
+    expect(await keysInLake(lake)).toEqual(events.map((e) => e.key));
+    expect(w.openFiles()).toHaveLength(1);
+  });
+
+  it('closes the previous hour’s file when events of a later hour arrive', async () => {
+    const { lake, writer } = fixture();
+    const w = writer();
+    await w.recover();
+    await w.write(batchOf(3, [changeEvent(0, { t: T0 })]));
+    await w.write(batchOf(3, [changeEvent(1, { t: T0 + 3600 })]));
+    expect(w.openFiles()).toEqual([expect.stringContaining('/hour=14/')]);
+    expect([...(await linesInLake(lake)).keys()].map((p) => p.split('/')[5])).toEqual([
+      'hour=13',
+      'hour=14',
+    ]);
+  });
+
+  it('closes a file that stayed idle, at maintenance time', async () => {
+    let now = T0 * 1000;
+    const { writer } = fixture({ idleCloseMs: 60_000, now: () => now });
+    const w = writer();
+    await w.recover();
+    await w.write(batchOf(3, range(0, 1)));
+    now += 59_000;
+    expect(await w.maintain()).toBe(0);
+    now += 2_000;
+    expect(await w.maintain()).toBe(1);
+    expect(w.openFiles()).toEqual([]);
+  });
+
+  it('advances on a heartbeat without touching any file', async () => {
+    const { lake, checkpoints, writer } = fixture();
+    const w = writer();
+    await w.recover();
+    const beat = changeEvent(9);
+    await w.write({
+      partition: 3,
+      events: [],
+      position: { key: beat.key, token: beat.event._id },
+      previousKey: '',
+    });
+    expect(await linesInLake(lake)).toEqual(new Map());
+    expect((await checkpoints.readPartition(3))?.value.position.key).toBe(beat.key);
+  });
+
+  it('notices, before its first checkpoint, a batch that follows batches it never received', async () => {
+    const { writer } = fixture();
+    const w = writer();
+    await w.recover();
+    const events = range(0, 4);
+    expect(w.followsGap(batchOf(3, events.slice(2), events[1]?.key))).toBe(true);
+    expect(w.followsGap(batchOf(3, events.slice(0, 2)))).toBe(false);
+  });
+
+  it('notices a batch that follows batches it never received, until a dead letter breaks the chain', async () => {
+    const { writer } = fixture();
+    const w = writer();
+    await w.recover();
+    const events = range(0, 6);
+    await w.write(batchOf(3, events.slice(0, 2)));
+    const afterLost = batchOf(3, events.slice(4), events[3]?.key);
+    expect(w.followsGap(afterLost)).toBe(true);
+    expect(w.followsGap(batchOf(3, events.slice(2, 4), events[1]?.key))).toBe(false);
+    await w.markChainBroken();
+    const successor = writer();
+    await successor.recover();
+    expect(successor.followsGap(afterLost)).toBe(false);
+  });
+});
