@@ -17,6 +17,7 @@ import {
 import { redisUrl as defaultRedisUrl } from '@tributary/testing';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
+import { BackgroundLoad } from './background-load.ts';
 import { ServiceProcess } from './service-process.ts';
 
 export const PATH_TEMPLATE = '{db}/{coll}/year={YYYY}/month={MM}/day={DD}/hour={HH}';
@@ -49,6 +50,7 @@ export class Pipeline {
   readonly client: MongoClient;
   readonly env: Record<string, string>;
   readonly processes: ServiceProcess[] = [];
+  readonly #loads: BackgroundLoad[] = [];
   readonly #dirs: string[];
   readonly #queueName: string;
   readonly #redisUrl: string;
@@ -132,6 +134,13 @@ export class Pipeline {
     return process;
   }
 
+  /** Starts a mixed load of `rounds` rounds in the background; {@link close} stops it. */
+  startLoad(rounds: number): BackgroundLoad {
+    const load = new BackgroundLoad(this.client, rounds);
+    this.#loads.push(load);
+    return load;
+  }
+
   /** A lake client of its own, to read what the services wrote. */
   async lake(): Promise<Lake> {
     this.#reader ??= await createLakeFromConfig({
@@ -183,6 +192,7 @@ export class Pipeline {
 
   /** Stops every process (SIGKILL if still running), the emulators, and removes the queue's keys and the files. */
   async close(): Promise<void> {
+    await Promise.all(this.#loads.map((load) => load.stop()));
     await Promise.all(this.processes.map((p) => p.kill()));
     await this.#reader?.close();
     await this.client.close();

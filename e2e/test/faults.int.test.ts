@@ -1,6 +1,5 @@
 import { requireRedis } from '@tributary/testing';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BackgroundLoad } from '../src/background-load.ts';
 import { Pipeline } from '../src/pipeline.ts';
 
 describe('the pipeline under faults', () => {
@@ -32,7 +31,7 @@ describe('the pipeline under faults', () => {
       probability: 0.05,
       phase: 'after',
     });
-    const load = new BackgroundLoad(pipeline.client, 12);
+    const load = pipeline.startLoad(12);
     await load.done;
 
     const { comparison, inventory } = await pipeline.waitUntilComplete(90_000);
@@ -49,7 +48,7 @@ describe('the pipeline under faults', () => {
     const capture = await pipeline.startCapture();
     pipeline.startWriter('w1');
     pipeline.startWriter('w2');
-    const load = new BackgroundLoad(pipeline.client, 30);
+    const load = pipeline.startLoad(30);
     await load.reach(10);
     const admin = pipeline.client.db('admin');
     // Capture's next three getMores die with their connection; the driver must resume the stream.

@@ -2,7 +2,6 @@ import { partitionOf } from '@tributary/core';
 import { type QueueTransport, createBullmqTransport } from '@tributary/queue';
 import { requireRedis } from '@tributary/testing';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BackgroundLoad } from '../src/background-load.ts';
 import { Pipeline } from '../src/pipeline.ts';
 
 describe('a poison batch', () => {
@@ -30,7 +29,7 @@ describe('a poison batch', () => {
       partitionCount,
       'namespace',
     );
-    const load = new BackgroundLoad(pipeline.client, 20);
+    const load = pipeline.startLoad(20);
     await load.reach(5);
     // Bytes no capture would write, on the partition shop.orders flows through.
     await transport.publisher().publish({

@@ -1,6 +1,5 @@
 import { type PrivateRedis, requireRedis, startPrivateRedis } from '@tributary/testing';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BackgroundLoad } from '../src/background-load.ts';
 import { Pipeline } from '../src/pipeline.ts';
 
 describe('the pipeline when Redis loses everything', () => {
@@ -22,7 +21,7 @@ describe('the pipeline when Redis loses everything', () => {
     pipeline.startWriter('w2');
     // Slow appends keep batches waiting in the queue when it is flushed.
     pipeline.adls?.faults.add({ operations: ['path.append'], latencyMs: 10 });
-    const load = new BackgroundLoad(pipeline.client, 30);
+    const load = pipeline.startLoad(30);
     await load.reach(10);
     await redis.flushAll();
     await load.done;

@@ -1,6 +1,5 @@
 import { requireRedis } from '@tributary/testing';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BackgroundLoad } from '../src/background-load.ts';
 import { Pipeline } from '../src/pipeline.ts';
 
 describe('the pipeline across restarts and crashes', () => {
@@ -15,7 +14,7 @@ describe('the pipeline across restarts and crashes', () => {
     pipeline = await Pipeline.start({ lake: 'adls' });
     const capture = await pipeline.startCapture();
     const writers = [pipeline.startWriter('w1'), pipeline.startWriter('w2')];
-    const load = new BackgroundLoad(pipeline.client, 40);
+    const load = pipeline.startLoad(40);
     await load.reach(10);
     const exits = await Promise.all([
       capture.stop('SIGTERM'),
@@ -41,7 +40,7 @@ describe('the pipeline across restarts and crashes', () => {
     await pipeline.startCapture();
     const victim = pipeline.startWriter('w1');
     pipeline.startWriter('w2');
-    const load = new BackgroundLoad(pipeline.client, 40);
+    const load = pipeline.startLoad(40);
     await load.reach(8);
     expect((await victim.kill()).signal).toBe('SIGKILL');
     await load.reach(16);

@@ -56,6 +56,16 @@ export interface Lake {
   read(path: string, offset?: number, length?: number): Promise<Uint8Array>;
 
   /**
+   * The whole committed content of a small file (a checkpoint) together with
+   * the version of exactly those bytes, read in one step: a compare-and-set
+   * with that version passes only if nobody replaced the file since. A stat
+   * and a separate read could pair old bytes with a newer version.
+   *
+   * @returns `undefined` when there is no such file.
+   */
+  readDocument(path: string): Promise<{ data: Uint8Array; state: LakeFileState } | undefined>;
+
+  /**
    * Replaces a small file (a checkpoint) atomically, under a condition:
    * readers see the old content or the new, never a mix or an empty file.
    *

@@ -191,6 +191,26 @@ export function describeLakeConformance(
       expect(await lake.stat('cp.json')).toEqual(second);
     });
 
+    it('reads a document with the version of exactly those bytes, and nothing for a missing one or a directory', async () => {
+      const first = await lake.writeDocument('docs/cp.json', bytes('{"v":1}'), { ifAbsent: true });
+      const read = await lake.readDocument('docs/cp.json');
+      expect(read && text(read.data)).toBe('{"v":1}');
+      expect(read?.state).toEqual(first);
+      const second = await fixture.otherClient.writeDocument('docs/cp.json', bytes('{"v":22}'), {
+        ifVersion: first.version,
+      });
+      const reread = await lake.readDocument('docs/cp.json');
+      expect(reread && text(reread.data)).toBe('{"v":22}');
+      expect(reread?.state).toEqual(second);
+      // The version read with the old bytes no longer passes a condition.
+      await expectLakeError(
+        lake.writeDocument('docs/cp.json', bytes('{"v":3}'), { ifVersion: first.version }),
+        'CONFLICT',
+      );
+      expect(await lake.readDocument('docs/none.json')).toBeUndefined();
+      expect(await lake.readDocument('docs')).toBeUndefined();
+    });
+
     it('refuses an ifVersion write to a missing document with CONFLICT', async () => {
       await expectLakeError(
         lake.writeDocument('none.json', bytes('{}'), { ifVersion: 'whatever' }),

@@ -1,16 +1,18 @@
 /**
  * The writer service's process entry.
  *
- * Stop signals are taken before anything is opened: until start-up arms the
- * ordered shutdown, a signal finds nothing to close and exits with 0. Then
- * the configuration is validated: a bad setting stops the process with
- * every problem named and exit code 78 (EX_CONFIG), and no system is
- * contacted.
+ * Stop signals are taken before anything else is loaded: ES module imports
+ * are all evaluated before a module's body runs, and loading the SDKs takes
+ * long enough on a busy machine that a SIGTERM would otherwise meet Node's
+ * default disposition and end the process by signal instead of exit 0. So
+ * this file statically imports only the tiny signal module, and the rest is
+ * loaded with `import()` after the listeners exist. Until start-up arms the
+ * ordered shutdown, a signal finds nothing to close and exits with 0.
+ *
+ * Then the configuration is validated (see `run-writer.ts`).
  */
-import { writerSettings, exitOnConfigError, loadWriterConfig, secretValues } from '@tributary/core';
-import { listenForStopSignals } from '@tributary/telemetry';
-import { startWriter } from './start-writer.ts';
+import { listenForStopSignals } from '@tributary/telemetry/stop-signals';
 
 listenForStopSignals();
-const config = exitOnConfigError(() => loadWriterConfig(process.env));
-await startWriter(config, secretValues(writerSettings, process.env));
+const { runWriter } = await import('./run-writer.ts');
+await runWriter(process.env);

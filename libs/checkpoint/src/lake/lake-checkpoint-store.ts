@@ -21,8 +21,6 @@ export interface LakeCheckpointStoreOptions {
   readonly prefix?: string;
 }
 
-/** How often a read retries when the document changes between its stat and its read. */
-const CONSISTENT_READ_ATTEMPTS = 5;
 /** Parallel reads in {@link LakeCheckpointStore.readAllPartitions}. */
 const READ_CONCURRENCY = 16;
 
@@ -143,33 +141,19 @@ export class LakeCheckpointStore implements CheckpointStore {
   async close(): Promise<void> {}
 
   /**
-   * The document's bytes with the version they belong to. The lake has no
-   * conditional read, so the version is taken before and after the read and
-   * the read repeated until they agree: a version paired with newer content
-   * would let a stale writer's compare-and-set pass.
+   * The document's bytes with the version they belong to, from the lake's
+   * one-step read: a version paired with newer content would let a stale
+   * writer's compare-and-set pass.
    */
   async #readConsistent(path: string): Promise<{ data: Uint8Array; version: string } | undefined> {
     try {
-      for (let attempt = 0; attempt < CONSISTENT_READ_ATTEMPTS; attempt += 1) {
-        const before = await this.#lake.stat(path);
-        if (before === undefined) return undefined;
-        let data: Uint8Array;
-        try {
-          data = await this.#lake.read(path);
-        } catch (error) {
-          if (isLakeError(error) && error.code === 'NOT_FOUND') return undefined;
-          throw error;
-        }
-        const after = await this.#lake.stat(path);
-        if (after?.version === before.version) return { data, version: before.version };
-      }
+      const stored = await this.#lake.readDocument(path);
+      return stored === undefined
+        ? undefined
+        : { data: stored.data, version: stored.state.version };
     } catch (error) {
       throw translate(error, `read ${path}`);
     }
-    throw new CheckpointError(
-      'UNAVAILABLE',
-      `${path} kept changing while being read (${CONSISTENT_READ_ATTEMPTS} attempts).`,
-    );
   }
 }
 

@@ -121,6 +121,13 @@ export class AdlsLake implements Lake {
     });
   }
 
+  async readDocument(
+    path: string,
+  ): Promise<{ data: Uint8Array; state: LakeFileState } | undefined> {
+    const file = this.#file(path);
+    return this.#retry('readDocument', path, () => readWholeDocument(file, path));
+  }
+
   async writeDocument(
     path: string,
     data: Uint8Array,
@@ -290,17 +297,31 @@ async function stateOfOurDocument(
   path: string,
   data: Uint8Array,
 ): Promise<LakeFileState> {
-  const before = await statFile(target);
-  const stored = before === undefined ? undefined : await readRange(target, 0, undefined);
-  const after = await statFile(target);
-  if (
-    before !== undefined &&
-    stored !== undefined &&
-    after?.version === before.version &&
-    Buffer.from(stored).equals(Buffer.from(data))
-  )
-    return before;
+  const stored = await readWholeDocument(target, path);
+  if (stored !== undefined && Buffer.from(stored.data).equals(Buffer.from(data)))
+    return stored.state;
   throw new LakeError('CONFLICT', `${path} was replaced by another writer.`);
+}
+
+/**
+ * A whole small file with the ETag of exactly those bytes: one GET answers
+ * with both, so they cannot belong to different versions. `undefined` on 404.
+ */
+async function readWholeDocument(
+  file: DataLakeFileClient,
+  path: string,
+): Promise<{ data: Uint8Array; state: LakeFileState } | undefined> {
+  try {
+    // maxRetryRequests: 0 — our retry layer is the only one.
+    const response = await file.read(0, undefined, { maxRetryRequests: 0 });
+    if (response.metadata?.hdi_isfolder === 'true') return undefined;
+    const data = await readBody(response.readableStreamBody);
+    const version = requireEtag(response.etag, 'readDocument', path);
+    return { data, state: { length: data.length, version } };
+  } catch (error) {
+    if (adlsFailureFacts(error).statusCode === 404) return undefined;
+    throw error;
+  }
 }
 
 function requireEtag(etag: string | undefined, operation: string, path: string): string {

@@ -166,6 +166,35 @@ export class LocalLake implements Lake {
     }
   }
 
+  async readDocument(
+    path: string,
+  ): Promise<{ data: Uint8Array; state: LakeFileState } | undefined> {
+    const absolute = await this.#resolve(path);
+    try {
+      // writeDocument replaces a document by rename(2), never in place: an
+      // open descriptor keeps the inode it found, so the fstat below and the
+      // bytes read through the same descriptor belong to one version.
+      const handle = await open(absolute, 'r');
+      try {
+        const stats = await handle.stat({ bigint: true });
+        if (!stats.isFile()) return undefined;
+        const data = new Uint8Array(Number(stats.size));
+        let done = 0;
+        while (done < data.length) {
+          const { bytesRead } = await handle.read(data, done, data.length - done, done);
+          if (bytesRead === 0) break;
+          done += bytesRead;
+        }
+        return { data: data.subarray(0, done), state: stateOf(stats) };
+      } finally {
+        await handle.close();
+      }
+    } catch (error) {
+      if (hasErrno(error, 'ENOENT') || hasErrno(error, 'EISDIR')) return undefined;
+      throw fsErrorToLakeError(error, 'readDocument', path);
+    }
+  }
+
   async writeDocument(
     path: string,
     data: Uint8Array,

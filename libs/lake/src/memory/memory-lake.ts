@@ -74,6 +74,14 @@ export class MemoryLake implements Lake {
     return sliceRange(file.data, offset, length);
   }
 
+  async readDocument(
+    path: string,
+  ): Promise<{ data: Uint8Array; state: LakeFileState } | undefined> {
+    this.#checkOpen();
+    const file = this.#files.get(checkLakePath(path));
+    return file === undefined ? undefined : { data: file.data.slice(), state: stateOf(file) };
+  }
+
   async writeDocument(
     path: string,
     data: Uint8Array,
