@@ -6,9 +6,12 @@ export interface OpenFileRecord {
   readonly path: string;
   /** The first ordering key in the file (its name carries it too). */
   readonly firstKey: string;
-  /** Committed length covered by this checkpoint; anything beyond it was written after. */
+  /**
+   * Committed length covered by this checkpoint: every line before it is at
+   * or below `position`; anything beyond it was written after.
+   */
   readonly length: number;
-  /** The lake's version of the file at that length. */
+  /** The lake's version of the file when the checkpoint was stored (for diagnosis). */
   readonly version: string;
   readonly openedAt: Date;
 }
@@ -20,8 +23,12 @@ export interface OpenFileRecord {
  */
 export interface PartitionCheckpoint {
   readonly partition: number;
-  /** The last key written (or advanced to by a heartbeat) and the token to resume after. */
-  readonly position: StreamPosition;
+  /**
+   * The last key written (or advanced to by a heartbeat) and the token to
+   * resume after. Absent only while the partition has written nothing yet
+   * but had to record something (a dead letter broke its chain).
+   */
+  readonly position?: StreamPosition;
   readonly openFiles: readonly OpenFileRecord[];
   readonly writerId: string;
   readonly fencingToken: number;

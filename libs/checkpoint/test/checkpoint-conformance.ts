@@ -217,6 +217,15 @@ export function describeCheckpointConformance(
       expect(await store.readOrigin()).toEqual(a);
     });
 
+    it('stores a checkpoint without a position (a chain broken before the first batch)', async () => {
+      const { position: _unused, ...withoutPosition } = sampleCheckpoint(7, 1);
+      const broken = { ...withoutPosition, openFiles: [], chainBroken: true };
+      await store.writePartition(broken, undefined);
+      const stored = (await store.readPartition(7))?.value;
+      expect(stored?.position).toBeUndefined();
+      expect(stored).toMatchObject({ partition: 7, chainBroken: true, openFiles: [] });
+    });
+
     it('round-trips BSON Timestamps, resume tokens and 64-bit integers with their exact types', async () => {
       const checkpoint = sampleCheckpoint(6, 1);
       const token = {
@@ -225,10 +234,10 @@ export function describeCheckpointConformance(
         n: Long.fromString('9007199254740993'),
       };
       await store.writePartition(
-        { ...checkpoint, position: { ...checkpoint.position, token } },
+        { ...checkpoint, position: { key: checkpoint.position?.key ?? '', token } },
         undefined,
       );
-      const stored = (await store.readPartition(6))?.value.position.token;
+      const stored = (await store.readPartition(6))?.value.position?.token;
       expect(stored?._data).toBe('826A1F');
       expect(stored?._typeBits).toBeInstanceOf(Binary);
       expect([...(stored?._typeBits as Binary).buffer]).toEqual([1, 2, 3]);

@@ -1,11 +1,19 @@
 import type { OpenFileRecord } from '@tributary/checkpoint';
 
-/** A file a partition is appending to, with its committed state. */
+/** One line past a file's checkpointed length: its ordering key and where it ends. */
+export interface TailLine {
+  readonly key: string;
+  /** Byte offset just after the line's newline. */
+  readonly end: number;
+}
+
+/** A file a partition writes, or wrote and has not yet seen fully covered by a checkpoint. */
 export interface OpenFile {
   readonly path: string;
   /** Directory the file lives in: the event-time path it serves. */
   readonly dir: string;
   readonly firstKey: string;
+  /** Committed length in the lake: where the next append goes. */
   length: number;
   version: string;
   readonly openedAt: Date;
@@ -13,6 +21,38 @@ export interface OpenFile {
   lastAppendAt: number;
   /** Recorded in a stored checkpoint already (so a new owner would look at it). */
   recorded: boolean;
+  /**
+   * How much of the file the stored checkpoint covers: every line before it
+   * has a key at or below the checkpoint's position. What lies beyond was
+   * written after, and a new owner must read it to know what not to repeat.
+   */
+  checkpointedLength: number;
+  /** The lines between `checkpointedLength` and `length`, in the order they were written. */
+  readonly tail: TailLine[];
+  /** The closing flush was done; nothing more is appended. */
+  closed: boolean;
+}
+
+/** A new, empty, not yet created file of `dir` starting at `firstKey`. */
+export function newOpenFile(
+  partition: number,
+  dir: string,
+  firstKey: string,
+  now: number,
+): OpenFile {
+  return {
+    path: `${dir}/${fileNameFor(partition, firstKey)}`,
+    dir,
+    firstKey,
+    length: 0,
+    version: '',
+    openedAt: new Date(now),
+    lastAppendAt: now,
+    recorded: false,
+    checkpointedLength: 0,
+    tail: [],
+    closed: false,
+  };
 }
 
 /** The file name for partition `p` starting at `firstKey`: sorting names sorts files by content. */
@@ -20,12 +60,30 @@ export function fileNameFor(partition: number, firstKey: string): string {
   return `part-${String(partition).padStart(4, '0')}-${firstKey}.jsonl`;
 }
 
-/** The checkpoint's record of an open file. */
-export function toRecord(file: OpenFile): OpenFileRecord {
+/**
+ * How far a checkpoint at `key` covers `file`: past every tail line whose key
+ * is at or below it. Lines of a file are in change order, so the covered
+ * part is a prefix; should they ever not be, stopping at the first later key
+ * only makes the covered length shorter, which is safe (a new owner reads a
+ * little more than it must).
+ */
+export function coverage(file: OpenFile, key: string): { length: number; lines: number } {
+  let length = file.checkpointedLength;
+  let lines = 0;
+  for (const line of file.tail) {
+    if (line.key > key) break;
+    length = line.end;
+    lines += 1;
+  }
+  return { length, lines };
+}
+
+/** The checkpoint's record of a file, covering `length` of it. */
+export function toRecord(file: OpenFile, length: number): OpenFileRecord {
   return {
     path: file.path,
     firstKey: file.firstKey,
-    length: file.length,
+    length,
     version: file.version,
     openedAt: file.openedAt,
   };

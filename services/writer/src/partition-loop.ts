@@ -7,7 +7,7 @@ import {
   isTributaryError,
   sleep,
 } from '@tributary/core';
-import type { DeliveredBatch, PartitionReader } from '@tributary/queue';
+import { type DeliveredBatch, type PartitionReader, REQUEUED_AT_HEADER } from '@tributary/queue';
 import type { InFlightBudget } from './in-flight-budget.ts';
 import type { PartitionWriter } from './partition-writer.ts';
 
@@ -106,10 +106,15 @@ export class PartitionLoop {
     }
   }
 
-  /** Dead-letters a batch, then records the broken chain so the next batch is not taken for a gap. */
+  /**
+   * Records the broken chain, then dead-letters the batch. In this order a
+   * crash between the two leaves the batch in line (it is judged again and
+   * dead-lettered again); the other order could leave a new owner taking
+   * every later batch for one that follows a gap, and dropping it.
+   */
   async #deadLetter(batch: DeliveredBatch, reason: string): Promise<void> {
-    await this.#reader.deadLetter(batch, reason);
     await this.#writer.markChainBroken();
+    await this.#reader.deadLetter(batch, reason);
   }
 
   /** One delivery: `done` when acknowledged or dead-lettered, `retry` when it stays first in line. */
@@ -131,6 +136,17 @@ export class PartitionLoop {
       await this.#deadLetter(
         batch,
         `batch for partition ${decoded.partition} arrived on partition ${this.partition}`,
+      );
+      return 'done';
+    }
+    if (batch.headers[REQUEUED_AT_HEADER] !== undefined && this.#writer.isBehind(decoded)) {
+      // A dead letter put back by an operator: its events never reached the
+      // lake, but the checkpoint has moved past them, so writing would need
+      // a replay this writer does not do yet. Dropping would lose them
+      // silently; back to the dead-letter set, saying why, instead.
+      await this.#deadLetter(
+        batch,
+        `requeued batch is behind the partition's checkpoint (${this.#writer.position?.key}); replaying dead letters behind the checkpoint is not supported yet — its events are not in the lake`,
       );
       return 'done';
     }

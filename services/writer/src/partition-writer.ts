@@ -10,9 +10,9 @@ import {
   renderPath,
 } from '@tributary/core';
 import { type Lake, LakeError } from '@tributary/lake';
-import { type OpenFile, dirOf, fileNameFor, toRecord } from './open-file.ts';
+import { type OpenFile, coverage, dirOf, newOpenFile, toRecord } from './open-file.ts';
 import { type RollLimits, closeReason, wouldOverflow } from './rolling-plan.ts';
-import { keysInLines } from './tail-keys.ts';
+import { linesWithKeys } from './tail-keys.ts';
 
 /** What a partition writer needs. */
 export interface PartitionWriterOptions extends RollLimits {
@@ -45,9 +45,12 @@ const NO_DATABASE = '_cluster';
  *
  * The order of every batch is fixed: drop what the lake already has, record
  * any new file in the checkpoint before its first append, append, store the
- * checkpoint, and only then may the caller acknowledge. Because every file
- * that can hold data past the checkpoint is listed in it, a new owner finds
- * all of it ({@link recover}) and writes nothing twice.
+ * checkpoint, and only then may the caller acknowledge. Every file that can
+ * hold data past the checkpoint is listed in it — open files, and rolled or
+ * closed ones until a checkpoint covers their last line — each with the
+ * length the checkpoint covers (not merely its length at the time), so a new
+ * owner finds everything written after it ({@link recover}), however many
+ * owners came and went in between, and writes nothing twice.
  *
  * A `LakeError` or `CheckpointError` with code `CONFLICT` means another
  * writer owns the partition now; the caller must stop using this instance.
@@ -55,7 +58,12 @@ const NO_DATABASE = '_cluster';
 export class PartitionWriter {
   readonly #o: PartitionWriterOptions;
   readonly #now: () => number;
+  /** The file each directory appends to now. */
   readonly #open = new Map<string, OpenFile>();
+  /** Every file the checkpoint must list: open ones, and closed ones with lines it does not cover yet. */
+  readonly #tracked = new Set<OpenFile>();
+  /** Files rolled away from, to be closed once the batch that rolled is in the lake. */
+  readonly #rolled: OpenFile[] = [];
   /** Keys past the checkpoint's position that are already committed in the lake. */
   readonly #inLake = new Set<string>();
   #position: StreamPosition | undefined;
@@ -82,13 +90,21 @@ export class PartitionWriter {
     return !this.#chainBroken && batch.previousKey > (this.#position?.key ?? '');
   }
 
+  /** True when the checkpoint is past some of the batch's events: they would all be dropped. */
+  isBehind(batch: ChangeBatch): boolean {
+    const position = this.#position?.key;
+    return position !== undefined && batch.events.some((e) => e.key <= position);
+  }
+
   /**
    * Records, durably, that a batch of this partition went to the dead-letter
    * set, so the batch after it is not mistaken for one following a gap.
    */
   async markChainBroken(): Promise<void> {
     this.#chainBroken = true;
-    if (this.#position) await this.#storeCheckpoint(this.#position);
+    // Stored even before the partition's first position: otherwise a new
+    // owner would take every later batch for one following a gap.
+    await this.#storeCheckpoint(this.#position);
   }
 
   /** The position of the last stored checkpoint. */
@@ -116,6 +132,7 @@ export class PartitionWriter {
     // The stored fencing token is informational: exclusivity comes from the
     // checkpoint's compare-and-set and the lake's version conditions, which
     // survive Redis restarting empty (lease counters do not).
+    const found: OpenFile[] = [];
     for (const record of stored?.value.openFiles ?? []) {
       const state = await lake.stat(record.path);
       if (!state) continue; // recorded, then never created: nothing in it
@@ -125,30 +142,41 @@ export class PartitionWriter {
           `lake file ${record.path} is shorter (${state.length} bytes) than its checkpoint says (${record.length}); data was removed outside Tributary`,
         );
       }
-      if (state.length > record.length) {
-        const tail = await lake.read(record.path, record.length);
-        const keys = keysInLines(tail);
-        for (const key of keys) this.#inLake.add(key);
-        logger.info(
-          { partition, path: record.path, events: keys.length },
-          'found events written after the last checkpoint; they will not be written again',
-        );
-      }
-      this.#open.set(dirOf(record.path), {
+      const file: OpenFile = {
+        ...newOpenFile(partition, dirOf(record.path), record.firstKey, this.#now()),
         path: record.path,
-        dir: dirOf(record.path),
-        firstKey: record.firstKey,
         length: state.length,
         version: state.version,
         openedAt: record.openedAt,
-        lastAppendAt: this.#now(),
         recorded: true,
-      });
+        checkpointedLength: record.length,
+      };
+      if (state.length > record.length) {
+        const tail = linesWithKeys(await lake.read(record.path, record.length), record.length);
+        file.tail.push(...tail);
+        for (const line of tail) this.#inLake.add(line.key);
+        logger.info(
+          { partition, path: record.path, events: tail.length },
+          'found events written after the last checkpoint; they will not be written again',
+        );
+      }
+      found.push(file);
+    }
+    // The newest file of each directory is the one to go on appending to;
+    // older ones were rolled away from and are closed (again, harmlessly).
+    found.sort((a, b) => (a.firstKey < b.firstKey ? -1 : 1));
+    for (const file of found) {
+      this.#tracked.add(file);
+      const previous = this.#open.get(file.dir);
+      if (previous) this.#rolled.push(previous);
+      this.#open.set(file.dir, file);
     }
     // Claim the partition: storing the checkpoint under this owner moves its
     // version, so a late write from the previous owner (a retry still in
     // flight when it lost the lease) fails instead of this owner's next one.
-    if (this.#position) await this.#storeCheckpoint(this.#position);
+    // The files keep the covered lengths they had: the tail found above is
+    // not covered, and the next owner must find it too should this one die.
+    if (stored) await this.#storeCheckpoint(this.#position);
   }
 
   /**
@@ -200,7 +228,12 @@ export class PartitionWriter {
       segment.file.length = state.length;
       segment.file.version = state.version;
       segment.file.lastAppendAt = this.#now();
-      for (const key of segment.keys) this.#inLake.add(key);
+      let end = state.length - data.length;
+      segment.keys.forEach((key, i) => {
+        end += segment.byteLengths[i] ?? 0;
+        segment.file.tail.push({ key, end });
+        this.#inLake.add(key);
+      });
     }
     filesClosed += await this.#closeRolled();
     this.#chainBroken = false;
@@ -217,12 +250,13 @@ export class PartitionWriter {
     const state = await this.#o.lake.stat(file.path);
     if (!state)
       throw new LakeError('CONFLICT', `lake file ${file.path} vanished while being adopted`);
-    const keys = keysInLines(await this.#o.lake.read(file.path));
-    for (const key of keys) this.#inLake.add(key);
+    const tail = linesWithKeys(await this.#o.lake.read(file.path));
+    for (const line of tail) this.#inLake.add(line.key);
+    file.tail.push(...tail);
     file.length = state.length;
     file.version = state.version;
     this.#o.logger.info(
-      { partition: this.#o.partition, path: file.path, events: keys.length },
+      { partition: this.#o.partition, path: file.path, events: tail.length },
       'adopted a file a previous owner created before its first checkpoint',
     );
   }
@@ -262,12 +296,13 @@ export class PartitionWriter {
       const planned = segment ? segment.file.length + segment.bytes : 0;
       if (!segment || (planned > 0 && planned + bytes > this.#o.maxFileBytes)) {
         const file = this.#fileFor(dir, captured.key, segment, bytes);
-        segment = { file, lines: [], keys: [], bytes: 0 };
+        segment = { file, lines: [], keys: [], byteLengths: [], bytes: 0 };
         segments.push(segment);
         current.set(dir, segment);
       }
       segment.lines.push(line);
       segment.keys.push(captured.key);
+      segment.byteLengths.push(bytes);
       segment.bytes += bytes;
     }
     return segments;
@@ -277,34 +312,28 @@ export class PartitionWriter {
   #fileFor(dir: string, firstKey: string, full: Segment | undefined, bytes: number): OpenFile {
     const open = this.#open.get(dir);
     if (open && !full && !wouldOverflow(open, bytes, this.#o)) return open;
-    const file: OpenFile = {
-      path: `${dir}/${fileNameFor(this.#o.partition, firstKey)}`,
-      dir,
-      firstKey,
-      length: 0,
-      version: '',
-      openedAt: new Date(this.#now()),
-      lastAppendAt: this.#now(),
-      recorded: false,
-    };
-    // The replaced file is full: it is closed after this batch's appends.
+    const file = newOpenFile(this.#o.partition, dir, firstKey, this.#now());
+    // The replaced file is full: it is closed after this batch's appends,
+    // and stays listed in checkpoints until one covers its last line.
     if (open) this.#rolled.push(open);
     this.#open.set(dir, file);
+    this.#tracked.add(file);
     return file;
   }
-
-  readonly #rolled: OpenFile[] = [];
 
   /** Closes files a batch rolled away from, and files idle, old or full. */
   async #closeRolled(): Promise<number> {
     const now = this.#now();
     const toClose = [...this.#rolled];
-    this.#rolled.length = 0;
     for (const file of this.#open.values()) {
       if (closeReason(file, now, this.#o)) toClose.push(file);
     }
     const unique = [...new Set(toClose)];
-    for (const file of unique) await this.#close(file);
+    for (const file of unique) {
+      await this.#close(file);
+      const rolled = this.#rolled.indexOf(file);
+      if (rolled >= 0) this.#rolled.splice(rolled, 1);
+    }
     return unique.length;
   }
 
@@ -328,14 +357,26 @@ export class PartitionWriter {
       });
       file.version = state.version;
     }
+    file.closed = true;
     if (this.#open.get(file.dir) === file) this.#open.delete(file.dir);
   }
 
-  async #storeCheckpoint(position: StreamPosition): Promise<void> {
+  /**
+   * Stores the checkpoint at `position`. Each listed file is recorded with
+   * the length this position covers; a closed file is listed until a stored
+   * checkpoint covers all of it, and only then forgotten.
+   */
+  async #storeCheckpoint(position: StreamPosition | undefined): Promise<void> {
+    const key = position?.key ?? '';
+    const covered = new Map([...this.#tracked].map((file) => [file, coverage(file, key)]));
+    const listed = [...this.#tracked].filter(
+      (file) =>
+        file.recorded && (!file.closed || (covered.get(file)?.lines ?? 0) < file.tail.length),
+    );
     const checkpoint: PartitionCheckpoint = {
       partition: this.#o.partition,
-      position,
-      openFiles: [...this.#open.values()].filter((f) => f.recorded).map(toRecord),
+      ...(position ? { position } : {}),
+      openFiles: listed.map((file) => toRecord(file, covered.get(file)?.length ?? 0)),
       writerId: this.#o.writerId,
       fencingToken: this.#o.fencingToken,
       updatedAt: new Date(this.#now()),
@@ -343,7 +384,12 @@ export class PartitionWriter {
     };
     this.#version = await this.#o.checkpoints.writePartition(checkpoint, this.#version);
     this.#position = position;
-    for (const key of this.#inLake) if (key <= position.key) this.#inLake.delete(key);
+    for (const [file, { length, lines }] of covered) {
+      file.checkpointedLength = length;
+      file.tail.splice(0, lines);
+      if (file.closed && file.tail.length === 0) this.#tracked.delete(file);
+    }
+    for (const inLake of this.#inLake) if (inLake <= key) this.#inLake.delete(inLake);
   }
 }
 
@@ -351,6 +397,7 @@ interface Segment {
   readonly file: OpenFile;
   readonly lines: string[];
   readonly keys: string[];
+  readonly byteLengths: number[];
   bytes: number;
 }
 

@@ -74,11 +74,15 @@ export function decodePartitionCheckpoint(text: string, partition: number): Part
 
   const stored = asSafeInteger(raw.partition);
   if (stored !== partition) throw problem(`it names partition ${String(stored ?? raw.partition)}`);
-  const position = asDocument(raw.position);
-  if (position === undefined || !isOrderingKey(position.key))
-    throw problem('position.key is not an ordering key');
-  const token = asDocument(position.token);
-  if (token === undefined) throw problem('position.token is not a document');
+  let position: { key: string; token: Document } | undefined;
+  if (raw.position !== undefined) {
+    const stored = asDocument(raw.position);
+    if (stored === undefined || !isOrderingKey(stored.key))
+      throw problem('position.key is not an ordering key');
+    const token = asDocument(stored.token);
+    if (token === undefined) throw problem('position.token is not a document');
+    position = { key: stored.key, token };
+  }
   if (!Array.isArray(raw.openFiles)) throw problem('openFiles is not an array');
   const openFiles = raw.openFiles.map((file: unknown, index: number) => {
     const record = decodeOpenFile(file);
@@ -99,7 +103,7 @@ export function decodePartitionCheckpoint(text: string, partition: number): Part
   return {
     ...raw,
     partition,
-    position: { key: position.key, token },
+    ...(position ? { position } : {}),
     openFiles,
     writerId: raw.writerId,
     fencingToken,
