@@ -74,7 +74,12 @@ describe('the pipeline under backpressure', () => {
     // Reading the whole lake back is costly: only start once the queue is drained.
     await untilDrained(publisher, 120_000);
     const { comparison, inventory } = await pipeline.waitUntilComplete(120_000);
-    expect(comparison).toMatchObject({ missing: [], duplicated: [], unexpected: [] });
+    expect(comparison).toMatchObject({
+      missing: [],
+      duplicated: [],
+      unexpected: [],
+      misplaced: [],
+    });
     expect(inventory.lines).toBe(comparison.produced);
     expect(inventory.problems).toEqual([]);
   });

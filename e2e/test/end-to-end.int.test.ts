@@ -24,6 +24,8 @@ describe('the pipeline, end to end', () => {
     expect(comparison.missing).toEqual([]);
     expect(comparison.duplicated).toEqual([]);
     expect(comparison.unexpected).toEqual([]);
+    // Each line sits where the oplog's own namespace and clusterTime put it.
+    expect(comparison.misplaced).toEqual([]);
     expect(inventory.lines).toBe(comparison.produced);
     // Every line parses, keys increase within each file, names and event-time paths are right.
     expect(inventory.problems).toEqual([]);
@@ -38,6 +40,23 @@ describe('the pipeline, end to end', () => {
       expect(EJSON.stringify(line?.fullDocument, { relaxed: false })).toBe(
         EJSON.stringify(record.fullDocument, { relaxed: false }),
       );
+    }
+    // Replacements carry the replacing document, updates the oplog's own
+    // description of the change, exactly.
+    const changes = pipeline.mongo
+      .oplogEntries()
+      .filter((r) => r.operationType === 'replace' || r.operationType === 'update');
+    expect(changes.length).toBeGreaterThan(20);
+    for (const record of changes) {
+      const line = lines.get(record.resumeToken._data);
+      if (record.operationType === 'replace')
+        expect(EJSON.stringify(line?.fullDocument, { relaxed: false })).toBe(
+          EJSON.stringify(record.fullDocument, { relaxed: false }),
+        );
+      else
+        expect(EJSON.stringify(line?.updateDescription, { relaxed: false })).toBe(
+          EJSON.stringify(record.updateDescription, { relaxed: false }),
+        );
     }
     // Transactions: their events share a clusterTime and carry lsid and txnNumber.
     const inTxn = [...lines.values()].filter((l) => l.txnNumber !== undefined);

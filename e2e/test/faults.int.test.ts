@@ -38,7 +38,12 @@ describe('the pipeline under faults', () => {
     const fired = Object.fromEntries(adls.faults.list().map((rule) => [rule.id, rule.fired]));
     expect(fired[busy]).toBeGreaterThan(20);
     expect(fired[lost]).toBeGreaterThan(0);
-    expect(comparison).toMatchObject({ missing: [], duplicated: [], unexpected: [] });
+    expect(comparison).toMatchObject({
+      missing: [],
+      duplicated: [],
+      unexpected: [],
+      misplaced: [],
+    });
     expect(inventory.lines).toBe(comparison.produced);
     expect(inventory.problems).toEqual([]);
   });
@@ -65,7 +70,12 @@ describe('the pipeline under faults', () => {
     expect(count).toBe(3);
     expect(capture.running).toBe(true);
     expect(capture.output()).not.toMatch(/"level":(50|60),/);
-    expect(comparison).toMatchObject({ missing: [], duplicated: [], unexpected: [] });
+    expect(comparison).toMatchObject({
+      missing: [],
+      duplicated: [],
+      unexpected: [],
+      misplaced: [],
+    });
     expect(inventory.lines).toBe(comparison.produced);
     expect(inventory.problems).toEqual([]);
   });

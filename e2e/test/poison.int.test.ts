@@ -41,7 +41,12 @@ describe('a poison batch', () => {
     await load.done;
 
     const { comparison, inventory } = await pipeline.waitUntilComplete();
-    expect(comparison).toMatchObject({ missing: [], duplicated: [], unexpected: [] });
+    expect(comparison).toMatchObject({
+      missing: [],
+      duplicated: [],
+      unexpected: [],
+      misplaced: [],
+    });
     expect(inventory.problems).toEqual([]);
     const deadLetters = await transport.deadLetters().list({ partition });
     expect(deadLetters).toHaveLength(1);

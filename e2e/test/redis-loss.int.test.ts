@@ -27,7 +27,12 @@ describe('the pipeline when Redis loses everything', () => {
     await load.done;
 
     const { comparison, inventory } = await pipeline.waitUntilComplete(90_000);
-    expect(comparison).toMatchObject({ missing: [], duplicated: [], unexpected: [] });
+    expect(comparison).toMatchObject({
+      missing: [],
+      duplicated: [],
+      unexpected: [],
+      misplaced: [],
+    });
     expect(inventory.lines).toBe(comparison.produced);
     expect(inventory.problems).toEqual([]);
     expect(capture.output()).toMatch(/the queue lost what it held/);

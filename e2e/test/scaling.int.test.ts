@@ -75,7 +75,12 @@ describe('the pipeline scaled out over several writers', () => {
 
     const { comparison, inventory } = await pipeline.waitUntilComplete();
     expect(comparison.produced).toBeGreaterThan(200);
-    expect(comparison).toMatchObject({ missing: [], duplicated: [], unexpected: [] });
+    expect(comparison).toMatchObject({
+      missing: [],
+      duplicated: [],
+      unexpected: [],
+      misplaced: [],
+    });
     expect(inventory.lines).toBe(comparison.produced);
     expect(inventory.problems).toEqual([]);
   });

@@ -52,7 +52,12 @@ describe('what capture watches', () => {
       pipeline,
       (ns) => ns.db === 'shop' && ns.coll === 'orders',
     );
-    expect(comparison).toMatchObject({ missing: [], duplicated: [], unexpected: [] });
+    expect(comparison).toMatchObject({
+      missing: [],
+      duplicated: [],
+      unexpected: [],
+      misplaced: [],
+    });
     expect(inventory.problems).toEqual([]);
     const lines = [...(await linesByToken(await pipeline.lake())).values()];
     const changedBefore = lines.filter((l) =>
@@ -71,7 +76,12 @@ describe('what capture watches', () => {
     pipeline.startWriter('w1');
     await runMixedLoad(pipeline.client, { rounds: 3 });
     const { comparison } = await waitForExactly(pipeline, (ns) => ns.db === 'crm');
-    expect(comparison).toMatchObject({ missing: [], duplicated: [], unexpected: [] });
+    expect(comparison).toMatchObject({
+      missing: [],
+      duplicated: [],
+      unexpected: [],
+      misplaced: [],
+    });
   });
 
   it('leaves out excluded namespaces when watching the whole deployment', async () => {
@@ -86,6 +96,11 @@ describe('what capture watches', () => {
       pipeline,
       (ns) => ns.db === 'shop' && ns.coll === 'orders',
     );
-    expect(comparison).toMatchObject({ missing: [], duplicated: [], unexpected: [] });
+    expect(comparison).toMatchObject({
+      missing: [],
+      duplicated: [],
+      unexpected: [],
+      misplaced: [],
+    });
   });
 });

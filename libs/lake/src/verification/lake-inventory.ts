@@ -22,6 +22,8 @@ export interface LakeInventory {
   readonly lines: number;
   /** How many lines carry each resume token (`_data`). */
   readonly tokens: ReadonlyMap<string, number>;
+  /** The directories holding each resume token's lines (`_data` → directories). */
+  readonly directories: ReadonlyMap<string, readonly string[]>;
   /** Lines per partition, from `_tributary.partition`. */
   readonly partitions: ReadonlyMap<number, number>;
   /** Each rule a file or line breaks, in words. Empty when the lake is well-formed. */
@@ -31,13 +33,15 @@ export interface LakeInventory {
 /**
  * Reads every data file and checks what a reader relies on: each line is
  * Extended JSON with its `_tributary` metadata; inside a file the keys
- * strictly increase (change order); a file is named after its first key and
- * its partition; each line sits in the directory its event time and
- * namespace give under `pathTemplate`.
+ * strictly increase (change order), and so do they from one file of a
+ * partition to the next in the same directory (files never overlap); a file
+ * is named after its first key and its partition; each line sits in the
+ * directory its event time and namespace give under `pathTemplate`.
  */
 export async function inventoryLake(lake: Lake, pathTemplate: string): Promise<LakeInventory> {
   const files: FileInventory[] = [];
   const tokens = new Map<string, number>();
+  const directories = new Map<string, string[]>();
   const partitions = new Map<number, number>();
   const problems: string[] = [];
   let total = 0;
@@ -72,6 +76,9 @@ export async function inventoryLake(lake: Lake, pathTemplate: string): Promise<L
       const meta = decoded._tributary;
       const token = String((meta.resumeToken as { _data?: unknown })._data);
       tokens.set(token, (tokens.get(token) ?? 0) + 1);
+      const seenIn = directories.get(token);
+      if (seenIn) seenIn.push(path.slice(0, slash));
+      else directories.set(token, [path.slice(0, slash)]);
       partitions.set(meta.partition, (partitions.get(meta.partition) ?? 0) + 1);
       if (meta.partition !== filePartition)
         problems.push(
@@ -104,7 +111,29 @@ export async function inventoryLake(lake: Lake, pathTemplate: string): Promise<L
       lastKey: previous,
     });
   }
-  return { files, lines: total, tokens, partitions, problems };
+  problems.push(...overlappingFiles(files));
+  return { files, lines: total, tokens, directories, partitions, problems };
+}
+
+/**
+ * Files of one partition in one directory, in name (first key) order, must
+ * follow each other: each starts after the previous one's last key. An
+ * overlap means lines of the partition left change order across files.
+ */
+function overlappingFiles(files: readonly FileInventory[]): string[] {
+  const problems: string[] = [];
+  const last = new Map<string, FileInventory>();
+  for (const file of files) {
+    if (file.lines === 0) continue;
+    const group = `${file.path.slice(0, file.path.lastIndexOf('/'))}#${file.partition}`;
+    const previous = last.get(group);
+    if (previous && file.firstKey <= previous.lastKey)
+      problems.push(
+        `${file.path}: starts at ${file.firstKey}, before ${previous.path} ends (${previous.lastKey})`,
+      );
+    last.set(group, file);
+  }
+  return problems;
 }
 
 /** The lake against the source's own record of events. */

@@ -58,6 +58,24 @@ describe('the lake inventory', () => {
     expect(problems).toMatch(/notes\.txt: not a Tributary file name/);
   });
 
+  it('reports files of one partition and directory whose keys overlap, and records where each event landed', async () => {
+    const [a, b, c, d] = [line(1), line(2), line(3), line(4)];
+    const lake = await lakeWith({
+      [`shop/orders/hour=13/part-0001-${a.key}.jsonl`]: a.text + c.text,
+      [`shop/orders/hour=13/part-0001-${b.key}.jsonl`]: b.text + d.text,
+      // Another partition in the same directory may interleave freely.
+      [`shop/orders/hour=13/part-0002-${a.key}.jsonl`]: line(1, 2).text,
+    });
+    const inventory = await inventoryLake(lake, TEMPLATE);
+    expect(inventory.problems).toEqual([
+      `shop/orders/hour=13/part-0001-${b.key}.jsonl: starts at ${b.key}, before shop/orders/hour=13/part-0001-${a.key}.jsonl ends (${c.key})`,
+    ]);
+    expect(inventory.directories.get('tok1')).toEqual([
+      'shop/orders/hour=13',
+      'shop/orders/hour=13',
+    ]);
+  });
+
   it('reports missing, duplicated and unexpected events against the source', async () => {
     const [a, b] = [line(1), line(2)];
     const lake = await lakeWith({
