@@ -1,0 +1,90 @@
+import { createServer } from 'node:net';
+import { requireRedis } from '@tributary/testing';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Pipeline } from '../src/pipeline.ts';
+
+/** A port nothing listens on right now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+/** The status of GET `path`, or `undefined` while nothing answers. */
+async function statusOf(port: number, path: string): Promise<number | undefined> {
+  try {
+    return (await fetch(`http://127.0.0.1:${port}${path}`)).status;
+  } catch {
+    // Not listening yet: the caller polls.
+    return undefined;
+  }
+}
+
+async function untilStatus(port: number, path: string, status: number): Promise<void> {
+  const started = Date.now();
+  while ((await statusOf(port, path)) !== status) {
+    if (Date.now() - started > 30_000)
+      throw new Error(`${path} on ${port} never answered ${status}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('operating the services', () => {
+  let pipeline: Pipeline | undefined;
+  beforeAll(() => requireRedis());
+  afterEach(async () => {
+    await pipeline?.close();
+    pipeline = undefined;
+  });
+
+  it('serves /healthz and /readyz from capture and writer, and both exit 0 on SIGINT', async () => {
+    pipeline = await Pipeline.start({ lake: 'local' });
+    const [capturePort, writerPort] = [await freePort(), await freePort()];
+    const capture = await pipeline.startCapture({ TRIBUTARY_HEALTH_PORT: String(capturePort) });
+    const writer = pipeline.startWriter('w1', { TRIBUTARY_HEALTH_PORT: String(writerPort) });
+    for (const port of [capturePort, writerPort]) {
+      await untilStatus(port, '/readyz', 200);
+      expect(await statusOf(port, '/healthz')).toBe(200);
+      expect(await statusOf(port, '/nothing-here')).toBe(404);
+    }
+    const exits = await Promise.all([capture.stop('SIGINT'), writer.stop('SIGINT')]);
+    expect(exits).toEqual([
+      { code: 0, signal: null },
+      { code: 0, signal: null },
+    ]);
+  });
+
+  it('stops hard with exit 1 when draining outlasts TRIBUTARY_SHUTDOWN_TIMEOUT_MS, and the next writer loses and repeats nothing', async () => {
+    pipeline = await Pipeline.start({ lake: 'adls' });
+    const adls = pipeline.adls;
+    if (!adls) throw new Error('this test needs the ADLS emulator');
+    await pipeline.startCapture();
+    const writer = pipeline.startWriter('w1', { TRIBUTARY_SHUTDOWN_TIMEOUT_MS: '1000' });
+    const load = pipeline.startLoad(10);
+    await load.reach(3);
+    // Every append now takes 20 s: the batch in hand cannot finish in time.
+    const slow = adls.faults.add({ operations: ['path.append'], latencyMs: 20_000 });
+    while (!adls.faults.list().some((rule) => rule.id === slow && rule.fired > 0))
+      await new Promise((r) => setTimeout(r, 20));
+    const asked = Date.now();
+    const exit = await writer.stop('SIGTERM');
+    expect(exit).toEqual({ code: 1, signal: null });
+    expect(Date.now() - asked).toBeLessThan(10_000);
+    expect(writer.output()).toMatch(/"msg":"shutdown deadline passed: stopping now"/);
+
+    adls.faults.remove(slow);
+    pipeline.startWriter('w2');
+    await load.done;
+    const { comparison, inventory } = await pipeline.waitUntilComplete();
+    expect(comparison).toMatchObject({
+      missing: [],
+      duplicated: [],
+      unexpected: [],
+      misplaced: [],
+    });
+    expect(inventory.problems).toEqual([]);
+  });
+});
