@@ -167,6 +167,24 @@ describe('a partition writer', () => {
     expect(w.openFiles()).toEqual([]);
   });
 
+  it('closes a file that reached maxFileAgeMs even while it keeps receiving events, and goes on in a new one', async () => {
+    let now = T0 * 1000;
+    const { lake, writer } = fixture({ maxFileAgeMs: 60_000, now: () => now });
+    const w = writer();
+    await w.recover();
+    const events = range(0, 6);
+    await w.write(batchOf(3, events.slice(0, 2)));
+    now += 30_000;
+    await w.write(batchOf(3, events.slice(2, 4), events[1]?.key));
+    expect(await w.maintain()).toBe(0);
+    now += 31_000;
+    expect(await w.maintain()).toBe(1);
+    await w.write(batchOf(3, events.slice(4), events[3]?.key));
+    const files = await linesInLake(lake);
+    expect([...files.values()].map((lines) => lines.length)).toEqual([4, 2]);
+    expect(await keysInLake(lake)).toEqual(events.map((e) => e.key));
+  });
+
   it('advances on a heartbeat without touching any file', async () => {
     const { lake, checkpoints, writer } = fixture();
     const w = writer();

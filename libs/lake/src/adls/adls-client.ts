@@ -37,7 +37,8 @@ export interface AdlsLakeOptions {
  * that the adapter's {@link BackoffPolicy} is the only retry layer: two
  * stacked layers multiply attempts and delays, and the SDK's layer would
  * retry a flush whose answer was lost without the stat that tells whether it
- * landed. The per-try timeout stays, bounding each request.
+ * landed. `tryTimeoutInMs` is only the server-side `timeout=` parameter;
+ * the client-side bound is an abort signal on each request (see `AdlsLake`).
  */
 function pipelineOptions(options: AdlsLakeOptions): StoragePipelineOptions {
   return { retryOptions: { maxTries: 1, tryTimeoutInMs: options.requestTimeoutMs ?? 30_000 } };

@@ -32,21 +32,35 @@ export class AdlsLake implements Lake {
   readonly #filesystem: DataLakeFileSystemClient;
   readonly #policy: BackoffPolicy;
   readonly #onRetry: ((error: unknown, retry: number, delayMs: number) => void) | undefined;
+  readonly #requestTimeoutMs: number;
 
   constructor(service: DataLakeServiceClient, options: AdlsLakeOptions) {
     this.#filesystem = service.getFileSystemClient(options.filesystem);
     this.#policy = options.retry ?? DEFAULT_BACKOFF;
     this.#onRetry = options.onRetry;
+    this.#requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+  }
+
+  /**
+   * Bounds one request on the client side. The SDK's own `tryTimeoutInMs`
+   * only becomes the server-side `timeout=` query parameter, which a stalled
+   * connection never honours; an aborted request fails as `UNAVAILABLE`
+   * and is retried like any other lost answer.
+   */
+  #deadline(): { abortSignal: AbortSignal } {
+    return { abortSignal: AbortSignal.timeout(this.#requestTimeoutMs) };
   }
 
   /** Creates the filesystem when it is missing; idempotent (a 409 from a concurrent creator is fine). */
   async ensureFilesystem(): Promise<void> {
-    await this.#retry('create filesystem', '', () => this.#filesystem.createIfNotExists());
+    await this.#retry('create filesystem', '', () =>
+      this.#filesystem.createIfNotExists(this.#deadline()),
+    );
   }
 
   async stat(path: string): Promise<LakeFileState | undefined> {
     const file = this.#file(path);
-    return this.#retry('stat', path, () => statFile(file));
+    return this.#retry('stat', path, () => statFile(file, this.#deadline()));
   }
 
   async create(path: string): Promise<LakeFileState> {
@@ -54,7 +68,10 @@ export class AdlsLake implements Lake {
     return this.#retry('create', path, async (attempt) => {
       try {
         // If-None-Match: * makes the create fail instead of truncating a file that exists.
-        const response = await file.create({ conditions: { ifNoneMatch: '*' } });
+        const response = await file.create({
+          conditions: { ifNoneMatch: '*' },
+          ...this.#deadline(),
+        });
         return { length: 0, version: requireEtag(response.etag, 'create', path) };
       } catch (error) {
         const code = adlsErrorToLakeError(error, 'create', path).code;
@@ -62,7 +79,7 @@ export class AdlsLake implements Lake {
         // A retried create may meet the file its own lost-answer attempt made:
         // an empty file is taken as that one (see the report on create).
         if (attempt > 0) {
-          const state = await statFile(file);
+          const state = await statFile(file, this.#deadline());
           if (state?.length === 0) return state;
         }
         throw new LakeError('ALREADY_EXISTS', `${path} already exists.`, { cause: error });
@@ -90,18 +107,20 @@ export class AdlsLake implements Lake {
       {
         stage: (at, bytes) =>
           translating('append', async () => {
-            await file.append(bytes, at, bytes.length);
+            await file.append(bytes, at, bytes.length, this.#deadline());
           }),
         commit: (position, ifVersion, close) =>
           translating('flush', async () => {
             const response = await file.flush(position, {
               close,
               conditions: { ifMatch: ifVersion },
+              ...this.#deadline(),
             });
             return { length: position, version: requireEtag(response.etag, 'flush', path) };
           }),
-        stat: () => translating('stat', () => statFile(file)),
-        read: (at, length) => translating('read', () => readRange(file, at, length)),
+        stat: () => translating('stat', () => statFile(file, this.#deadline())),
+        read: (at, length) =>
+          translating('read', () => readRange(file, at, length, this.#deadline())),
       },
       this.#policy,
       this.#onRetry,
@@ -113,11 +132,11 @@ export class AdlsLake implements Lake {
     checkReadRange(offset, length);
     return this.#retry('read', path, async () => {
       if (length === 0) {
-        if ((await statFile(file)) === undefined)
+        if ((await statFile(file, this.#deadline())) === undefined)
           throw new LakeError('NOT_FOUND', `${path} does not exist.`);
         return new Uint8Array(0);
       }
-      return readRange(file, offset, length);
+      return readRange(file, offset, length, this.#deadline());
     });
   }
 
@@ -125,7 +144,7 @@ export class AdlsLake implements Lake {
     path: string,
   ): Promise<{ data: Uint8Array; state: LakeFileState } | undefined> {
     const file = this.#file(path);
-    return this.#retry('readDocument', path, () => readWholeDocument(file, path));
+    return this.#retry('readDocument', path, () => readWholeDocument(file, path, this.#deadline()));
   }
 
   async writeDocument(
@@ -140,9 +159,9 @@ export class AdlsLake implements Lake {
       // The whole document goes to a temporary path first; only the rename
       // makes it visible, so a reader never sees a partial checkpoint.
       await this.#retry('writeDocument upload', temporaryPath, async () => {
-        await temporary.create();
-        if (data.length > 0) await temporary.append(data, 0, data.length);
-        await temporary.flush(data.length, { close: true });
+        await temporary.create(this.#deadline());
+        if (data.length > 0) await temporary.append(data, 0, data.length, this.#deadline());
+        await temporary.flush(data.length, { close: true, ...this.#deadline() });
       });
       return await this.#retry('writeDocument rename', path, (attempt) =>
         this.#renameOnto(temporary, target, path, data, condition, attempt),
@@ -171,16 +190,17 @@ export class AdlsLake implements Lake {
       const response = await temporary.move(escapePath(path), {
         destinationConditions:
           'ifAbsent' in condition ? { ifNoneMatch: '*' } : { ifMatch: condition.ifVersion },
+        ...this.#deadline(),
       });
       // The rename answers with the ETag it gave the target.
       if (response.etag !== undefined) return { length: data.length, version: response.etag };
-      return await stateOfOurDocument(target, path, data);
+      return await stateOfOurDocument(target, path, data, this.#deadline());
     } catch (error) {
       const translated = adlsErrorToLakeError(error, 'writeDocument', path);
       // A retried rename whose source is gone: the earlier attempt renamed it
       // and its answer was lost. Ours if the target holds exactly our bytes.
       if (attempt > 0 && translated.code === 'NOT_FOUND')
-        return stateOfOurDocument(target, path, data);
+        return stateOfOurDocument(target, path, data, this.#deadline());
       if (
         translated.code === 'CONFLICT' ||
         translated.code === 'ALREADY_EXISTS' ||
@@ -203,7 +223,11 @@ export class AdlsLake implements Lake {
       const page = await this.#retry('list', normalised, async () => {
         try {
           const pages = this.#filesystem
-            .listPaths({ ...(normalised === '' ? {} : { path: normalised }), recursive: true })
+            .listPaths({
+              ...(normalised === '' ? {} : { path: normalised }),
+              recursive: true,
+              ...this.#deadline(),
+            })
             .byPage(token === undefined ? {} : { continuationToken: token });
           const next = await pages.next();
           return next.done === true ? undefined : next.value;
@@ -252,9 +276,12 @@ export class AdlsLake implements Lake {
 }
 
 /** Content-Length and ETag of a file (Blob Get Properties, a HEAD); `undefined` on 404. */
-async function statFile(file: DataLakeFileClient): Promise<LakeFileState | undefined> {
+async function statFile(
+  file: DataLakeFileClient,
+  deadline: { abortSignal: AbortSignal },
+): Promise<LakeFileState | undefined> {
   try {
-    const properties = await file.getProperties();
+    const properties = await file.getProperties(deadline);
     // Through the Blob API a directory of a hierarchical namespace is an
     // empty blob marked `hdi_isfolder`; the port only knows files.
     if (properties.metadata?.hdi_isfolder === 'true') return undefined;
@@ -273,11 +300,12 @@ async function readRange(
   file: DataLakeFileClient,
   offset: number,
   length: number | undefined,
+  deadline: { abortSignal: AbortSignal },
 ): Promise<Uint8Array> {
   try {
     // maxRetryRequests: 0 — the SDK would otherwise re-request a broken body
     // stream itself, a second retry layer under ours.
-    const response = await file.read(offset, length, { maxRetryRequests: 0 });
+    const response = await file.read(offset, length, { maxRetryRequests: 0, ...deadline });
     return await readBody(response.readableStreamBody);
   } catch (error) {
     // 416 InvalidRange: the offset is at or past the committed length.
@@ -296,8 +324,9 @@ async function stateOfOurDocument(
   target: DataLakeFileClient,
   path: string,
   data: Uint8Array,
+  deadline: { abortSignal: AbortSignal },
 ): Promise<LakeFileState> {
-  const stored = await readWholeDocument(target, path);
+  const stored = await readWholeDocument(target, path, deadline);
   if (stored !== undefined && Buffer.from(stored.data).equals(Buffer.from(data)))
     return stored.state;
   throw new LakeError('CONFLICT', `${path} was replaced by another writer.`);
@@ -310,10 +339,11 @@ async function stateOfOurDocument(
 async function readWholeDocument(
   file: DataLakeFileClient,
   path: string,
+  deadline: { abortSignal: AbortSignal },
 ): Promise<{ data: Uint8Array; state: LakeFileState } | undefined> {
   try {
     // maxRetryRequests: 0 — our retry layer is the only one.
-    const response = await file.read(0, undefined, { maxRetryRequests: 0 });
+    const response = await file.read(0, undefined, { maxRetryRequests: 0, ...deadline });
     if (response.metadata?.hdi_isfolder === 'true') return undefined;
     const data = await readBody(response.readableStreamBody);
     const version = requireEtag(response.etag, 'readDocument', path);
