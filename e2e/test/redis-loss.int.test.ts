@@ -1,3 +1,4 @@
+import { type QueueTransport, createBullmqTransport } from '@tributary/queue';
 import { type PrivateRedis, requireRedis, startPrivateRedis } from '@tributary/testing';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Pipeline } from '../src/pipeline.ts';
@@ -5,8 +6,11 @@ import { Pipeline } from '../src/pipeline.ts';
 describe('the pipeline when Redis loses everything', () => {
   let pipeline: Pipeline | undefined;
   let redis: PrivateRedis | undefined;
+  let transport: QueueTransport | undefined;
   beforeAll(() => requireRedis());
   afterEach(async () => {
+    await transport?.close();
+    transport = undefined;
     await pipeline?.close();
     await redis?.stop();
     pipeline = undefined;
@@ -23,7 +27,21 @@ describe('the pipeline when Redis loses everything', () => {
     pipeline.adls?.faults.add({ operations: ['path.append'], latencyMs: 10 });
     const load = pipeline.startLoad(30);
     await load.reach(10);
+    transport = createBullmqTransport({
+      redisUrl: redis.url,
+      queueName: pipeline.env.TRIBUTARY_QUEUE_NAME ?? '',
+      partitionCount: Number(pipeline.env.TRIBUTARY_PARTITION_COUNT),
+    });
+    // Flush only while batches are waiting, so the loss is real.
+    const publisher = transport.publisher();
+    let waiting = await publisher.backlog();
+    for (let i = 0; waiting === 0 && i < 400; i += 1) {
+      await new Promise((r) => setTimeout(r, 25));
+      waiting = await publisher.backlog();
+    }
+    expect(waiting).toBeGreaterThan(0);
     await redis.flushAll();
+    expect(await publisher.backlog()).toBe(0);
     await load.done;
 
     const { comparison, inventory } = await pipeline.waitUntilComplete(90_000);
