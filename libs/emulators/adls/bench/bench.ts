@@ -2,48 +2,56 @@
  * Throughput benchmark of the ADLS emulator through the official SDK over
  * HTTP (not a test):
  *
- *   npx node libs/emulators/adls/bench/bench.ts [--seconds 8] [--in-process]
+ *   npx node libs/emulators/adls/bench/bench.ts [--seconds 8] [--clients 2]
+ *     [--phase all|big|small] [--in-process] [--null-service] [--cpu-prof-dir DIR]
  *
- * The emulator runs as its own process (the standalone command), so it gets
- * one core to itself and the SDK client another — "on one core" means the
- * emulator's core. `--in-process` runs both in this process instead.
+ * The emulator runs as its own process (the standalone command), so "on one
+ * core" means the emulator's core: it is one Node process and uses one core
+ * for its work. The load comes from `--clients` separate client processes
+ * (`load-worker.ts`), each using the official SDK for every request over
+ * keep-alive connections — one SDK process alone saturates its core well
+ * before the emulator does. `--in-process` runs the emulator in this
+ * (otherwise idle) orchestrating process instead; `--cpu-prof-dir` starts
+ * the emulator process with `--cpu-prof` to see where its time goes.
+ * `--null-service` drives a do-nothing stand-in (`null-service.ts`) instead
+ * of the emulator: the rate the SDK clients alone can reach on this machine.
  *
  * Measures:
- *  1. MB/s of 4 MiB appends (4 in flight, flushed every 64 MiB);
- *  2. append+flush pairs per second with ~200-byte appends (32 files, one
- *     writer each, each pair an append then a flush, as the Tributary writer
- *     does at batch boundaries).
+ *  1. MiB/s of 4 MiB appends (2 in flight per client, flushed every 64 MiB);
+ *  2. append+flush pairs per second with ~200-byte appends (16 files per
+ *     client, one writer each, each pair an append then a flush, as the
+ *     Tributary writer does at batch boundaries).
  *
- * On a small machine the SDK client, not the emulator, is what saturates
- * first (one SDK client process manages roughly a thousand pairs a second on
- * a core). So besides the end-to-end rate, the emulator's own CPU time is
- * read from /proc and the rate it could sustain on one fully busy core is
- * reported: work done ÷ emulator CPU-seconds.
+ * Besides the end-to-end rate, the emulator's own CPU time is read from
+ * /proc and the rate one fully busy emulator core would sustain is reported:
+ * work done ÷ emulator CPU-seconds.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DataLakeServiceClient, type DataLakeFileSystemClient } from '@azure/storage-file-datalake';
+import { DataLakeServiceClient } from '@azure/storage-file-datalake';
 import { startAdlsEmulator, type AdlsEmulator } from '../src/index.ts';
+import type { DoneMessage, PrepareMessage } from './load-worker.ts';
+import { startNullService } from './null-service.ts';
 
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '8' },
+    clients: { type: 'string', default: '2' },
+    phase: { type: 'string', default: 'all' },
     'in-process': { type: 'boolean', default: false },
+    'null-service': { type: 'boolean', default: false },
+    'cpu-prof-dir': { type: 'string' },
   },
 });
 const PHASE_MS = Number(values.seconds) * 1000;
-const BIG = 4 * 1024 * 1024;
-const BIG_IN_FLIGHT = 4;
-const FLUSH_EVERY = 64 * 1024 * 1024;
-const SMALL_WRITERS = 32;
-
-function progress(text: string): void {
-  process.stdout.write(`\r${text.padEnd(78)}`);
-}
+const CLIENTS = Number(values.clients);
+const BIG_IN_FLIGHT_PER_CLIENT = 2;
+const SMALL_WRITERS_PER_CLIENT = 16;
+const FILESYSTEM = 'bench';
 
 /** USER_HZ: the unit of /proc/<pid>/stat CPU times (100 on Linux builds in practice). */
 const CLOCK_TICKS_PER_SECOND = 100;
@@ -61,22 +69,8 @@ interface Phase {
   rate: number;
   emulatorCpuSeconds: number | undefined;
   seconds: number;
-}
-
-async function measure(
-  pid: number | undefined,
-  run: () => Promise<{ work: number; seconds: number }>,
-): Promise<Phase> {
-  const cpuBefore = cpuSecondsOf(pid);
-  const { work, seconds } = await run();
-  const cpuAfter = cpuSecondsOf(pid);
-  const emulatorCpuSeconds =
-    cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
-  return {
-    rate: work / seconds,
-    emulatorCpuSeconds: emulatorCpuSeconds === undefined ? undefined : emulatorCpuSeconds,
-    seconds,
-  };
+  requests: number;
+  clientCpuSeconds: number;
 }
 
 function perCore(phase: Phase): string {
@@ -86,13 +80,90 @@ function perCore(phase: Phase): string {
   return `emulator core ${(busy * 100).toFixed(0)}% busy -> ${(phase.rate / busy).toFixed(0)} per fully busy core`;
 }
 
+/** CPU per request on each side: where an end-to-end figure on a small machine goes. */
+function cpuPerRequest(phase: Phase): string {
+  const micros = (seconds: number | undefined): string =>
+    seconds === undefined ? '?' : ((seconds / phase.requests) * 1e6).toFixed(0);
+  return `CPU per request: emulator ${micros(phase.emulatorCpuSeconds)} µs, SDK clients ${micros(phase.clientCpuSeconds)} µs`;
+}
+
+/** A forked `load-worker.ts` and a way to wait for its next message of a type. */
+interface Worker {
+  child: ChildProcess;
+  next<T>(type: string): Promise<T>;
+}
+
+function profileArgs(kind: string): string[] {
+  const dir = values['cpu-prof-dir'];
+  return dir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', path.join(dir, kind)];
+}
+
+function startWorker(): Worker {
+  const child = fork(fileURLToPath(new URL('./load-worker.ts', import.meta.url)), [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    // A larger young generation: the SDK allocates a lot per request, and
+    // fewer scavenges leave more of the machine to the emulator.
+    execArgv: ['--max-semi-space-size=32', ...profileArgs('client')],
+  });
+  const next = <T>(type: string): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const onMessage = (message: { type: string; error?: string }): void => {
+        if (message.type === 'error') reject(new Error(`load worker failed: ${message.error}`));
+        else if (message.type === type) resolve(message as T);
+        else return;
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+      };
+      const onExit = (code: number | null): void =>
+        reject(new Error(`load worker exited (${String(code)})`));
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+    });
+  return { child, next };
+}
+
+/** Prepares the phase in every worker, then runs it in all of them at once around a CPU reading. */
+async function runPhase(
+  workers: Worker[],
+  emulatorPid: number | undefined,
+  order: Omit<PrepareMessage, 'type' | 'prefix'>,
+): Promise<Phase> {
+  const ready = workers.map((w) => w.next('ready'));
+  workers.forEach((w, i) =>
+    w.child.send({
+      type: 'prepare',
+      ...order,
+      prefix: `${order.phase}-${i}`,
+    } satisfies PrepareMessage),
+  );
+  await Promise.all(ready);
+  const done = workers.map((w) => w.next<DoneMessage>('done'));
+  const cpuBefore = cpuSecondsOf(emulatorPid);
+  const start = performance.now();
+  for (const w of workers) w.child.send({ type: 'go' });
+  const results = await Promise.all(done);
+  const seconds = (performance.now() - start) / 1000;
+  const cpuAfter = cpuSecondsOf(emulatorPid);
+  const work = results.reduce((sum, r) => sum + r.work, 0);
+  return {
+    rate: work / seconds,
+    emulatorCpuSeconds:
+      cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore,
+    seconds,
+    requests: results.reduce((sum, r) => sum + r.requests, 0),
+    clientCpuSeconds: results.reduce((sum, r) => sum + r.cpuSeconds, 0),
+  };
+}
+
 async function startExternal(
   dataDir: string,
 ): Promise<{ connectionString: string; pid: number | undefined; stop: () => Promise<void> }> {
   const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
-  const child: ChildProcess = spawn(process.execPath, [cli, '--port', '0', '--data-dir', dataDir], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...profileArgs('emulator'), cli, '--port', '0', '--data-dir', dataDir],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const connectionString = await new Promise<string>((resolve, reject) => {
     let output = '';
@@ -113,104 +184,69 @@ async function startExternal(
   };
 }
 
-async function bigAppends(
-  fs: DataLakeFileSystemClient,
-): Promise<{ work: number; seconds: number }> {
-  const chunk = Buffer.alloc(BIG, 0x61);
-  const deadline = performance.now() + PHASE_MS;
-  const start = performance.now();
-  let bytes = 0;
-  let fileIndex = 0;
-  while (performance.now() < deadline) {
-    const file = fs.getFileClient(`big/file-${fileIndex++}.bin`);
-    await file.create();
-    let position = 0;
-    while (position < FLUSH_EVERY && performance.now() < deadline) {
-      const batch: Promise<unknown>[] = [];
-      for (let i = 0; i < BIG_IN_FLIGHT; i++) {
-        batch.push(file.append(chunk, position, BIG));
-        position += BIG;
-      }
-      await Promise.all(batch);
-      bytes += BIG * BIG_IN_FLIGHT;
-      const seconds = (performance.now() - start) / 1000;
-      progress(
-        `4 MiB appends: ${(bytes / 1024 / 1024).toFixed(0)} MiB in ${seconds.toFixed(1)} s = ${(bytes / 1024 / 1024 / seconds).toFixed(0)} MiB/s`,
-      );
-    }
-    await file.flush(position);
-    // Keep the disk footprint small: the data has been measured, drop it.
-    await file.delete();
-  }
-  return { work: bytes / 1024 / 1024, seconds: (performance.now() - start) / 1000 };
-}
-
-async function smallPairs(
-  fs: DataLakeFileSystemClient,
-): Promise<{ work: number; seconds: number }> {
-  const line = Buffer.from(
-    `${JSON.stringify({ op: 'insert', ns: 'db.coll', doc: { _id: 1, v: 'x'.repeat(120) } })}\n`,
-  );
-  const deadline = performance.now() + PHASE_MS;
-  const start = performance.now();
-  let pairs = 0;
-  const writers = Array.from({ length: SMALL_WRITERS }, async (_, w) => {
-    const file = fs.getFileClient(`small/writer-${w}.jsonl`);
-    await file.create();
-    let position = 0;
-    while (performance.now() < deadline) {
-      await file.append(line, position, line.length);
-      position += line.length;
-      await file.flush(position);
-      pairs++;
-      if (w === 0 && pairs % 200 < 2) {
-        const seconds = (performance.now() - start) / 1000;
-        progress(
-          `small append+flush pairs: ${pairs} in ${seconds.toFixed(1)} s = ${(pairs / seconds).toFixed(0)} pairs/s`,
-        );
-      }
-    }
-  });
-  await Promise.all(writers);
-  return { work: pairs, seconds: (performance.now() - start) / 1000 };
-}
-
 async function main(): Promise<void> {
+  if (!Number.isInteger(CLIENTS) || CLIENTS < 1) throw new TypeError('--clients must be >= 1');
+  if (!['all', 'big', 'small'].includes(values.phase))
+    throw new TypeError('--phase must be all, big or small');
   const dataDir = mkdtempSync(path.join(tmpdir(), 'adls-bench-'));
   let emulator: AdlsEmulator | undefined;
   let external: Awaited<ReturnType<typeof startExternal>> | undefined;
+  let nullService: Awaited<ReturnType<typeof startNullService>> | undefined;
+  const workers: Worker[] = [];
   try {
     let connectionString: string;
-    if (values['in-process']) {
+    let pid: number | undefined;
+    if (values['null-service']) {
+      nullService = await startNullService();
+      connectionString = nullService.connectionString;
+      pid = process.pid;
+    } else if (values['in-process']) {
       emulator = await startAdlsEmulator({ dataDir });
       connectionString = emulator.connectionString;
+      pid = process.pid;
     } else {
       external = await startExternal(dataDir);
       connectionString = external.connectionString;
+      pid = external.pid;
     }
+    const load = loadavg()
+      .map((n) => n.toFixed(2))
+      .join(', ');
     console.log(
-      `ADLS emulator benchmark (${values['in-process'] ? 'in-process' : 'emulator in its own process'}, ${PHASE_MS / 1000} s per phase, Node ${process.version})`,
+      `ADLS emulator benchmark (${values['null-service'] ? 'NULL SERVICE: no emulator, the SDK clients alone' : values['in-process'] ? 'in-process' : 'emulator in its own process'}, ${CLIENTS} SDK client process(es), ${PHASE_MS / 1000} s per phase, Node ${process.version}, load average ${load})`,
     );
-    const service = DataLakeServiceClient.fromConnectionString(connectionString, {
-      retryOptions: { maxTries: 1 },
-      keepAliveOptions: { enable: true },
-    });
-    const fs = service.getFileSystemClient('bench');
-    await fs.create();
-    const pid = external?.pid;
-    const big = await measure(pid, () => bigAppends(fs));
-    progress('');
-    console.log(
-      `\r4 MiB appends:            ${big.rate.toFixed(0)} MiB/s end to end (${perCore(big)})`,
-    );
-    const small = await measure(pid, () => smallPairs(fs));
-    progress('');
-    console.log(
-      `\rsmall append+flush pairs: ${small.rate.toFixed(0)} pairs/s end to end, ${SMALL_WRITERS} files in parallel (${perCore(small)})`,
-    );
+    await DataLakeServiceClient.fromConnectionString(connectionString)
+      .getFileSystemClient(FILESYSTEM)
+      .create();
+    for (let i = 0; i < CLIENTS; i++) workers.push(startWorker());
+    const common = { connectionString, filesystem: FILESYSTEM, durationMs: PHASE_MS };
+    if (values.phase !== 'small') {
+      const big = await runPhase(workers, pid, {
+        ...common,
+        phase: 'big',
+        parallelism: BIG_IN_FLIGHT_PER_CLIENT,
+      });
+      console.log(
+        `4 MiB appends:            ${big.rate.toFixed(0)} MiB/s end to end (${perCore(big)})`,
+      );
+      console.log(`  ${cpuPerRequest(big)}`);
+    }
+    if (values.phase !== 'big') {
+      const small = await runPhase(workers, pid, {
+        ...common,
+        phase: 'small',
+        parallelism: SMALL_WRITERS_PER_CLIENT,
+      });
+      console.log(
+        `small append+flush pairs: ${small.rate.toFixed(0)} pairs/s end to end, ${SMALL_WRITERS_PER_CLIENT * CLIENTS} files in parallel (${perCore(small)})`,
+      );
+      console.log(`  ${cpuPerRequest(small)}`);
+    }
   } finally {
+    for (const w of workers) w.child.disconnect();
     await emulator?.stop();
     await external?.stop();
+    await nullService?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FaultInjector } from './faults/fault-injector.ts';
 import { createStorageServer } from './http/server.ts';
+import type { CrashPoint } from './store/journal.ts';
 import { LakeStore } from './store/lake-store.ts';
 import type { PathEntry } from './store/types.ts';
 import { stagedBytes } from './store/staged-ranges.ts';
@@ -41,6 +42,11 @@ export interface PathInspection {
   /** True after a flush with `close=true` (and no flush since). */
   closed: boolean;
   etag: string;
+  /**
+   * When the file's lease expires (ms since 1970); `null` for an infinite
+   * lease, `undefined` when there is none. The REST API does not show it.
+   */
+  leaseExpiresAt: number | null | undefined;
 }
 
 /** A running emulator. */
@@ -56,7 +62,7 @@ export interface AdlsEmulator {
   readonly port: number;
   /** Fault injection (also reachable at `/_emulator/faults`). */
   readonly faults: FaultInjector;
-  /** Internal view of a path (committed vs staged bytes, close flag); undefined when absent. */
+  /** Internal view of a path (committed vs staged bytes, close flag, lease expiry); undefined when absent. */
   inspectPath(filesystem: string, path: string): PathInspection | undefined;
   /** Stops listening, drops open connections and closes the store. Idempotent. */
   stop(): Promise<void>;
@@ -78,7 +84,11 @@ export async function startAdlsEmulator(options: AdlsEmulatorOptions = {}): Prom
     throw new TypeError('accountName must be 3-24 lower-case letters and digits');
   const ownsDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'adls-emulator-'));
-  const store = LakeStore.open({ dataDir, syncWrites: options.syncWrites ?? false });
+  const store = LakeStore.open({
+    dataDir,
+    syncWrites: options.syncWrites ?? false,
+    onCrashPoint: freezeUntilKilled,
+  });
   const faults = new FaultInjector();
   const server = createStorageServer({
     store,
@@ -141,7 +151,20 @@ function inspect(entry: PathEntry | undefined): PathInspection | undefined {
     stagedBytes: stagedBytes(entry.staged),
     closed: entry.closed,
     etag: entry.etag,
+    leaseExpiresAt: entry.lease?.expiresAt,
   };
+}
+
+/**
+ * A `crash` fault rule's effect: the emulator stops dead at that point of a
+ * journal write — no more requests, no timers — and says so on stderr, so a
+ * test driving it as a child process can SIGKILL it exactly there.
+ */
+function freezeUntilKilled(point: CrashPoint): void {
+  // A synchronous write: the marker must be out before the process stops.
+  writeSync(2, `[adls-emulator] frozen at crash point ${point}\n`);
+  // Sleeps the main thread for good without using CPU.
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -1,4 +1,8 @@
 import { OPERATIONS, type OperationName } from '../http/request.ts';
+import { CRASH_POINTS, type CrashPoint } from '../store/journal.ts';
+
+/** The operations a `crash` rule can name: the ones whose change is one journal record. */
+const CRASHABLE_OPERATIONS: readonly OperationName[] = ['path.append', 'path.flush'];
 
 /**
  * One fault rule. A request matches when its operation is listed (or no list
@@ -20,6 +24,16 @@ export interface FaultRule {
   status?: 500 | 503;
   /** Drop the TCP connection (the client sees ECONNRESET / "socket hang up"). */
   reset?: boolean;
+  /**
+   * Freeze the whole emulator at this point of writing the request's journal
+   * record (`before-journal-write`, `mid-journal-write` — half the record
+   * written — or `after-journal-write`, before the fsync and the answer),
+   * printing `[adls-emulator] frozen at crash point <point>` to stderr, so a
+   * test can SIGKILL the process exactly there. Only for an emulator in its
+   * own process, and only with `operations` limited to `path.append` /
+   * `path.flush`.
+   */
+  crash?: CrashPoint;
   /** Chance that a matching request is hit, 0..1 (default 1). */
   probability?: number;
   /** Matching requests to let through before the rule starts firing (0 = the next one). */
@@ -49,6 +63,7 @@ export interface FaultDecision {
   failure:
     | { kind: 'status'; status: 500 | 503; phase: 'before' | 'after' }
     | { kind: 'reset'; phase: 'before' | 'after' }
+    | { kind: 'crash'; point: CrashPoint; phase: 'before' }
     | undefined;
 }
 
@@ -68,6 +83,7 @@ export function validateFaultRule(value: unknown): FaultRule {
     'skip',
     'times',
     'phase',
+    'crash',
   ]);
   for (const key of Object.keys(rule))
     if (!known.has(key)) throw new TypeError(`unknown fault rule field '${key}'`);
@@ -89,6 +105,19 @@ export function validateFaultRule(value: unknown): FaultRule {
     throw new TypeError('reset must be a boolean');
   if (rule.status !== undefined && rule.reset === true)
     throw new TypeError('a rule either answers a status or resets the connection, not both');
+  if (rule.crash !== undefined) {
+    if (!(CRASH_POINTS as readonly unknown[]).includes(rule.crash))
+      throw new TypeError(`crash must be one of ${CRASH_POINTS.join(', ')}`);
+    if (rule.status !== undefined || rule.reset === true || rule.phase === 'after')
+      throw new TypeError("a crash rule cannot also answer a status, reset or use phase 'after'");
+    const operations = rule.operations;
+    if (
+      !Array.isArray(operations) ||
+      operations.length === 0 ||
+      !operations.every((op) => CRASHABLE_OPERATIONS.includes(op as OperationName))
+    )
+      throw new TypeError(`a crash rule needs operations from ${CRASHABLE_OPERATIONS.join(', ')}`);
+  }
   if (rule.phase !== undefined && rule.phase !== 'before' && rule.phase !== 'after')
     throw new TypeError("phase must be 'before' or 'after'");
   if (rule.pathContains !== undefined && typeof rule.pathContains !== 'string')
@@ -105,8 +134,8 @@ export function validateFaultRule(value: unknown): FaultRule {
 
 /**
  * Fault injection for tests, shared by the in-process API and the admin
- * HTTP route: latency per operation, fixed or random 500 / 503 answers and
- * connection resets at a chosen request.
+ * HTTP route: latency per operation, fixed or random 500 / 503 answers,
+ * connection resets and crash points at a chosen request.
  */
 export class FaultInjector {
   private readonly rules: ActiveFaultRule[] = [];
@@ -199,13 +228,16 @@ export class FaultInjector {
       if (rule.seen <= (rule.skip ?? 0)) continue;
       if (rule.times !== undefined && rule.fired >= rule.times) continue;
       if (rule.probability !== undefined && this.random() >= rule.probability) continue;
-      const isFailure = rule.status !== undefined || rule.reset === true;
+      const isFailure =
+        rule.status !== undefined || rule.reset === true || rule.crash !== undefined;
       if (isFailure && decision.failure) continue;
       rule.fired++;
       decision.latencyMs +=
         (rule.latencyMs ?? 0) + (rule.latencyJitterMs ? this.random() * rule.latencyJitterMs : 0);
       const phase = rule.phase ?? 'before';
-      if (rule.reset) decision.failure = { kind: 'reset', phase };
+      if (rule.crash !== undefined)
+        decision.failure = { kind: 'crash', point: rule.crash, phase: 'before' };
+      else if (rule.reset) decision.failure = { kind: 'reset', phase };
       else if (rule.status !== undefined)
         decision.failure = { kind: 'status', status: rule.status, phase };
     }

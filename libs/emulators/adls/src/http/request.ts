@@ -46,7 +46,7 @@ export interface StorageRequest {
   readonly operation: OperationName;
   /** True when the answer must be in the Blob endpoint's words (XML errors, Blob error codes). */
   readonly blob: boolean;
-  /** A request header (first value), or undefined. */
+  /** A request header (first value), or undefined; `name` in lower case. */
   header(name: string): string | undefined;
 }
 
@@ -65,11 +65,12 @@ export function parseRequest(raw: IncomingMessage, accountName: string): Storage
   const queryAt = url.indexOf('?');
   const rawPath = queryAt === -1 ? url : url.slice(0, queryAt);
   const rawQuery = queryAt === -1 ? '' : url.slice(queryAt + 1);
-  const query = new Map<string, string>();
-  for (const [name, value] of new URLSearchParams(rawQuery)) query.set(name.toLowerCase(), value);
+  const query = parseQuery(rawQuery);
   let trimmed = rawPath.startsWith('/') ? rawPath.slice(1) : rawPath;
+  const headers = raw.headers;
+  // Names are given in lower case, as Node stores them.
   const header = (name: string): string | undefined => {
-    const value = raw.headers[name.toLowerCase()];
+    const value = headers[name];
     return Array.isArray(value) ? value[0] : value;
   };
   // The SDK's move() builds its destination URL by replacing the whole URL
@@ -114,7 +115,29 @@ export function parseRequest(raw: IncomingMessage, accountName: string): Storage
   };
 }
 
+/**
+ * Query parameters, names lower-cased, values decoded as `URLSearchParams`
+ * decodes them (`+` is a space). The plain split is the common case (the
+ * SDK's `action=append&position=123`); anything encoded goes the long way.
+ */
+function parseQuery(rawQuery: string): Map<string, string> {
+  const query = new Map<string, string>();
+  if (rawQuery === '') return query;
+  if (rawQuery.includes('%') || rawQuery.includes('+')) {
+    for (const [name, value] of new URLSearchParams(rawQuery)) query.set(name.toLowerCase(), value);
+    return query;
+  }
+  for (const part of rawQuery.split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    if (eq === -1) query.set(part.toLowerCase(), '');
+    else query.set(part.slice(0, eq).toLowerCase(), part.slice(eq + 1));
+  }
+  return query;
+}
+
 function decodeSegment(segment: string): string {
+  if (!segment.includes('%')) return segment;
   try {
     return decodeURIComponent(segment);
   } catch (_error) {

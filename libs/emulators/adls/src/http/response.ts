@@ -25,16 +25,17 @@ function currentHttpDate(): string {
   return dateText;
 }
 
-/** Headers every answer carries, as the service sends them. */
-export function commonHeaders(req: IncomingMessage): Record<string, string> {
-  const headers: Record<string, string> = {
-    'x-ms-request-id': randomUUID(),
-    'x-ms-version': headerValue(req, 'x-ms-version') ?? DEFAULT_API_VERSION,
-    Date: currentHttpDate(),
-    Server: 'Tributary-ADLS-Emulator',
-  };
+/** Adds the headers every answer carries, as the service sends them, to `headers` (which win on a clash). */
+function withCommonHeaders(
+  req: IncomingMessage,
+  headers: Record<string, string>,
+): Record<string, string> {
+  headers['x-ms-request-id'] ??= randomUUID();
+  headers['x-ms-version'] ??= headerValue(req, 'x-ms-version') ?? DEFAULT_API_VERSION;
+  headers['Date'] ??= currentHttpDate();
+  headers['Server'] ??= 'Tributary-ADLS-Emulator';
   const clientRequestId = headerValue(req, 'x-ms-client-request-id');
-  if (clientRequestId !== undefined) headers['x-ms-client-request-id'] = clientRequestId;
+  if (clientRequestId !== undefined) headers['x-ms-client-request-id'] ??= clientRequestId;
   return headers;
 }
 
@@ -80,8 +81,9 @@ export function sendResponse(
       : typeof response.body === 'string'
         ? Buffer.from(response.body, 'utf8')
         : response.body;
-  const headers: Record<string, string> = { ...commonHeaders(req), ...response.headers };
-  if (!('Content-Length' in headers)) headers['Content-Length'] = String(body?.length ?? 0);
+  // The route's headers object is its own (built per answer), so it is completed in place.
+  const headers = withCommonHeaders(req, response.headers);
+  headers['Content-Length'] ??= String(body?.length ?? 0);
   res.writeHead(response.status, headers);
   if (body && req.method !== 'HEAD') res.end(body);
   else res.end();

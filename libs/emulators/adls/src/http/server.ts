@@ -145,24 +145,32 @@ async function handle(
   }
   const decision = deps.faults.decide(request.operation, request.rawPath);
   if (decision.latencyMs > 0) await sleep(decision.latencyMs);
-  if (decision.failure?.phase === 'before') {
-    await injectFailure(req, res, request, decision);
+  const failure = decision.failure;
+  if (failure !== undefined && failure.kind !== 'crash' && failure.phase === 'before') {
+    await injectFailure(req, res, request, failure);
     return;
   }
   let response: StorageResponse;
   try {
     authorize(request, deps.account);
-    response = await HANDLERS[request.operation]({
+    const answer = HANDLERS[request.operation]({
       request,
       store: deps.store,
       accountUrl: () => accountUrl(req, server, deps.account.name),
+      crashPoint: failure?.kind === 'crash' ? failure.point : undefined,
     });
+    // Most operations answer synchronously; awaiting only promises saves a turn of the microtask queue.
+    response = answer instanceof Promise ? await answer : answer;
   } catch (error) {
     if (!isStorageError(error)) throw error;
     response = errorResponse(error, request.blob, request.method);
   }
-  if (decision.failure?.phase === 'after') {
-    await injectFailure(req, res, request, decision);
+  // Durability before acknowledgement: no answer (a read's included, which
+  // may show a change) leaves before the journal holds every change so far.
+  // Waiting here is what lets one journal write carry many requests.
+  if (deps.store.hasUnpersistedChanges) await deps.store.persisted();
+  if (failure !== undefined && failure.kind !== 'crash' && failure.phase === 'after') {
+    await injectFailure(req, res, request, failure);
     return;
   }
   sendResponse(req, res, response);
@@ -172,10 +180,8 @@ async function injectFailure(
   req: IncomingMessage,
   res: ServerResponse,
   request: StorageRequest,
-  decision: FaultDecision,
+  failure: Exclude<FaultDecision['failure'], { kind: 'crash' } | undefined>,
 ): Promise<void> {
-  const failure = decision.failure;
-  if (!failure) return;
   if (failure.kind === 'reset') {
     // An RST, not a polite close: the client sees ECONNRESET mid-request.
     req.socket.resetAndDestroy();

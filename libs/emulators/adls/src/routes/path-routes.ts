@@ -2,6 +2,7 @@ import type { StorageResponse } from '../http/response.ts';
 import { StorageError, errors } from '../http/storage-error.ts';
 import { httpDate } from '../store/clock.ts';
 import { canonicalPathName } from '../store/names.ts';
+import { renamePath as movePath } from '../store/path-rename.ts';
 import type { PathEntry } from '../store/types.ts';
 import {
   blobHttpHeaders,
@@ -87,7 +88,8 @@ export function renamePath(ctx: RouteContext): StorageResponse {
   if (mode !== undefined && mode !== 'legacy' && mode !== 'posix')
     throw errors.invalidQueryParameterValue('mode');
   const source = renameSource(ctx);
-  const entry = ctx.store.renamePath(
+  const entry = movePath(
+    ctx.store,
     source.filesystem,
     source.path,
     request.filesystem,

@@ -37,6 +37,7 @@ export async function appendPath(ctx: RouteContext): Promise<StorageResponse> {
     contentMd5: request.header('content-md5'),
     lease: writeLease(ctx),
     flush,
+    crashPoint: ctx.crashPoint,
   });
   const headers: Record<string, string> = { 'x-ms-request-server-encrypted': 'false' };
   if (flush)
@@ -58,6 +59,7 @@ export function flushPath(ctx: RouteContext): StorageResponse {
     conditions: conditionHeaders(request),
     headers: dfsHttpHeaders(request),
     lease: writeLease(ctx),
+    crashPoint: ctx.crashPoint,
   });
   return {
     status: 200,

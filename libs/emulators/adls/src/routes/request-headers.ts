@@ -108,27 +108,29 @@ export function blobHttpHeaders(request: StorageRequest): PathHttpHeaders {
   return httpHeadersWithPrefix(request, 'x-ms-blob-');
 }
 
+/** The HTTP properties and the header names (after the prefix) that carry them. */
+const HTTP_PROPERTY_HEADERS: ReadonlyArray<[keyof PathHttpHeaders, string]> = [
+  ['contentType', 'content-type'],
+  ['contentEncoding', 'content-encoding'],
+  ['contentLanguage', 'content-language'],
+  ['contentDisposition', 'content-disposition'],
+  ['cacheControl', 'cache-control'],
+  ['contentMd5', 'content-md5'],
+];
+
+const prefixedNames = new Map<string, ReadonlyArray<[keyof PathHttpHeaders, string]>>();
+
 function httpHeadersWithPrefix(request: StorageRequest, prefix: string): PathHttpHeaders {
-  const pick = (name: string): Partial<Record<string, string>> => {
-    const value = request.header(prefix + name);
-    return value === undefined ? {} : { [name]: value };
-  };
-  const map: Record<string, string | undefined> = {
-    ...pick('content-type'),
-    ...pick('content-encoding'),
-    ...pick('content-language'),
-    ...pick('content-disposition'),
-    ...pick('cache-control'),
-    ...pick('content-md5'),
-  };
+  let names = prefixedNames.get(prefix);
+  if (names === undefined) {
+    names = HTTP_PROPERTY_HEADERS.map(([property, name]) => [property, prefix + name]);
+    prefixedNames.set(prefix, names);
+  }
   const result: PathHttpHeaders = {};
-  if (map['content-type'] !== undefined) result.contentType = map['content-type'];
-  if (map['content-encoding'] !== undefined) result.contentEncoding = map['content-encoding'];
-  if (map['content-language'] !== undefined) result.contentLanguage = map['content-language'];
-  if (map['content-disposition'] !== undefined)
-    result.contentDisposition = map['content-disposition'];
-  if (map['cache-control'] !== undefined) result.cacheControl = map['cache-control'];
-  if (map['content-md5'] !== undefined) result.contentMd5 = map['content-md5'];
+  for (const [property, name] of names) {
+    const value = request.header(name);
+    if (value !== undefined) result[property] = value;
+  }
   return result;
 }
 

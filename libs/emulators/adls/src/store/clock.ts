@@ -20,7 +20,15 @@ export function toFileTime(ms: number): string {
   return (BigInt(ms) * 10_000n + FILETIME_EPOCH_OFFSET).toString();
 }
 
-/** An HTTP date (`Last-Modified`). */
+let formattedSecond = Number.NaN;
+let formatted = '';
+
+/** An HTTP date (`Last-Modified`); most answers in one second share it, so the last one is kept. */
 export function httpDate(ms: number): string {
-  return new Date(ms).toUTCString();
+  const second = Math.floor(ms / 1000);
+  if (second !== formattedSecond) {
+    formattedSecond = second;
+    formatted = new Date(second * 1000).toUTCString();
+  }
+  return formatted;
 }

@@ -18,9 +18,13 @@ export class DataFiles {
   private readonly root: string;
   private readonly open = new Map<string, number>();
   private readonly madeDirs = new Set<string>();
+  /** Ids written since the last {@link syncDirty} (tracked only when syncing). */
+  private readonly dirty = new Set<string>();
+  private readonly trackDirty: boolean;
 
-  constructor(root: string) {
+  constructor(root: string, options: { sync?: boolean } = {}) {
     this.root = root;
+    this.trackDirty = options.sync ?? false;
     fs.mkdirSync(root, { recursive: true });
   }
 
@@ -46,6 +50,20 @@ export class DataFiles {
       }
       offset += chunk.length;
     }
+    if (this.trackDirty) this.dirty.add(id);
+  }
+
+  /**
+   * fdatasyncs every data file written since the last call. With `sync`, the
+   * journal calls this before each fsync, so a flush record never reaches the
+   * disk ahead of the bytes it commits.
+   */
+  syncDirty(): void {
+    for (const id of this.dirty) {
+      const fd = this.open.get(id);
+      if (fd !== undefined) fs.fdatasyncSync(fd);
+    }
+    this.dirty.clear();
   }
 
   /** Reads `[start, end)` of the data of `id`. */
@@ -63,6 +81,8 @@ export class DataFiles {
 
   /** Deletes the data of `id`, if any. */
   remove(id: string): void {
+    // Bytes about to be deleted need no sync.
+    this.dirty.delete(id);
     this.closeOne(id);
     fs.rmSync(this.fileOf(id), { force: true });
   }
@@ -106,6 +126,8 @@ export class DataFiles {
     const fd = this.open.get(id);
     if (fd === undefined) return;
     this.open.delete(id);
+    // A dirty file leaving the cache is synced now; syncDirty only reaches open descriptors.
+    if (this.dirty.delete(id)) fs.fdatasyncSync(fd);
     fs.closeSync(fd);
   }
 }

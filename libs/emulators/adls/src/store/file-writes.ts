@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { StorageError, errors } from '../http/storage-error.ts';
 import { nextEtag } from './clock.ts';
 import { requireConditions, type ConditionHeaders } from './conditions.ts';
+import type { CrashPoint } from './journal.ts';
 import type { LakeStore } from './lake-store.ts';
 import { applyLeaseAction, checkLeaseAccess, type LeaseRecord } from './leases.ts';
 import { addRange, covers, overlaps, removeRange } from './staged-ranges.ts';
@@ -37,6 +38,8 @@ export interface AppendRequest {
   lease: WriteLease;
   /** `flush=true`: commit right after the append. */
   flush: boolean;
+  /** Fault injection: freeze at this point of the journal write (see `Journal`). */
+  crashPoint?: CrashPoint;
 }
 
 /** What a flush asks for. */
@@ -48,6 +51,8 @@ export interface FlushRequest {
   /** HTTP properties to set with the flush (only those given change). */
   headers: PathHttpHeaders;
   lease: WriteLease;
+  /** Fault injection: freeze at this point of the journal write (see `Journal`). */
+  crashPoint?: CrashPoint;
 }
 
 /** Appends bytes at a position; flushes too when asked. */
@@ -81,6 +86,7 @@ export function appendData(
       fs: fsName,
       entries: [withLease({ ...entry, staged }, entry.lease)],
     });
+    store.persistNow();
   }
   if (request.length > 0) store.data.write(dataId, request.position, request.chunks);
   let updated: PathEntry = withLease(
@@ -96,7 +102,7 @@ export function appendData(
     );
   }
   updated = withLease(updated, after);
-  store.commit({ t: 'path.put', fs: fsName, entries: [updated] });
+  store.commit({ t: 'path.put', fs: fsName, entries: [updated] }, request.crashPoint);
   return updated;
 }
 
@@ -113,7 +119,7 @@ export function flushData(
   const { before, after } = resolveLease(entry.lease, request.lease, now, true);
   checkLeaseAccess(before, effectiveLeaseId(request.lease), now, { blob: false, write: true });
   const updated = withLease(commitFlush(entry, request.position, request, now), after);
-  store.commit({ t: 'path.put', fs: fsName, entries: [updated] });
+  store.commit({ t: 'path.put', fs: fsName, entries: [updated] }, request.crashPoint);
   return updated;
 }
 
@@ -133,7 +139,7 @@ function commitFlush(
     etag: nextEtag(now),
     lastModified: now,
     closed: options.close,
-    headers: { ...entry.headers, ...definedOnly(options.headers) },
+    headers: mergedHeaders(entry.headers, options.headers),
   };
 }
 
@@ -174,11 +180,13 @@ function resolveLease(
         throw errors.missingRequiredHeader('x-ms-proposed-lease-id');
       if (lease.action === 'acquire-release' && !flushes)
         throw errors.invalidHeaderValue('x-ms-lease-action');
-      // The DFS API takes -1 or 15..60 seconds here too.
+      // x-ms-lease-duration is required to acquire (-1 or 15..60 seconds), as
+      // on Path - Lease: without it the service answers 400 MissingRequiredHeader.
       const acquired = applyLeaseAction(
         current,
-        { ...base, action: 'acquire', durationSeconds: lease.duration ?? '-1' },
+        { ...base, action: 'acquire', durationSeconds: lease.duration },
         now,
+        'dfs',
       ).lease;
       return { before: acquired, after: lease.action === 'acquire' ? acquired : undefined };
     }
@@ -187,6 +195,7 @@ function resolveLease(
         current,
         { ...base, action: 'renew', durationSeconds: undefined },
         now,
+        'dfs',
       ).lease;
       return { before: renewed, after: renewed };
     }
@@ -205,12 +214,19 @@ function resolveLease(
 }
 
 function withLease(entry: PathEntry, lease: LeaseRecord | undefined): PathEntry {
+  // Most writes leave the lease as it was: no copy then.
+  if (entry.lease === lease) return entry;
   const { lease: _old, ...rest } = entry;
   return lease ? { ...rest, lease } : rest;
 }
 
-function definedOnly(headers: PathHttpHeaders): PathHttpHeaders {
-  return Object.fromEntries(
-    Object.entries(headers).filter(([, value]) => value !== undefined),
-  ) as PathHttpHeaders;
+/** `entry`'s HTTP properties with the ones a flush sets (only those given change). */
+function mergedHeaders(current: PathHttpHeaders, given: PathHttpHeaders): PathHttpHeaders {
+  let merged: PathHttpHeaders | undefined;
+  for (const [name, value] of Object.entries(given) as Array<[keyof PathHttpHeaders, string]>) {
+    if (value === undefined) continue;
+    merged ??= { ...current };
+    merged[name] = value;
+  }
+  return merged ?? current;
 }

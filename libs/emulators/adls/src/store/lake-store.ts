@@ -3,10 +3,10 @@ import { StorageError, errors } from '../http/storage-error.ts';
 import { nextEtag } from './clock.ts';
 import { requireConditions, type ConditionHeaders } from './conditions.ts';
 import { DataFiles } from './data-files.ts';
-import { Journal } from './journal.ts';
+import { Journal, type CrashPoint } from './journal.ts';
 import { LakeState } from './lake-state.ts';
 import { applyLeaseAction, checkLeaseAccess, type LeaseRequest } from './leases.ts';
-import { ancestorsOf, isWithin, listingKey, parentOf, validateFilesystemName } from './names.ts';
+import { ancestorsOf, listingKey, parentOf, validateFilesystemName } from './names.ts';
 import type { FilesystemEntry, Mutation, PathEntry, PathHttpHeaders } from './types.ts';
 
 /** Compact the journal once it grows past this many bytes. */
@@ -20,6 +20,8 @@ export interface LakeStoreOptions {
   syncWrites?: boolean;
   /** Journal size that triggers compaction into a snapshot (default 64 MiB). */
   compactAfterBytes?: number;
+  /** What to do when a write reaches an armed crash point (fault injection; see `Journal`). */
+  onCrashPoint?: (point: CrashPoint) => void;
 }
 
 /** What a path create asks for. */
@@ -32,14 +34,6 @@ export interface CreatePathRequest {
   /** Acquire a lease on the new file at once (Path - Create `x-ms-lease-duration`). */
   proposedLeaseId: string | undefined;
   leaseDuration: string | undefined;
-}
-
-/** What a rename asks for. */
-export interface RenameRequest {
-  sourceConditions: ConditionHeaders;
-  conditions: ConditionHeaders;
-  sourceLeaseId: string | undefined;
-  leaseId: string | undefined;
 }
 
 /** One page of a path listing. */
@@ -77,25 +71,59 @@ export class LakeStore {
 
   /** Opens (or creates) the store in `options.dataDir`, replaying what a previous run left. */
   static open(options: LakeStoreOptions): LakeStore {
+    const sync = options.syncWrites ?? false;
+    const data = new DataFiles(path.join(options.dataDir, 'blobs'), { sync });
     const journal = new Journal(path.join(options.dataDir, 'state'), {
-      sync: options.syncWrites ?? false,
+      sync,
+      beforeSync: () => data.syncDirty(),
+      ...(options.onCrashPoint ? { onCrashPoint: options.onCrashPoint } : {}),
     });
     const { snapshot, records } = journal.load();
     const state = LakeState.fromJSON(snapshot);
     for (const record of records) state.apply(record as Mutation);
-    const data = new DataFiles(path.join(options.dataDir, 'blobs'));
     // Data files whose removal a crash interrupted are unreachable now; drop them.
     data.sweep(state.liveDataIds());
     if (records.length > 0) journal.compact(state.toJSON());
     return new LakeStore(state, data, journal, options.compactAfterBytes ?? COMPACT_AFTER_BYTES);
   }
 
-  /** Journals `mutation`, applies it and frees the data it orphaned. */
-  commit(mutation: Mutation): void {
+  /**
+   * Journals `mutation` and applies it. The record is group-committed: callers
+   * answer only after {@link persisted}. Data it orphans is deleted once the
+   * record is durable — before that, a crash would bring back an entry that
+   * still needs those bytes.
+   */
+  commit(mutation: Mutation, crashPoint?: CrashPoint): void {
     if (this.closed) throw errors.internalError();
-    this.journal.append(mutation);
-    for (const id of this.state.apply(mutation)) this.data.remove(id);
+    this.journal.append(mutation, crashPoint);
+    const freed = this.state.apply(mutation);
+    if (freed.length > 0) {
+      this.journal.durable().then(
+        () => freed.forEach((id) => this.data.remove(id)),
+        // The journal failed, so the freeing may not be on disk: keep the bytes; the next start sweeps them if unused.
+        keepOrphansForSweep,
+      );
+    }
     if (this.journal.size > this.compactAfterBytes) this.journal.compact(this.state.toJSON());
+  }
+
+  /** True while some committed change is not yet durable (see {@link persisted}). */
+  get hasUnpersistedChanges(): boolean {
+    return this.journal.hasUndurableRecords;
+  }
+
+  /**
+   * Resolves once every change committed so far is durable; rejects when the
+   * journal could not be written. Every answer waits for it, so no client is
+   * told of — or reads — a change a crash could still undo.
+   */
+  persisted(): Promise<void> {
+    return this.journal.durable();
+  }
+
+  /** Makes every committed change durable now, synchronously (before overwriting bytes in place). */
+  persistNow(): void {
+    this.journal.writeNow();
   }
 
   /** Closes the journal and data files. Idempotent. */
@@ -240,60 +268,6 @@ export class LakeStore {
     this.commit({ t: 'path.del', fs: fsName, name });
   }
 
-  /** Moves a file or directory (with everything under it) in one atomic step. */
-  renamePath(
-    sourceFs: string,
-    source: string,
-    fsName: string,
-    name: string,
-    request: RenameRequest,
-  ): PathEntry {
-    const targetFs = this.filesystem(fsName, false);
-    const from = this.state.filesystems.get(sourceFs)?.paths.get(source);
-    if (!from)
-      throw new StorageError(
-        404,
-        'SourcePathNotFound',
-        'The source path for a rename operation does not exist.',
-      );
-    requireConditions(from, request.sourceConditions, { source: true });
-    const now = Date.now();
-    checkLeaseAccess(from.lease, request.sourceLeaseId, now, { blob: false, write: true });
-    if (sourceFs === fsName && from.kind === 'directory' && isWithin(name, source)) {
-      throw new StorageError(
-        409,
-        'InvalidRenameSourcePath',
-        'The source directory cannot be the same as the destination directory, nor can the destination be a subdirectory of the source directory.',
-      );
-    }
-    if (sourceFs === fsName && source === name) return from;
-    const parent = parentOf(name);
-    if (parent !== '' && targetFs.paths.get(parent)?.kind !== 'directory') {
-      throw new StorageError(
-        404,
-        'RenameDestinationParentPathNotFound',
-        'The parent directory of the destination path does not exist.',
-      );
-    }
-    const existing = targetFs.paths.get(name);
-    if (existing && request.conditions.ifNoneMatch?.trim() === '*')
-      throw errors.pathAlreadyExists();
-    requireConditions(existing, request.conditions);
-    if (existing) {
-      if (existing.kind !== from.kind) {
-        throw new StorageError(
-          409,
-          'InvalidSourceOrDestinationResourceType',
-          'The source and destination resource type must be identical.',
-        );
-      }
-      if (existing.kind === 'directory') throw errors.pathAlreadyExists();
-      checkLeaseAccess(existing.lease, request.leaseId, now, { blob: false, write: true });
-    }
-    this.commit({ t: 'path.mv', fs: sourceFs, from: source, toFs: fsName, to: name });
-    return this.path(fsName, name, false);
-  }
-
   /** Replaces metadata and/or HTTP headers of a path; a new ETag. */
   setPathProperties(
     fsName: string,
@@ -328,7 +302,7 @@ export class LakeStore {
   ): { entry: PathEntry; status: number; headers: Record<string, string> } {
     const entry = this.path(fsName, name, blob);
     requireConditions(entry, conditions);
-    const outcome = applyLeaseAction(entry.lease, request, Date.now());
+    const outcome = applyLeaseAction(entry.lease, request, Date.now(), blob ? 'blob' : 'dfs');
     const { lease: _old, ...rest } = entry;
     const updated: PathEntry = outcome.lease ? { ...rest, lease: outcome.lease } : rest;
     this.commit({ t: 'path.put', fs: fsName, entries: [updated] });
@@ -393,4 +367,9 @@ export class LakeStore {
     }
     return created;
   }
+}
+
+/** Leaves data files in place when it is not known whether freeing them is durable. */
+function keepOrphansForSweep(_error: unknown): void {
+  // Nothing to do: `DataFiles.sweep` removes unreferenced files at the next start.
 }

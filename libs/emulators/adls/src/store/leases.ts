@@ -111,11 +111,17 @@ const mismatch = (): StorageError =>
     'The lease ID specified did not match the lease ID for the resource with the specified lease operation.',
   );
 
-/** Applies one lease operation (acquire, renew, change, release, break) at `now`. */
+/**
+ * Applies one lease operation (acquire, renew, change, release, break) at
+ * `now`. `route` is the endpoint that asked: the Blob `comp=lease` API (what
+ * the DataLake SDK's lease client calls) or DFS Path - Lease; they differ in
+ * one answer, see `break`.
+ */
 export function applyLeaseAction(
   current: LeaseRecord | undefined,
   request: LeaseRequest,
   now: number,
+  route: 'blob' | 'dfs' = 'blob',
 ): LeaseOutcome {
   const state = leaseState(current, now);
   switch (request.action) {
@@ -179,6 +185,16 @@ export function applyLeaseAction(
     }
     case 'break': {
       if (state === 'available' || !current) throw notPresent();
+      // Lease Blob breaks a broken lease again (202). The DFS API's error table
+      // (Path - Lease, "Other Status Codes":
+      // https://learn.microsoft.com/rest/api/storageservices/datalakestoragegen2/path/lease)
+      // names 409 LeaseIsAlreadyBroken for it, so Path - Lease answers that.
+      if (state === 'broken' && route === 'dfs') {
+        throw conflict(
+          'LeaseIsAlreadyBroken',
+          'The lease has already been broken and cannot be broken again.',
+        );
+      }
       if (state === 'broken' || state === 'expired') {
         return {
           lease: { ...current, phase: 'broken', breakAt: now },

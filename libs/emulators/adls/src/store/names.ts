@@ -25,11 +25,13 @@ export function validateFilesystemName(name: string): void {
  * names are refused with 400.
  */
 export function canonicalPathName(encoded: string): string {
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(encoded);
-  } catch (_error) {
-    throw errors.invalidUri();
+  let decoded = encoded;
+  if (encoded.includes('%')) {
+    try {
+      decoded = decodeURIComponent(encoded);
+    } catch (_error) {
+      throw errors.invalidUri();
+    }
   }
   const segments = decoded.split('/').filter((segment) => segment.length > 0);
   for (const segment of segments) {

@@ -1,6 +1,7 @@
 import type { DataLakeFileClient, DataLakeFileSystemClient } from '@azure/storage-file-datalake';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  onEmulator,
   openTarget,
   patternBytes,
   restError,
@@ -103,12 +104,42 @@ describe('append and flush', () => {
     expect((await file.readToBuffer()).toString()).toBe('one\ntwo\n');
   });
 
+  it('accepts appends and flushes after a close flush (close only marks the change notification)', async () => {
+    const file = await newFile();
+    await file.append(Buffer.from('one\n'), 0, 4);
+    const closed = await file.flush(4, { close: true });
+    await file.append(Buffer.from('two\n'), 4, 4);
+    const reopened = await file.flush(8);
+    expect(reopened.etag).not.toBe(closed.etag);
+    expect((await file.getProperties()).contentLength).toBe(8);
+    expect((await file.readToBuffer()).toString()).toBe('one\ntwo\n');
+  });
+
+  it.skipIf(!onEmulator)(
+    'marks the file closed on a flush with close=true, and open again on the next flush without it',
+    async () => {
+      const file = await newFile();
+      const closedFlag = (): boolean | undefined =>
+        target.emulator?.inspectPath(fs.name, file.name)?.closed;
+      await file.append(Buffer.from('one\n'), 0, 4);
+      await file.flush(4);
+      expect(closedFlag()).toBe(false);
+      await file.flush(4, { close: true });
+      expect(closedFlag()).toBe(true);
+      await file.append(Buffer.from('two\n'), 4, 4);
+      expect(closedFlag()).toBe(true);
+      await file.flush(8);
+      expect(closedFlag()).toBe(false);
+    },
+  );
+
   it('refuses an append below the committed length', async () => {
     const file = await newFile();
     await file.append(Buffer.from('abc'), 0, 3);
     await file.flush(3);
     const error = await restError(file.append(Buffer.from('x'), 1, 1));
     expect(error.statusCode).toBe(400);
+    expect(error.code).toBe('InvalidFlushPosition');
   });
 
   it('accepts a flush repeated at the committed length (a retry after a lost answer) without changing the data', async () => {

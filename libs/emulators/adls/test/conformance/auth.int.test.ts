@@ -1,9 +1,11 @@
 import {
   AccountSASPermissions,
+  DataLakeDirectoryClient,
   DataLakeFileSystemClient,
   DataLakeServiceClient,
   DataLakeFileClient,
   DataLakeSASPermissions,
+  DirectorySASPermissions,
   FileSystemSASPermissions,
   StorageSharedKeyCredential,
 } from '@azure/storage-file-datalake';
@@ -138,6 +140,61 @@ describe('authorization', () => {
     const error = await restError(client.append(Buffer.from('x'), 6, 1));
     expect(error.statusCode).toBe(403);
     expect(error.code).toBe('AuthorizationPermissionMismatch');
+  });
+
+  it('refuses an expired file SAS with 403 AuthenticationFailed', async () => {
+    const sasUrl = await fs.getFileClient('data/existing.txt').generateSasUrl({
+      permissions: DataLakeSASPermissions.parse('r'),
+      expiresOn: new Date(Date.now() - 60_000),
+    });
+    expect(new URL(sasUrl).searchParams.get('sr')).toBe('b');
+    const error = await restError(
+      new DataLakeFileClient(sasUrl, undefined, noRetry).readToBuffer(),
+    );
+    expect(error.statusCode).toBe(403);
+    expect(error.errorCode ?? error.code).toBe('AuthenticationFailed');
+  });
+
+  it('refuses an expired filesystem SAS with 403 AuthenticationFailed', async () => {
+    const sasUrl = await fs.generateSasUrl({
+      permissions: FileSystemSASPermissions.parse('racwdl'),
+      expiresOn: new Date(Date.now() - 60_000),
+    });
+    const error = await restError(
+      new DataLakeFileSystemClient(sasUrl, undefined, noRetry).getFileClient('data/x.txt').create(),
+    );
+    expect(error.statusCode).toBe(403);
+    expect(error.code).toBe('AuthenticationFailed');
+  });
+
+  it('accepts a directory SAS (sr=d) for paths inside its directory and refuses it outside', async () => {
+    await fs.getDirectoryClient('data/scoped').create();
+    const sasUrl = await fs.getDirectoryClient('data/scoped').generateSasUrl({
+      permissions: DirectorySASPermissions.parse('racwl'),
+      expiresOn: hoursFromNow(1),
+    });
+    const sas = new URL(sasUrl).searchParams;
+    expect(sas.get('sr')).toBe('d');
+    expect(sas.get('sdd')).toBe('2');
+    const directory = new DataLakeDirectoryClient(sasUrl, undefined, noRetry);
+    const inside = directory.getFileClient('inner/by-dir-sas.txt');
+    await inside.create();
+    await inside.append(Buffer.from('scoped'), 0, 6);
+    await inside.flush(6);
+    expect((await inside.readToBuffer()).toString()).toBe('scoped');
+    expect(
+      (await fs.getFileClient('data/scoped/inner/by-dir-sas.txt').readToBuffer()).toString(),
+    ).toBe('scoped');
+    // The same SAS on a sibling of the directory and on its parent.
+    for (const outsidePath of ['data/existing.txt', 'data/scoped-not/x.txt', 'data']) {
+      const outside = new URL(sasUrl);
+      outside.pathname = outside.pathname.replace('data/scoped', outsidePath);
+      const error = await restError(
+        new DataLakeFileClient(outside.toString(), undefined, noRetry).getProperties(),
+      );
+      expect(error.statusCode).toBe(403);
+      expect(error.errorCode ?? error.code).toBe('AuthenticationFailed');
+    }
   });
 
   it('refuses a file SAS used for another file with 403', async () => {

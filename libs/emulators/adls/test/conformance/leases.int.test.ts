@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { DataLakeFileClient, DataLakeFileSystemClient } from '@azure/storage-file-datalake';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTarget, restError, type ConformanceTarget } from '../support/conformance-target.ts';
+import {
+  onEmulator,
+  openTarget,
+  restError,
+  type ConformanceTarget,
+} from '../support/conformance-target.ts';
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 /** Leases on files: the single-writer fencing the writer relies on. */
 describe('leases', () => {
@@ -36,7 +45,10 @@ describe('leases', () => {
     expect(flush.statusCode).toBe(412);
     expect(flush.code).toBe('LeaseIdMissing');
     await file.flush(1, { conditions: { leaseId: lease.leaseId } });
-    expect((await restError(file.delete())).statusCode).toBe(412);
+    const deletion = await restError(file.delete());
+    expect(deletion.statusCode).toBe(412);
+    expect(deletion.code).toBe('LeaseIdMissing');
+    expect(await file.exists()).toBe(true);
     await lease.releaseLease();
   });
 
@@ -100,6 +112,7 @@ describe('leases', () => {
       file.append(Buffer.from('old'), 0, 3, { conditions: { leaseId: oldOwner.leaseId } }),
     );
     expect(fenced.statusCode).toBe(412);
+    expect(fenced.code).toBe('LeaseIdMismatch');
     await file.append(Buffer.from('new'), 0, 3, { conditions: { leaseId: newOwner.leaseId } });
     await file.flush(3, { conditions: { leaseId: newOwner.leaseId } });
     expect((await file.readToBuffer()).toString()).toBe('new');
@@ -130,7 +143,7 @@ describe('leases', () => {
     expect((await file.readToBuffer()).toString()).toBe('abc');
   });
 
-  it('flushes under a momentary lease with acquire-release, and renews with auto-renew', async () => {
+  it('flushes under a momentary lease with acquire-release', async () => {
     const file = await newFile();
     await file.append(Buffer.from('abc'), 0, 3);
     await file.flush(3, {
@@ -139,14 +152,78 @@ describe('leases', () => {
       leaseDurationInSeconds: 15,
     });
     expect((await file.getProperties()).leaseState).toBe('available');
-    const lease = file.getDataLakeLeaseClient();
-    await lease.acquireLease(15);
-    await file.append(Buffer.from('d'), 3, 1, {
-      leaseAction: 'auto-renew',
-      conditions: { leaseId: lease.leaseId },
+    expect((await file.readToBuffer()).toString()).toBe('abc');
+  });
+
+  it('acquires a lease with a flush (x-ms-lease-action: acquire) that fences other writers', async () => {
+    const file = await newFile();
+    const leaseId = randomUUID();
+    await file.append(Buffer.from('abc'), 0, 3);
+    await file.flush(3, {
+      leaseAction: 'acquire',
+      proposedLeaseId: leaseId,
+      leaseDurationInSeconds: 15,
     });
-    await file.flush(4, { conditions: { leaseId: lease.leaseId } });
-    expect((await file.getProperties()).contentLength).toBe(4);
-    await lease.releaseLease();
+    const props = await file.getProperties();
+    expect(props.leaseState).toBe('leased');
+    expect(props.leaseDuration).toBe('fixed');
+    const unleased = await restError(file.append(Buffer.from('d'), 3, 1));
+    expect(unleased.statusCode).toBe(412);
+    expect(unleased.code).toBe('LeaseIdMissing');
+    await file.append(Buffer.from('d'), 3, 1, { conditions: { leaseId } });
+    await file.flush(4, { leaseAction: 'release', conditions: { leaseId } });
+    expect((await file.readToBuffer()).toString()).toBe('abcd');
+  });
+
+  it.each(['append', 'flush'] as const)(
+    'refuses x-ms-lease-action: acquire on %s without x-ms-lease-duration with 400 MissingRequiredHeader',
+    async (operation) => {
+      const file = await newFile();
+      const lease = { leaseAction: 'acquire' as const, proposedLeaseId: randomUUID() };
+      if (operation === 'flush') await file.append(Buffer.from('abc'), 0, 3);
+      const error = await restError(
+        operation === 'append'
+          ? file.append(Buffer.from('abc'), 0, 3, lease)
+          : file.flush(3, lease),
+      );
+      expect(error.statusCode).toBe(400);
+      expect(error.code).toBe('MissingRequiredHeader');
+      expect((await file.getProperties()).leaseState).toBe('available');
+    },
+  );
+
+  it.skipIf(!onEmulator).each(['append', 'flush'] as const)(
+    'extends the lease expiry with x-ms-lease-action: auto-renew on %s',
+    async (operation) => {
+      const file = await newFile();
+      const lease = file.getDataLakeLeaseClient();
+      await lease.acquireLease(15);
+      const before = target.emulator?.inspectPath(fs.name, file.name)?.leaseExpiresAt ?? 0;
+      expect(before).toBeGreaterThan(Date.now());
+      await sleep(300);
+      const renewedAt = Date.now();
+      const conditions = { leaseId: lease.leaseId };
+      if (operation === 'append') {
+        await file.append(Buffer.from('d'), 0, 1, { leaseAction: 'auto-renew', conditions });
+      } else {
+        await file.append(Buffer.from('d'), 0, 1, { conditions });
+        await file.flush(1, { leaseAction: 'auto-renew', conditions });
+      }
+      const after = target.emulator?.inspectPath(fs.name, file.name)?.leaseExpiresAt ?? 0;
+      // Renewed: the 15-second clock restarted at the request, so the lease outlives its first expiry.
+      expect(after).toBeGreaterThanOrEqual(renewedAt + 15_000);
+      expect(after - before).toBeGreaterThanOrEqual(250);
+      expect((await file.getProperties()).leaseState).toBe('leased');
+      await lease.releaseLease();
+    },
+  );
+
+  it('breaks an already broken lease again through the SDK (Blob lease API: 202, still broken)', async () => {
+    const file = await newFile();
+    await file.getDataLakeLeaseClient().acquireLease(-1);
+    await file.getDataLakeLeaseClient().breakLease(0);
+    const again = await file.getDataLakeLeaseClient().breakLease(0);
+    expect(again.leaseTime).toBe(0);
+    expect((await file.getProperties()).leaseState).toBe('broken');
   });
 });

@@ -42,6 +42,45 @@ describe('rename', () => {
     expect((await fs.getFileClient('moved-a/b/2.txt').readToBuffer()).toString()).toBe('two');
   });
 
+  it('never lets a concurrent listing see a directory half renamed', async () => {
+    const count = 40;
+    const files = Array.from({ length: count }, (_, i) => `f${String(i).padStart(2, '0')}.txt`);
+    for (const name of files) await write(`atomic/left/${name}`, name);
+    const under = (dir: string): string[] => [
+      `atomic/${dir}`,
+      ...files.map((name) => `atomic/${dir}/${name}`),
+    ];
+    const left = JSON.stringify(under('left'));
+    const right = JSON.stringify(under('right'));
+    /** One listing in one request (a single page), as a reader would see it. */
+    const snapshot = async (): Promise<string> => {
+      const page = (
+        await fs.listPaths({ path: 'atomic', recursive: true }).byPage({ maxPageSize: 5000 }).next()
+      ).value as { continuationToken?: string; pathItems?: Array<{ name?: string }> };
+      expect(page.continuationToken ?? '').toBe('');
+      return JSON.stringify((page.pathItems ?? []).map((item) => item.name ?? ''));
+    };
+    const seen: string[] = [];
+    let renaming = true;
+    const readers = Array.from({ length: 4 }, async () => {
+      do seen.push(await snapshot());
+      while (renaming);
+    });
+    // Back and forth several times while the readers keep listing.
+    let at = 'left';
+    for (let round = 0; round < 6; round++) {
+      const to = at === 'left' ? 'right' : 'left';
+      await fs.getDirectoryClient(`atomic/${at}`).move(`atomic/${to}`);
+      at = to;
+    }
+    renaming = false;
+    await Promise.all(readers);
+    const mixed = seen.filter((listing) => listing !== left && listing !== right);
+    expect(mixed).toEqual([]);
+    expect(seen.length).toBeGreaterThan(4);
+    expect(await snapshot()).toBe(left);
+  });
+
   it('replaces an existing destination file, unless If-None-Match: * refuses', async () => {
     await write('over/src.txt', 'new');
     await write('over/dst.txt', 'old');

@@ -38,8 +38,27 @@ describe('fault injector', () => {
     { operations: ['nope'] },
     { reset: true, status: 500 },
     { extra: 1 },
+    { crash: 'mid-journal-write' },
+    { crash: 'mid-journal-write', operations: ['path.read'] },
+    { crash: 'mid-journal-write', operations: ['path.flush'], status: 500 },
+    { crash: 'mid-journal-write', operations: ['path.flush'], phase: 'after' },
+    { crash: 'sometime', operations: ['path.flush'] },
     null,
   ])('refuses the invalid rule %o', (rule) => {
     expect(() => validateFaultRule(rule)).toThrow(TypeError);
+  });
+
+  it('hands a crash point to the chosen flush only', () => {
+    const faults = new FaultInjector();
+    faults.add({ operations: ['path.flush'], crash: 'after-journal-write', skip: 1, times: 1 });
+    const failures = ['path.flush', 'path.append', 'path.flush', 'path.flush'].map(
+      (op) => faults.decide(op as 'path.flush', '/a/b/c').failure,
+    );
+    expect(failures).toEqual([
+      undefined,
+      undefined,
+      { kind: 'crash', point: 'after-journal-write', phase: 'before' },
+      undefined,
+    ]);
   });
 });

@@ -117,14 +117,20 @@ describe('lake store', () => {
     expect(read(reopened, 'keep.txt')).toBe('kept');
   });
 
-  it('frees the data of an overwritten file', () => {
+  it('frees the data of an overwritten file only once the overwrite is durable', async () => {
     const dataDir = tempDir();
     const store = open(dataDir);
     store.createFilesystem('lake', {}, false);
     createFile(store, 'f.txt');
     write(store, 'f.txt', 0, 'first');
     const firstId = store.path('lake', 'f.txt', false).dataId ?? '';
+    const blobDir = path.join(dataDir, 'blobs', firstId.slice(0, 2));
     createFile(store, 'f.txt');
-    expect(readdirSync(path.join(dataDir, 'blobs', firstId.slice(0, 2)))).not.toContain(firstId);
+    // A crash now would replay the journal without the overwrite, so the old bytes must still be there.
+    expect(store.hasUnpersistedChanges).toBe(true);
+    expect(readdirSync(blobDir)).toContain(firstId);
+    await store.persisted();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(readdirSync(blobDir)).not.toContain(firstId);
   });
 });

@@ -73,6 +73,31 @@ describe('lease state machine', () => {
     );
   });
 
+  it('breaks a broken lease again on the Blob route (202) but answers 409 LeaseIsAlreadyBroken on the DFS route', () => {
+    const broken = applyLeaseAction(acquired('-1'), request('break'), T0 + 1).lease;
+    const again = applyLeaseAction(broken, request('break'), T0 + 2, 'blob');
+    expect(again.status).toBe(202);
+    expect(leaseState(again.lease, T0 + 2)).toBe('broken');
+    expect(() => applyLeaseAction(broken, request('break'), T0 + 2, 'dfs')).toThrow(
+      expect.objectContaining({ status: 409, code: 'LeaseIsAlreadyBroken' }),
+    );
+  });
+
+  it('still breaks a lease that is breaking on the DFS route, keeping the earlier break time', () => {
+    const breaking = applyLeaseAction(
+      acquired('60'),
+      request('break', { breakPeriodSeconds: '30' }),
+      T0,
+    ).lease;
+    const again = applyLeaseAction(
+      breaking,
+      request('break', { breakPeriodSeconds: '50' }),
+      T0 + 1_000,
+      'dfs',
+    );
+    expect(again.headers['x-ms-lease-time']).toBe('29');
+  });
+
   it('refuses write access without the lease id (412) and with a stale one after expiry (LeaseLost)', () => {
     const lease = acquired('15');
     expect(() => checkLeaseAccess(lease, undefined, T0 + 1, { blob: false, write: true })).toThrow(
