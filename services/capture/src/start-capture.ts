@@ -51,6 +51,10 @@ export async function startCapture(config: CaptureConfig, secrets: string[]): Pr
       redisUrl: config.redisUrl,
       queueName: config.queueName,
       partitionCount: config.partitionCount,
+      // Background failures (a lost Redis connection) are logged here; the
+      // publishing path itself waits and retries, pausing the stream.
+      onBackgroundError: (error) =>
+        logger.warn({ err: error }, 'queue background operation failed'),
     }),
   );
   const publisher = resources.add('publisher', transport.publisher());

@@ -18,6 +18,11 @@ export async function startWriter(config: WriterConfig, secrets: string[]): Prom
   const resources = new ResourceStack();
   const state: { service?: WriterService } = {};
   let ready = false;
+  // A failing lease renewal or a lost Redis connection happens in the
+  // background; it is logged, and the writer reports not-ready until the
+  // queue has worked again for a while.
+  let queueFailedAt = 0;
+  const queueHealthy = () => Date.now() - queueFailedAt > config.leaseTtlMs;
   exitOnSignal({
     timeoutMs: config.shutdownTimeoutMs,
     logger,
@@ -45,6 +50,10 @@ export async function startWriter(config: WriterConfig, secrets: string[]): Prom
       redisUrl: config.redisUrl,
       queueName: config.queueName,
       partitionCount: config.partitionCount,
+      onBackgroundError: (error) => {
+        queueFailedAt = Date.now();
+        logger.warn({ err: error }, 'queue background operation failed');
+      },
     }),
   );
   if (config.healthPort > 0) {
@@ -52,7 +61,7 @@ export async function startWriter(config: WriterConfig, secrets: string[]): Prom
       'health endpoint',
       await startHealthServer({
         port: config.healthPort,
-        checks: { live: () => true, ready: () => ready },
+        checks: { live: () => true, ready: () => ready && queueHealthy() },
       }),
     );
   }
