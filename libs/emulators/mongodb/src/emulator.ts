@@ -1,7 +1,9 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { DEFAULT_CURSOR_TIMEOUT_MS } from './cursors/cursor-registry.ts';
 import { toOplogRecord, type OplogRecord } from './oplog/oplog-record.ts';
 import { DataDirectory } from './persistence/data-directory.ts';
 import { ReplicaNode } from './server/replica-node.ts';
+import { DEFAULT_SESSION_LIMITS } from './transactions/session-store.ts';
 import { WireConnection } from './wire/wire-connection.ts';
 
 /** Options of {@link startMongoEmulator}. */
@@ -16,6 +18,28 @@ export interface MongoEmulatorOptions {
   oplogMaxBytes?: number;
   /** Persist data and oplog to this directory (loaded at start, saved shortly after changes and at stop). */
   dataDir?: string;
+  /** Close cursors idle this long (the server's cursorTimeoutMillis); default 10 minutes. */
+  cursorTimeoutMs?: number;
+  /**
+   * Forget sessions unused this long (the server's logicalSessionTimeoutMinutes,
+   * reported by hello in whole minutes); default 30 minutes.
+   */
+  logicalSessionTimeoutMs?: number;
+  /** Abort transactions open this long (the server's transactionLifetimeLimitSeconds); default 60 s. */
+  transactionLifetimeLimitMs?: number;
+}
+
+/** Checks a duration option: a positive, finite number of milliseconds. */
+function durationOption(
+  options: MongoEmulatorOptions,
+  name: 'cursorTimeoutMs' | 'logicalSessionTimeoutMs' | 'transactionLifetimeLimitMs',
+  fallback: number,
+): number {
+  const value = options[name];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+    throw new RangeError(`startMongoEmulator: ${name} must be a positive number, got ${value}`);
+  return value;
 }
 
 /** A running emulator of the single-node replica set `rs0`. */
@@ -51,8 +75,23 @@ export async function startMongoEmulator(
 ): Promise<MongoEmulator> {
   const host = options.host ?? '127.0.0.1';
   const node = new ReplicaNode({
-    ...(options.oplogMaxEntries !== undefined ? { maxEntries: options.oplogMaxEntries } : {}),
-    ...(options.oplogMaxBytes !== undefined ? { maxBytes: options.oplogMaxBytes } : {}),
+    oplog: {
+      ...(options.oplogMaxEntries !== undefined ? { maxEntries: options.oplogMaxEntries } : {}),
+      ...(options.oplogMaxBytes !== undefined ? { maxBytes: options.oplogMaxBytes } : {}),
+    },
+    sessions: {
+      logicalSessionTimeoutMs: durationOption(
+        options,
+        'logicalSessionTimeoutMs',
+        DEFAULT_SESSION_LIMITS.logicalSessionTimeoutMs,
+      ),
+      transactionLifetimeLimitMs: durationOption(
+        options,
+        'transactionLifetimeLimitMs',
+        DEFAULT_SESSION_LIMITS.transactionLifetimeLimitMs,
+      ),
+    },
+    cursorTimeoutMs: durationOption(options, 'cursorTimeoutMs', DEFAULT_CURSOR_TIMEOUT_MS),
   });
   const dataDir = options.dataDir ? new DataDirectory(options.dataDir, node) : undefined;
   await dataDir?.load();
@@ -64,6 +103,8 @@ export async function startMongoEmulator(
       resolve();
     });
   });
+  // A failed accept (EMFILE, …) concerns one client; it must not take the process down.
+  server.on('error', (error) => console.error('[emulator-mongodb] server error:', error));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : (options.port ?? 0);
   // Clients must reach the advertised member name; a wildcard bind is advertised as loopback.

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Db, MongoServerError } from 'mongodb';
+import { Double, Long, type Db, type MongoServerError } from 'mongodb';
 import { rawCommand, sendRaw } from './support/raw-wire.ts';
 import {
   AGAINST_REAL_SERVER,
@@ -107,8 +107,29 @@ describe('bad input gets the server error codes, never a crash, hang or leak', (
   });
 
   it('answers a getMore on an unknown cursor with CursorNotFound (43)', async () => {
-    const error = await failure(db.command({ getMore: 424242 as never, collection: 'c' }));
+    const error = await failure(db.command({ getMore: Long.fromNumber(424242), collection: 'c' }));
     expect(error.code).toBe(43);
+  });
+
+  it('answers a getMore whose cursor id is an int32 with TypeMismatch (14)', async () => {
+    // getMore is `type: long` in the server's IDL, and that parser is strict.
+    const error = await failure(db.command({ getMore: 424242 as never, collection: 'c' }));
+    expect(error.code).toBe(14);
+    const double = await failure(db.command({ getMore: new Double(1) as never, collection: 'c' }));
+    expect(double.code).toBe(14);
+  });
+
+  it('answers a result BSON cannot hold (a field name with a null byte) with an error, and keeps serving', async () => {
+    // The server refuses the key as $arrayToObject builds it; either way the client gets an
+    // error reply, and the server lives on.
+    const error = await failure(
+      db
+        .collection('c')
+        .aggregate([{ $replaceWith: { $arrayToObject: { $literal: [{ k: 'a\u0000b', v: 1 }] } } }])
+        .toArray(),
+    );
+    expect(error.code).toBeGreaterThan(0);
+    expect((await db.command({ ping: 1 })).ok).toBe(1);
   });
 
   it('answers an invalid collection name with InvalidNamespace (73)', async () => {

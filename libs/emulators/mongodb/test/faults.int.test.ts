@@ -1,10 +1,17 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MongoNetworkError, type Document, type MongoServerError } from 'mongodb';
+import {
+  MongoNetworkError,
+  type CommandFailedEvent,
+  type CommandSucceededEvent,
+  type Document,
+  type MongoServerError,
+} from 'mongodb';
 import {
   AGAINST_REAL_SERVER,
   openTarget,
   type ConformanceTarget,
 } from './support/conformance-target.ts';
+import { RawConnection } from './support/raw-wire.ts';
 import { readEvents, started } from './support/stream-helpers.ts';
 
 const AWAIT = { maxAwaitTimeMS: 100 };
@@ -39,23 +46,45 @@ describe('failCommand fail point and step-down', () => {
     const admin = target.client.db('admin');
     await admin.command({
       configureFailPoint: 'failCommand',
-      mode: { skip: 1 },
-      data: { failCommands: ['count'], errorCode: 2 },
+      mode: { skip: 2 },
+      data: { failCommands: ['find'], errorCode: 2 },
     });
     const coll = target.db('fault_skip').collection('c');
-    expect(await coll.countDocuments({}, { maxTimeMS: 1000 }).catch(() => 'x')).not.toBe('x');
+    const outcomes: unknown[] = [];
+    for (let i = 0; i < 3; i++) {
+      outcomes.push(
+        await coll.findOne({}).then(
+          (doc) => ({ ok: doc }),
+          (e: MongoServerError) => ({ code: e.code }),
+        ),
+      );
+    }
+    expect(outcomes).toEqual([{ ok: null }, { ok: null }, { code: 2 }]);
   });
 
   it('lets the driver retry a write after a retryable failure', async () => {
+    const client = await target.newClient({ monitorCommands: true });
+    const attempts: Array<{ outcome: string; code?: number | string }> = [];
+    client.on('commandFailed', (event: CommandFailedEvent) => {
+      if (event.commandName === 'insert')
+        attempts.push({ outcome: 'failed', code: (event.failure as MongoServerError).code });
+    });
+    client.on('commandSucceeded', (event: CommandSucceededEvent) => {
+      if (event.commandName === 'insert') attempts.push({ outcome: 'succeeded' });
+    });
     const admin = target.client.db('admin');
     await admin.command({
       configureFailPoint: 'failCommand',
       mode: { times: 1 },
       data: { failCommands: ['insert'], errorCode: 91, errorLabels: ['RetryableWriteError'] },
     });
-    const coll = target.db('fault_retry').collection('c');
+    const coll = client.db(target.dbName('fault_retry')).collection('c');
     await coll.insertOne({ _id: 1 } as never);
-    expect(await coll.countDocuments()).toBe(1);
+    // The first attempt really failed with the injected error; the retry went through once.
+    expect(attempts).toEqual([{ outcome: 'failed', code: 91 }, { outcome: 'succeeded' }]);
+    const off = await admin.command({ configureFailPoint: 'failCommand', mode: 'off' });
+    expect(off.count).toBe(1);
+    expect(await coll.find().toArray()).toEqual([{ _id: 1 }]);
   });
 
   it('closes the connection when closeConnection is set, and only for the named appName', async () => {
@@ -108,7 +137,7 @@ describe('failCommand fail point and step-down', () => {
   });
 
   it.skipIf(AGAINST_REAL_SERVER)(
-    'fails in-flight operations with NotWritablePrimary on step-down, and the stream resumes',
+    'fails in-flight operations with NotWritablePrimary on step-down, closes connections, and the stream resumes',
     async () => {
       const coll = target.db('fault_stepdown').collection('c');
       await coll.insertOne({ _id: 0 } as never);
@@ -123,7 +152,13 @@ describe('failCommand fail point and step-down', () => {
         .command({ getMore: opened.cursor.id, collection: 'c', maxTimeMS: 10_000 })
         .catch((e: unknown) => e);
       await new Promise((resolve) => setTimeout(resolve, 100));
-      const stream = await started(coll.watch([], AWAIT));
+      // A connection of its own, to see the server close it (EOF) rather than the driver.
+      const bystander = await RawConnection.open(target.uri);
+      bystander.send({ ping: 1, $db: 'admin' });
+      expect((await bystander.next(2000))?.body.ok).toBe(1);
+      // After the server closes its connections, a client rediscovers it at its next heartbeat.
+      const streamClient = await target.newClient({ heartbeatFrequencyMS: 500 });
+      const stream = await started(streamClient.db(coll.dbName).collection('c').watch([], AWAIT));
       try {
         await target.client.db('admin').command({ emulatorStepDown: 1 });
         const failure = (await inFlight) as MongoServerError;
@@ -131,9 +166,16 @@ describe('failCommand fail point and step-down', () => {
         await coll.insertOne({ _id: 1 } as never);
         const [event] = (await readEvents(stream, 1, 10_000)) as Document[];
         expect(event?.documentKey).toEqual({ _id: 1 });
+        const closed = await Promise.race([
+          bystander.closed.then(() => 'closed'),
+          new Promise((resolve) => setTimeout(() => resolve('still open'), 2000)),
+        ]);
+        expect(closed).toBe('closed');
       } finally {
+        bystander.close();
         await stream.close();
       }
     },
+    20_000,
   );
 });

@@ -1,9 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Long, UUID } from 'bson';
 import type { Document, MongoServerError } from 'mongodb';
-import { openTarget, type ConformanceTarget } from './support/conformance-target.ts';
+import {
+  AGAINST_REAL_SERVER,
+  openTarget,
+  type ConformanceTarget,
+} from './support/conformance-target.ts';
+import { rawCommand } from './support/raw-wire.ts';
 import { readEvents, started } from './support/stream-helpers.ts';
 
 const AWAIT = { maxAwaitTimeMS: 100 };
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('multi-document transactions', () => {
   let target: ConformanceTarget;
@@ -124,5 +131,74 @@ describe('transaction write conflicts', () => {
     } finally {
       await session.endSession();
     }
+  });
+});
+
+// Emulator-only: a real server's transactionLifetimeLimitSeconds and session timeout are not set per test.
+describe.skipIf(AGAINST_REAL_SERVER)('transaction and session lifetime', () => {
+  const LIFETIME_MS = 300;
+  let target: ConformanceTarget;
+  beforeAll(async () => {
+    target = await openTarget({
+      transactionLifetimeLimitMs: LIFETIME_MS,
+      logicalSessionTimeoutMs: 2 * LIFETIME_MS,
+    });
+  });
+  afterAll(async () => {
+    await target.close();
+  });
+
+  it('aborts a transaction left open past its lifetime: its writes never appear, commit answers NoSuchTransaction (251)', async () => {
+    const coll = target.db('txn_lifetime').collection('c');
+    await coll.insertOne({ _id: 'before' } as never);
+    const session = target.client.startSession();
+    try {
+      session.startTransaction();
+      await coll.insertOne({ _id: 'abandoned' } as never, { session });
+      await sleep(LIFETIME_MS * 3);
+      const error = (await session
+        .commitTransaction()
+        .catch((e: unknown) => e)) as MongoServerError;
+      expect(error.code).toBe(251);
+      expect(error.codeName).toBe('NoSuchTransaction');
+    } finally {
+      await session.endSession();
+    }
+    expect(await coll.find().toArray()).toEqual([{ _id: 'before' }]);
+    const recorded = target.emulator!.oplogEntries().filter((r) => r.ns.db === coll.dbName);
+    expect(recorded.map((r) => r.documentKey)).toEqual([{ _id: 'before' }]);
+  });
+
+  it('leaves a transaction that commits within its lifetime alone', async () => {
+    const coll = target.db('txn_quick').collection('c');
+    const session = target.client.startSession();
+    try {
+      await session.withTransaction(async () => {
+        await coll.insertOne({ _id: 'kept' } as never, { session });
+      });
+    } finally {
+      await session.endSession();
+    }
+    expect(await coll.find().toArray()).toEqual([{ _id: 'kept' }]);
+  });
+
+  it('forgets a session idle past logicalSessionTimeoutMinutes, and with it its retryable-write history', async () => {
+    const dbName = target.dbName('session_idle');
+    const insert = {
+      insert: 'c',
+      documents: [{ _id: 1 }],
+      lsid: { id: new UUID() },
+      txnNumber: Long.fromNumber(1),
+      $db: dbName,
+    };
+    expect(await rawCommand(target.uri, insert)).toMatchObject({ ok: 1, n: 1 });
+    // Within the session's lifetime, the same statement is a retry: answered from history.
+    const retried = await rawCommand(target.uri, insert);
+    expect(retried).toMatchObject({ ok: 1, n: 1 });
+    expect(retried?.writeErrors).toBeUndefined();
+    await sleep(LIFETIME_MS * 4);
+    // The session is gone: the statement runs again and meets the document it wrote.
+    const rerun = await rawCommand(target.uri, insert);
+    expect(rerun?.writeErrors?.[0]?.code).toBe(11000);
   });
 });

@@ -3,7 +3,6 @@ import { CommandError } from '../errors/command-error.ts';
 import type { OplogEntry } from '../oplog/oplog.ts';
 import { tokenData } from '../oplog/resume-token.ts';
 import { INTERNAL_DATABASES } from '../storage/catalog.ts';
-import { flag, hasNumericTypes } from '../storage/numeric-types.ts';
 import type { ChangeStreamScope, ChangeStreamSpec } from './change-stream-spec.ts';
 
 /** Looks up a document's current version, for `fullDocument: 'updateLookup'`. */
@@ -80,15 +79,6 @@ export function buildEvents(
       break;
   }
   addImages(event, entry, spec, lookup);
-  // Events are new objects: flag them when a part they carry has typed numbers, so replies restore them.
-  if (
-    hasNumericTypes(event.fullDocument) ||
-    hasNumericTypes(event.fullDocumentBeforeChange) ||
-    hasNumericTypes(event.updateDescription) ||
-    hasNumericTypes(event.documentKey)
-  ) {
-    flag(event);
-  }
   if (entry.lsid) {
     event.lsid = entry.lsid;
     event.txnNumber =

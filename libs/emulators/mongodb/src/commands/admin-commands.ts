@@ -259,7 +259,7 @@ function abortTransaction(context: CommandContext): Document {
   if (transaction.state === 'committed') {
     throw new CommandError('IllegalOperation', 'Cannot abort a committed transaction');
   }
-  transaction.state = 'aborted';
+  transaction.abort();
   return {};
 }
 

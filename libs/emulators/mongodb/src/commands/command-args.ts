@@ -1,5 +1,6 @@
-import type { Document } from 'bson';
+import { Long, type Document } from 'bson';
 import { CommandError } from '../errors/command-error.ts';
+import { kindOf } from '../storage/numeric-types.ts';
 import { validateCollName } from '../storage/catalog.ts';
 import { isPlainObject } from '../storage/bson-values.ts';
 
@@ -7,10 +8,15 @@ import { isPlainObject } from '../storage/bson-values.ts';
  * Argument checks that answer like the server's IDL parser:
  * "BSON field 'find.limit' is the wrong type 'string', expected type 'long'".
  */
-function typeName(value: unknown): string {
+function typeName(value: unknown, kind?: string): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';
-  if (typeof value === 'number') return Number.isInteger(value) ? 'int' : 'double';
+  if (typeof value === 'number')
+    return kind === 'long'
+      ? 'long'
+      : kind === 'double' || !Number.isInteger(value)
+        ? 'double'
+        : 'int';
   if (typeof value === 'object')
     return isPlainObject(value)
       ? 'object'
@@ -18,10 +24,16 @@ function typeName(value: unknown): string {
   return typeof value;
 }
 
-function wrongType(command: string, field: string, value: unknown, expected: string): CommandError {
+function wrongType(
+  command: string,
+  field: string,
+  value: unknown,
+  expected: string,
+  kind?: string,
+): CommandError {
   return new CommandError(
     'TypeMismatch',
-    `BSON field '${command}.${field}' is the wrong type '${typeName(value)}', expected type '${expected}'`,
+    `BSON field '${command}.${field}' is the wrong type '${typeName(value, kind)}', expected type '${expected}'`,
   );
 }
 
@@ -88,6 +100,25 @@ export function optionalCount(command: Document, name: string, field: string): n
       `BSON field '${field}' value must be >= 0, actual value '${value}'`,
     );
   return Math.trunc(value);
+}
+
+/**
+ * A required int64 (IDL `type: long`): only a BSON int64 is accepted; an
+ * int32 or a double is TypeMismatch, as the server's strict parser answers.
+ * Decoded int64s that fit a JavaScript number arrive promoted, their type
+ * remembered (numeric-types.ts).
+ */
+export function requiredLong(command: Document, name: string, field: string): Long | number {
+  const value = command[field];
+  if (value instanceof Long) return value;
+  const kind = kindOf(command, field);
+  if (typeof value === 'number' && kind === 'long') return value;
+  if (value === undefined)
+    throw new CommandError(
+      'NoSuchKey',
+      `BSON field '${name}.${field}' is missing but a required field`,
+    );
+  throw wrongType(name, field, value, 'long', kind);
 }
 
 /** An optional boolean. */

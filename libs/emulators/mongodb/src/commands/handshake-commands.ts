@@ -1,19 +1,35 @@
 import { Long, ObjectId, type Document } from 'bson';
 import { CommandError } from '../errors/command-error.ts';
 import { isPlainObject } from '../storage/bson-values.ts';
-import type { CommandContext, CommandDefinition } from '../server/command-context.ts';
+import type {
+  CommandContext,
+  CommandDefinition,
+  ConnectionInfo,
+} from '../server/command-context.ts';
 
 /** MongoDB 8.0's wire version; the driver checks it to pick features. */
 export const MAX_WIRE_VERSION = 25;
 /** The server version the emulator reports in buildInfo. */
 export const SERVER_VERSION = '8.0.4';
 
+/** The handshake commands; a driver's monitor streams them (exhaustAllowed). */
+export const HELLO_COMMAND_NAMES: ReadonlySet<string> = new Set(['hello', 'isMaster', 'ismaster']);
+
+/**
+ * Records the handshake's `client.application.name` on the connection. The
+ * dispatcher calls it before the fail point check, so a failCommand with
+ * `appName` already matches the handshake hello itself, as on the server
+ * (the SDAM spec's handshake-error tests rely on that).
+ */
+export function rememberClientMetadata(command: Document, connection: ConnectionInfo): void {
+  const client = command.client as Document | undefined;
+  const application = client?.application as Document | undefined;
+  if (typeof application?.name === 'string') connection.appName = application.name;
+}
+
 /** The hello/isMaster reply: this node is the primary of the single-member set `rs0`. */
 function helloReply(context: CommandContext, legacy: boolean): Document {
   const { node, command } = context;
-  const client = command.client as Document | undefined;
-  const application = client?.application as Document | undefined;
-  if (typeof application?.name === 'string') context.connection.appName = application.name;
   const now = new Date();
   const opTime = { ts: node.clock.now(), t: Long.ONE };
   return {
@@ -32,7 +48,7 @@ function helloReply(context: CommandContext, legacy: boolean): Document {
     maxMessageSizeBytes: 48_000_000,
     maxWriteBatchSize: 100_000,
     localTime: now,
-    logicalSessionTimeoutMinutes: 30,
+    logicalSessionTimeoutMinutes: node.sessions.logicalSessionTimeoutMinutes,
     connectionId: context.connection.id,
     minWireVersion: 0,
     maxWireVersion: MAX_WIRE_VERSION,
@@ -54,19 +70,8 @@ async function awaitTopologyChange(context: CommandContext): Promise<void> {
   if (!isPlainObject(known) || typeof maxAwait !== 'number') return;
   const sameProcess =
     known.processId instanceof Object && String(known.processId) === node.processId.toHexString();
-  const counter = Number(known.counter);
-  if (!sameProcess || counter !== node.topologyCounter) return;
-  await new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      node.topologyWaiters.delete(done);
-      resolve();
-    };
-    const timer = setTimeout(done, maxAwait);
-    signal.addEventListener('abort', done, { once: true });
-    node.topologyWaiters.add(done);
-  });
+  if (!sameProcess) return;
+  await node.awaitTopologyChange(Number(known.counter), maxAwait, signal);
 }
 
 async function hello(context: CommandContext): Promise<Document> {
@@ -78,7 +83,7 @@ async function hello(context: CommandContext): Promise<Document> {
 export const handshakeCommands: Record<string, CommandDefinition> = {
   hello: { handler: hello },
   isMaster: { handler: hello },
-  ismaster: { handler: hello },
+  ismaster: { handler: hello, canonicalName: 'isMaster' },
   ping: { handler: () => ({}), inTransaction: true },
   buildInfo: {
     handler: () => ({

@@ -1,17 +1,28 @@
-import { Long, type Document } from 'bson';
+import { calculateObjectSize, Long, type Document } from 'bson';
 import { parseChangeStream } from '../change-stream/change-stream-spec.ts';
 import { ChangeStreamCursor } from '../change-stream/change-stream-cursor.ts';
 import { ArrayCursor, takeBatch, type ServerCursor } from '../cursors/server-cursor.ts';
 import { CommandError } from '../errors/command-error.ts';
 import { findDocuments, runPipeline } from '../query/query-engine.ts';
 import { isPlainObject } from '../storage/bson-values.ts';
+import { MAX_USER_DOCUMENT_BYTES } from '../storage/document-size-limits.ts';
 import type { CommandContext, CommandDefinition } from '../server/command-context.ts';
-import { collectionArg, optionalBoolean, optionalCount, optionalDocument } from './command-args.ts';
+import {
+  collectionArg,
+  optionalBoolean,
+  optionalCount,
+  optionalDocument,
+  requiredLong,
+} from './command-args.ts';
 
 /** The server's default first batch size for find and aggregate. */
 const DEFAULT_FIRST_BATCH = 101;
 
-/** Builds the `{ cursor: { firstBatch, id, ns } }` reply, registering a cursor when more remains. */
+/**
+ * Builds the `{ cursor: { firstBatch, id, ns } }` reply, registering a cursor
+ * when more remains. `batchSize: 0` asks for no documents yet: the first
+ * batch is empty and the cursor stays open for getMore, as on the server.
+ */
 export function cursorReply(
   context: CommandContext,
   ns: string,
@@ -19,9 +30,10 @@ export function cursorReply(
   batchSize: number | undefined,
   singleBatch = false,
 ): Document {
-  const firstBatch = takeBatch(docs, 0, batchSize ?? DEFAULT_FIRST_BATCH);
+  const deferred = batchSize === 0 && !singleBatch;
+  const firstBatch = deferred ? [] : takeBatch(docs, 0, batchSize ?? DEFAULT_FIRST_BATCH);
   let id = Long.ZERO;
-  if (firstBatch.length < docs.length && !singleBatch) {
+  if (deferred || (firstBatch.length < docs.length && !singleBatch)) {
     const cursor = new ArrayCursor(context.node.cursors.newId(), ns, docs, firstBatch.length);
     context.node.cursors.add(cursor);
     id = cursor.id;
@@ -55,13 +67,8 @@ function find(context: CommandContext): Document {
 
 async function getMore(context: CommandContext): Promise<Document> {
   const { command, node, db } = context;
-  const rawId = command.getMore;
-  if (typeof rawId !== 'number' && !(rawId instanceof Long) && typeof rawId !== 'bigint') {
-    throw new CommandError(
-      'TypeMismatch',
-      "BSON field 'getMore.getMore' is the wrong type, expected type 'long'",
-    );
-  }
+  // IDL `type: long`, strictly: an int32 or double cursor id is TypeMismatch (14).
+  const rawId = requiredLong(command, 'getMore', 'getMore');
   if (typeof command.collection !== 'string') {
     throw new CommandError(
       'TypeMismatch',
@@ -84,6 +91,7 @@ async function getMore(context: CommandContext): Promise<Document> {
     );
   cursor.busy = true;
   try {
+    // getMore's batchSize 0 means no limit, unlike a first batch's.
     const batchSize = optionalCount(command, 'getMore', 'batchSize');
     const maxTimeMS = optionalCount(command, 'getMore', 'maxTimeMS');
     const batch = await cursor.next({
@@ -92,6 +100,8 @@ async function getMore(context: CommandContext): Promise<Document> {
       signal: context.signal,
     });
     if (batch.exhausted) node.cursors.kill(cursor.id);
+    // Every use restarts the idle timeout (the server's cursorTimeoutMillis).
+    else cursor.lastUsed = Date.now();
     return {
       cursor: {
         nextBatch: batch.documents,
@@ -233,7 +243,11 @@ function distinct(context: CommandContext): Document {
     { $unwind: { path: `$${command.key}`, preserveNullAndEmptyArrays: false } },
     { $group: { _id: null, values: { $addToSet: `$${command.key}` } } },
   ]);
-  return { values: (result?.values as unknown[] | undefined) ?? [] };
+  const values = (result?.values as unknown[] | undefined) ?? [];
+  // The server caps the answer, one document, well before it could not be sent.
+  if (calculateObjectSize({ values }) > MAX_USER_DOCUMENT_BYTES)
+    throw new CommandError('Location17217', 'distinct too big, 16mb cap');
+  return { values };
 }
 
 /** find, getMore, killCursors, aggregate (including change streams), count, distinct. */

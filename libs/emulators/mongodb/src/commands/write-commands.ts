@@ -46,7 +46,7 @@ function runStatements<T>(
       run(statements[index] as T, index);
     } catch (error) {
       if (context.transaction) {
-        context.transaction.state = 'aborted';
+        context.transaction.abort();
         throw error;
       }
       errors.push(writeError(index, error));
@@ -209,5 +209,10 @@ export const writeCommands: Record<string, CommandDefinition> = {
     fields: ['deletes', 'ordered'],
   },
   findAndModify: { handler: findAndModify, inTransaction: true, retryableWrite: true },
-  findandmodify: { handler: findAndModify, inTransaction: true, retryableWrite: true },
+  findandmodify: {
+    handler: findAndModify,
+    inTransaction: true,
+    retryableWrite: true,
+    canonicalName: 'findAndModify',
+  },
 };

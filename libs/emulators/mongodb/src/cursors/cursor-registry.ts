@@ -2,16 +2,20 @@ import { Long } from 'bson';
 import { randomBytes } from 'node:crypto';
 import type { ServerCursor } from './server-cursor.ts';
 
-/** Idle cursors are closed after this long, like the server's cursorTimeoutMillis default. */
-const CURSOR_TIMEOUT_MS = 10 * 60 * 1000;
+/** Idle cursors are closed after this long by default: the server's cursorTimeoutMillis default. */
+export const DEFAULT_CURSOR_TIMEOUT_MS = 10 * 60 * 1000;
 
-/** Open cursors by id. */
+/** Open cursors by id; cursors idle longer than the timeout are closed, as the server does. */
 export class CursorRegistry {
   readonly #cursors = new Map<string, ServerCursor>();
   readonly #reaper: NodeJS.Timeout;
+  readonly #timeoutMs: number;
 
-  constructor() {
-    this.#reaper = setInterval(() => this.#reapIdle(), 60_000);
+  constructor(timeoutMs = DEFAULT_CURSOR_TIMEOUT_MS) {
+    this.#timeoutMs = timeoutMs;
+    // Checking a quarter of the timeout apart bounds how long past its timeout a cursor lives.
+    const period = Math.min(60_000, Math.max(10, Math.floor(timeoutMs / 4)));
+    this.#reaper = setInterval(() => this.#reapIdle(), period);
     // The reaper must never keep a test process or the CLI alive on its own.
     this.#reaper.unref();
   }
@@ -47,7 +51,7 @@ export class CursorRegistry {
   }
 
   #reapIdle(): void {
-    const cutoff = Date.now() - CURSOR_TIMEOUT_MS;
+    const cutoff = Date.now() - this.#timeoutMs;
     for (const cursor of [...this.#cursors.values()]) {
       if (!cursor.busy && cursor.lastUsed < cutoff) this.kill(cursor.id);
     }

@@ -42,6 +42,10 @@ export const ERROR_CODES = {
   UnknownBsonField: 40415,
   UnsupportedOpQueryCommand: 352,
   NotWritablePrimary: 10107,
+  BSONObjectTooLarge: 10334,
+  Location17419: 17419,
+  Location17420: 17420,
+  Location17217: 17217,
   InterruptedDueToReplStateChange: 11602,
   DuplicateKey: 11000,
 } as const;

@@ -39,6 +39,8 @@ export interface CommandDefinition {
   retryableWrite?: boolean;
   /** Only valid against the admin database. */
   adminOnly?: boolean;
+  /** The name an alias stands for (`ismaster` is `isMaster`): what failCommand's `failCommands` match. */
+  canonicalName?: string;
   /** Fields the command accepts besides the generic ones; others fail with 40415 like the server's IDL parser. */
   fields?: readonly string[];
 }

@@ -1,11 +1,14 @@
 import { Long, type Document } from 'bson';
 import { adminCommands } from '../commands/admin-commands.ts';
-import { handshakeCommands } from '../commands/handshake-commands.ts';
+import {
+  handshakeCommands,
+  HELLO_COMMAND_NAMES,
+  rememberClientMetadata,
+} from '../commands/handshake-commands.ts';
 import { readCommands } from '../commands/read-commands.ts';
 import { writeCommands } from '../commands/write-commands.ts';
 import { CommandError, isCommandError } from '../errors/command-error.ts';
 import { validateDbName } from '../storage/catalog.ts';
-import { restoreReplyTypes } from '../storage/numeric-types.ts';
 import type { Transaction } from '../transactions/transaction.ts';
 import type { CommandDefinition, ConnectionInfo } from './command-context.ts';
 import type { ReplicaNode } from './replica-node.ts';
@@ -120,8 +123,11 @@ export async function dispatch(node: ReplicaNode, input: DispatchInput): Promise
     if (definition.fields) checkFields(name, command, definition.fields);
     if (name === 'getMore')
       isChangeStreamGetMore = node.cursors.get(command.getMore ?? 0)?.isChangeStream ?? false;
+    if (HELLO_COMMAND_NAMES.has(name)) rememberClientMetadata(command, connection);
     const fault =
-      name === 'configureFailPoint' ? undefined : node.failCommand.check(name, connection.appName);
+      name === 'configureFailPoint'
+        ? undefined
+        : node.failCommand.check(definition.canonicalName ?? name, connection.appName);
     if (fault) {
       if (fault.blockTimeMS > 0) await sleep(fault.blockTimeMS, signal);
       if (fault.closeConnection) return { reply: {}, closeConnection: true };
@@ -170,7 +176,8 @@ export async function dispatch(node: ReplicaNode, input: DispatchInput): Promise
       transaction,
       signal,
     });
-    const reply: Document = restoreReplyTypes({ ...result, ok: 1 });
+    // Stored numbers get their BSON types back as the reply is encoded (bson-writer.ts).
+    const reply: Document = { ...result, ok: 1 };
     if (fault?.writeConcernError) reply.writeConcernError = fault.writeConcernError;
     if (isRetryableWrite) node.sessions.rememberWrite(command, reply);
     return { reply: decorate(node, reply) };
@@ -181,7 +188,7 @@ export async function dispatch(node: ReplicaNode, input: DispatchInput): Promise
       failure.code !== 251 &&
       !['commitTransaction', 'abortTransaction'].includes(name)
     )
-      transaction.state = 'aborted';
+      transaction.abort();
     const reply = failure.toReply();
     if (STATE_CHANGE_CODES.has(failure.code)) {
       reply.topologyVersion = {

@@ -8,7 +8,7 @@ import { Oplog, type OplogLimits, type OplogWrite } from '../oplog/oplog.ts';
 import { Catalog } from '../storage/catalog.ts';
 import { idKey } from '../storage/bson-values.ts';
 import type { WriteScope } from '../storage/write-scope.ts';
-import { SessionStore } from '../transactions/session-store.ts';
+import { SessionStore, type SessionLimits } from '../transactions/session-store.ts';
 import type { Transaction } from '../transactions/transaction.ts';
 
 /** A client connection as the node sees it, so step-down can close them all. */
@@ -20,6 +20,14 @@ export interface ClientConnection {
   abortInFlight(reason: Error): void;
 }
 
+/** Limits of the node's bounded resources. */
+export interface ReplicaNodeOptions {
+  oplog: OplogLimits;
+  sessions: SessionLimits;
+  /** Idle cursors are closed after this long. */
+  cursorTimeoutMs: number;
+}
+
 /**
  * The state of the single replica-set member: data, oplog, clock, cursors,
  * sessions, fail points and topology. Commands operate on it; the network
@@ -29,7 +37,7 @@ export class ReplicaNode {
   readonly catalog = new Catalog();
   readonly oplog: Oplog;
   readonly clock = new ClusterClock();
-  readonly cursors = new CursorRegistry();
+  readonly cursors: CursorRegistry;
   readonly sessions: SessionStore;
   readonly failCommand = new FailCommandPoint();
   readonly connections = new Set<ClientConnection>();
@@ -39,6 +47,26 @@ export class ReplicaNode {
   /** `host:port` the node advertises in hello (`me`, `hosts`, `primary`). */
   hostAndPort = '';
   readonly startedAt = new Date();
+  /**
+   * Resolves once the topology counter differs from `known` (at once if it
+   * already does), after `ms`, or when `signal` aborts, whichever is first:
+   * the wait of an awaitable hello.
+   */
+  awaitTopologyChange(known: number, ms: number, signal: AbortSignal): Promise<void> {
+    if (known !== this.topologyCounter || signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        this.topologyWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+      this.topologyWaiters.add(done);
+    });
+  }
+
   /** Called after every change (persistence schedules a save). */
   onChange: () => void = () => undefined;
   /** Awaitable hellos waiting for a topology change. */
@@ -46,9 +74,10 @@ export class ReplicaNode {
   /** Pending step-down disconnect timer, cleared on stop. */
   #stepDownTimer: NodeJS.Timeout | undefined;
 
-  constructor(limits: OplogLimits) {
-    this.oplog = new Oplog(limits);
-    this.sessions = new SessionStore(this.catalog);
+  constructor(options: ReplicaNodeOptions) {
+    this.oplog = new Oplog(options.oplog);
+    this.sessions = new SessionStore(this.catalog, options.sessions);
+    this.cursors = new CursorRegistry(options.cursorTimeoutMs);
   }
 
   /** A scope that writes straight into the catalog, one oplog entry per write. */
@@ -79,7 +108,7 @@ export class ReplicaNode {
     for (const baseline of transaction.baselines.values()) {
       const current = this.catalog.get(baseline.db, baseline.coll)?.docs.get(baseline.key);
       if (current !== baseline.doc) {
-        transaction.state = 'aborted';
+        transaction.abort();
         throw new CommandError(
           'WriteConflict',
           'Write conflict during plan execution and yielding is disabled. :: Please retry your operation or multi-document transaction.',
@@ -94,10 +123,10 @@ export class ReplicaNode {
       if (write.op === 'delete') collection.docs.delete(key);
       else if (write.postImage) collection.docs.set(key, write.postImage);
     }
-    transaction.state = 'committed';
     const lsid = { id: transaction.lsid.id, uid: ANONYMOUS_UID };
     const txnNumber = Long.fromNumber(transaction.txnNumber);
     this.appendWrites(transaction.writes.map((write) => ({ ...write, lsid, txnNumber })));
+    transaction.committed();
   }
 
   /** Drops a collection, recording the `drop` event; false when it did not exist. */
@@ -155,10 +184,11 @@ export class ReplicaNode {
     this.#stepDownTimer.unref();
   }
 
-  /** Stops timers and closes cursors (part of the emulator's shutdown). */
+  /** Stops timers and closes cursors and sessions (part of the emulator's shutdown). */
   close(): void {
     clearTimeout(this.#stepDownTimer);
     this.cursors.closeAll();
+    this.sessions.close();
   }
 
   /** `$clusterTime` gossip: an unsigned cluster time, as a server without auth keys sends. */

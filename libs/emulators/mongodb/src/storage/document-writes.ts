@@ -9,6 +9,7 @@ import {
 } from '../query/query-engine.ts';
 import { bsonEquals, cloneDocument, idKey, isPlainObject } from './bson-values.ts';
 import type { CollectionData } from './collection-data.ts';
+import { checkInsertSize, checkUpdatedSize, checkUpsertSize } from './document-size-limits.ts';
 import { applyModifierKinds, carryKinds, copyKind } from './numeric-types.ts';
 import { checkUniqueIndexes } from './unique-indexes.ts';
 import type { WriteScope } from './write-scope.ts';
@@ -59,6 +60,7 @@ function validateStoredDocument(doc: Document): void {
 export function insertDocument(scope: WriteScope, ns: Namespace, input: Document): Document {
   if (!isPlainObject(input))
     throw new CommandError('TypeMismatch', 'insert documents must be objects');
+  checkInsertSize(input);
   const doc =
     '_id' in input
       ? Object.keys(input)[0] === '_id'
@@ -261,6 +263,7 @@ export function updateDocuments(
       '_id' in inserted
         ? withIdFirst(inserted, inserted._id)
         : withIdFirst(inserted, new ObjectId());
+    checkUpsertSize(doc);
     insertDocument(scope, ns, doc);
     return { matched: 0, modified: 0, upsertedId: doc._id, after: doc };
   }
@@ -276,6 +279,7 @@ export function updateDocuments(
     }
     // An update that changes nothing writes nothing and emits no event, like the server.
     if (bsonEquals(before, after)) continue;
+    checkUpdatedSize(after);
     if (collection.indexes.length > 0) checkUniqueIndexes(collection, ns, after);
     collection.docs.set(idKey(after._id), after);
     outcome.modified += 1;

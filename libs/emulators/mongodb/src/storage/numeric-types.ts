@@ -188,21 +188,3 @@ export function applyModifierKinds(doc: Document, update: Document, isInsert: bo
     }
   }
 }
-
-/**
- * Restores numeric types in a command reply: the documents of a cursor batch
- * and findAndModify's `value` (the only places stored documents leave).
- */
-export function restoreReplyTypes(reply: Document): Document {
-  const cursor = reply.cursor;
-  if (isContainer(cursor)) {
-    for (const field of ['firstBatch', 'nextBatch']) {
-      const batch = cursor[field];
-      if (Array.isArray(batch) && batch.some((doc) => flagged.has(doc as object))) {
-        cursor[field] = batch.map((doc) => withNumericTypes(doc));
-      }
-    }
-  }
-  if (isContainer(reply.value)) reply.value = withNumericTypes(reply.value);
-  return reply;
-}

@@ -3,9 +3,25 @@ import { CommandError } from '../errors/command-error.ts';
 import type { Catalog } from '../storage/catalog.ts';
 import { Transaction } from './transaction.ts';
 
+/** How long sessions and transactions may live, as the server's parameters of the same meaning. */
+export interface SessionLimits {
+  /** A session unused this long is forgotten (logicalSessionTimeoutMinutes; 30 minutes). */
+  logicalSessionTimeoutMs: number;
+  /** A transaction open this long is aborted (transactionLifetimeLimitSeconds; 60 s). */
+  transactionLifetimeLimitMs: number;
+}
+
+/** The server's defaults. */
+export const DEFAULT_SESSION_LIMITS: SessionLimits = {
+  logicalSessionTimeoutMs: 30 * 60 * 1000,
+  transactionLifetimeLimitMs: 60 * 1000,
+};
+
 /** Per logical session: its transaction and its last retryable write. */
 interface SessionState {
   lsid: Document;
+  /** Last time a command used the session, for the idle timeout. */
+  lastUsed: number;
   txnNumber: number;
   transaction: Transaction | undefined;
   /** Reply of the last retryable write, answered again when the driver retries it. */
@@ -31,24 +47,67 @@ function toNumber(value: unknown): number {
 /**
  * Logical sessions as the server tracks them: transaction numbers only go
  * up, a transaction is started by `startTransaction: true` and continued by
- * `autocommit: false` with the same number.
+ * `autocommit: false` with the same number. Like the server, the store
+ * aborts transactions that outlive transactionLifetimeLimitSeconds (a
+ * client that went away never commits) and forgets sessions idle longer
+ * than logicalSessionTimeoutMinutes, so abandoned sessions cost no memory.
  */
 export class SessionStore {
   readonly #sessions = new Map<string, SessionState>();
   readonly #catalog: Catalog;
+  readonly #limits: SessionLimits;
+  readonly #reaper: NodeJS.Timeout;
 
-  constructor(catalog: Catalog) {
+  constructor(catalog: Catalog, limits: SessionLimits = DEFAULT_SESSION_LIMITS) {
     this.#catalog = catalog;
+    this.#limits = limits;
+    const shortest = Math.min(limits.logicalSessionTimeoutMs, limits.transactionLifetimeLimitMs);
+    // Checking at half the shortest limit bounds how long past its limit anything lives.
+    const period = Math.min(30_000, Math.max(10, Math.floor(shortest / 2)));
+    this.#reaper = setInterval(() => this.#expire(), period);
+    // The reaper must never keep a test process or the CLI alive on its own.
+    this.#reaper.unref();
+  }
+
+  /** The session timeout hello reports, in whole minutes (drivers expect an integer). */
+  get logicalSessionTimeoutMinutes(): number {
+    return Math.max(1, Math.round(this.#limits.logicalSessionTimeoutMs / 60_000));
   }
 
   #session(lsid: Document): SessionState {
     const key = sessionKey(lsid);
     let state = this.#sessions.get(key);
     if (!state) {
-      state = { lsid, txnNumber: -1, transaction: undefined, retryReply: undefined };
+      state = {
+        lsid,
+        lastUsed: Date.now(),
+        txnNumber: -1,
+        transaction: undefined,
+        retryReply: undefined,
+      };
       this.#sessions.set(key, state);
     }
+    state.lastUsed = Date.now();
     return state;
+  }
+
+  /** Aborts transactions past their lifetime and forgets idle sessions (the reaper runs it). */
+  #expire(now = Date.now()): void {
+    const { logicalSessionTimeoutMs, transactionLifetimeLimitMs } = this.#limits;
+    for (const [key, session] of this.#sessions) {
+      const transaction = session.transaction;
+      const open = transaction?.state === 'inProgress';
+      if (open && now - transaction.startedAt > transactionLifetimeLimitMs) transaction.abort();
+      if (now - session.lastUsed > logicalSessionTimeoutMs) {
+        if (transaction?.state === 'inProgress') transaction.abort();
+        this.#sessions.delete(key);
+      }
+    }
+  }
+
+  /** Stops the reaper (part of the emulator's shutdown). */
+  close(): void {
+    clearInterval(this.#reaper);
   }
 
   /** The transaction a command with `autocommit: false` runs in (starting it if asked). */
@@ -71,7 +130,7 @@ export class SessionStore {
           `Transaction with { txnNumber: ${txnNumber} } has already been started.`,
         );
       }
-      if (session.transaction?.state === 'inProgress') session.transaction.state = 'aborted';
+      if (session.transaction?.state === 'inProgress') session.transaction.abort();
       session.txnNumber = txnNumber;
       session.transaction = new Transaction(this.#catalog, lsid, txnNumber);
       return session.transaction;
@@ -111,7 +170,7 @@ export class SessionStore {
     for (const lsid of lsids) {
       const key = sessionKey(lsid);
       const state = this.#sessions.get(key);
-      if (state?.transaction?.state === 'inProgress') state.transaction.state = 'aborted';
+      if (state?.transaction?.state === 'inProgress') state.transaction.abort();
       this.#sessions.delete(key);
     }
   }

@@ -17,6 +17,8 @@ export type TransactionState = 'inProgress' | 'committed' | 'aborted';
 export class Transaction implements WriteScope {
   readonly lsid: Document;
   readonly txnNumber: number;
+  /** When it started, for transactionLifetimeLimitSeconds. */
+  readonly startedAt = Date.now();
   state: TransactionState = 'inProgress';
   readonly writes: OplogWrite[] = [];
   readonly #catalog: Catalog;
@@ -56,6 +58,25 @@ export class Transaction implements WriteScope {
       entry.data = this.#catalog.ensure(db, coll).collection.snapshot();
     }
     return entry.data;
+  }
+
+  /** Ends the transaction without applying anything; its snapshots are freed. */
+  abort(): void {
+    this.state = 'aborted';
+    this.#release();
+  }
+
+  /** Marks the transaction committed once its writes are applied; its snapshots are freed. */
+  committed(): void {
+    this.state = 'committed';
+    this.#release();
+  }
+
+  // A finished transaction stays reachable from its session; it must not keep collection copies alive.
+  #release(): void {
+    this.#snapshots.clear();
+    this.baselines.clear();
+    this.writes.length = 0;
   }
 
   record(write: OplogWrite, before?: Document): void {

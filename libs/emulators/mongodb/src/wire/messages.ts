@@ -1,6 +1,7 @@
-import { deserialize, serialize, type Document } from 'bson';
+import { deserialize, type Document } from 'bson';
 import { CommandError } from '../errors/command-error.ts';
 import { promoteNumbers } from '../storage/numeric-types.ts';
+import { BsonWriter } from './bson-writer.ts';
 import { crc32c } from './crc32c.ts';
 
 /** Wire opcodes (MongoDB Wire Protocol specification). */
@@ -149,25 +150,59 @@ function decodeOpQuery(message: Buffer, requestId: number): WireRequest {
 
 let nextRequestId = 1;
 
-/** Encodes an OP_MSG reply with one body section. */
-export function encodeOpMsg(responseTo: number, reply: Document, moreToCome = false): Buffer[] {
-  const body = serialize(reply);
+/**
+ * An encoded message: the buffers to write in order, and the pooled chunks
+ * among them to release (chunk-pool.ts) once the write has completed.
+ */
+export interface OutgoingMessage {
+  parts: Buffer[];
+  pooled: readonly Buffer[];
+}
+
+/** Encodes a reply body; a reply beyond the message limit is refused before anything is written. */
+function encodeBody(
+  reply: Document,
+  headerBytes: number,
+): { parts: Buffer[]; pooled: readonly Buffer[]; length: number } {
+  const writer = new BsonWriter();
+  writer.document(reply);
+  const length = headerBytes + writer.length;
+  if (length > MAX_MESSAGE_BYTES) {
+    throw new CommandError(
+      'BSONObjectTooLarge',
+      `reply of ${length} bytes exceeds the maximum message size of ${MAX_MESSAGE_BYTES} bytes`,
+    );
+  }
+  return { parts: writer.finish(), pooled: writer.pooled, length };
+}
+
+/**
+ * Encodes an OP_MSG reply with one body section, as the header followed by
+ * the body's chunks (written one after another, never joined: copying a
+ * 16 MB reply into one buffer is pure overhead). Throws {@link CommandError}
+ * BSONObjectTooLarge when the message would exceed `maxMessageSizeBytes`.
+ */
+export function encodeOpMsg(
+  responseTo: number,
+  reply: Document,
+  moreToCome = false,
+): OutgoingMessage {
+  const { parts, pooled, length } = encodeBody(reply, 21);
   const header = Buffer.alloc(21);
-  header.writeInt32LE(21 + body.length, 0);
+  header.writeInt32LE(length, 0);
   header.writeInt32LE(nextRequestId++, 4);
   header.writeInt32LE(responseTo, 8);
   header.writeInt32LE(OP_MSG, 12);
   header.writeUInt32LE(moreToCome ? FLAG_MORE_TO_COME : 0, 16);
   header.writeUInt8(0, 20);
-  // Header and body are written separately: copying a 16 MB reply into one buffer is pure overhead.
-  return [header, body as Buffer];
+  return { parts: [header, ...parts], pooled };
 }
 
 /** Encodes an OP_REPLY carrying one document: the answer to a legacy OP_QUERY handshake. */
-export function encodeOpReply(responseTo: number, reply: Document): Buffer[] {
-  const body = serialize(reply);
+export function encodeOpReply(responseTo: number, reply: Document): OutgoingMessage {
+  const { parts, pooled, length } = encodeBody(reply, 36);
   const header = Buffer.alloc(36);
-  header.writeInt32LE(36 + body.length, 0);
+  header.writeInt32LE(length, 0);
   header.writeInt32LE(nextRequestId++, 4);
   header.writeInt32LE(responseTo, 8);
   header.writeInt32LE(OP_REPLY, 12);
@@ -175,5 +210,5 @@ export function encodeOpReply(responseTo: number, reply: Document): Buffer[] {
   header.writeBigInt64LE(0n, 20); // cursorID
   header.writeInt32LE(0, 28); // startingFrom
   header.writeInt32LE(1, 32); // numberReturned
-  return [header, body as Buffer];
+  return { parts: [header, ...parts], pooled };
 }

@@ -1,6 +1,8 @@
 import type { Socket } from 'node:net';
-import type { Document } from 'bson';
-import { CommandError } from '../errors/command-error.ts';
+import { Long, type Document } from 'bson';
+import { HELLO_COMMAND_NAMES } from '../commands/handshake-commands.ts';
+import { CommandError, isCommandError } from '../errors/command-error.ts';
+import { isPlainObject } from '../storage/bson-values.ts';
 import type { ConnectionInfo } from '../server/command-context.ts';
 import { dispatch } from '../server/dispatcher.ts';
 import type { ClientConnection, ReplicaNode } from '../server/replica-node.ts';
@@ -13,11 +15,27 @@ import {
   MAX_MESSAGE_BYTES,
   OP_MSG,
   OP_QUERY,
+  type OutgoingMessage,
   type WireRequest,
 } from './messages.ts';
+import { replyChunks } from './chunk-pool.ts';
 
-/** Commands the server still accepts over legacy OP_QUERY (the handshake). */
-const OP_QUERY_COMMANDS = new Set(['hello', 'isMaster', 'ismaster']);
+/** Whether a request asks for a streamed reply: an awaitable hello sent with exhaustAllowed. */
+function isStreamingHello(request: WireRequest): boolean {
+  const { command } = request;
+  return (
+    (request.flags & FLAG_EXHAUST_ALLOWED) !== 0 &&
+    HELLO_COMMAND_NAMES.has(Object.keys(command)[0] ?? '') &&
+    isPlainObject(command.topologyVersion) &&
+    typeof command.maxAwaitTimeMS === 'number'
+  );
+}
+
+/** `topologyVersion.counter` as a number (a Long in replies, a promoted number in requests). */
+function counterOf(topologyVersion: Document): number {
+  const counter = topologyVersion.counter as unknown;
+  return Long.isLong(counter) ? counter.toNumber() : Number(counter);
+}
 
 let nextConnectionId = 1;
 
@@ -37,6 +55,8 @@ export class WireConnection implements ClientConnection {
   #running = false;
   #closed = false;
   #inFlight: AbortController | undefined;
+  /** Aborted when the socket closes: ends waits that belong to no command (the hello stream's). */
+  readonly #closing = new AbortController();
 
   constructor(socket: Socket, node: ReplicaNode) {
     this.#socket = socket;
@@ -83,7 +103,15 @@ export class WireConnection implements ClientConnection {
     this.#running = true;
     try {
       while (this.#queue.length > 0 && !this.#closed) {
-        await this.#handle(this.#queue.shift() as Buffer);
+        const message = this.#queue.shift() as Buffer;
+        try {
+          await this.#handle(message);
+        } catch (error) {
+          // Command failures are already replies; reaching here is an emulator bug. The
+          // exchange is in an unknown state, so drop this connection, never the process.
+          console.error('[emulator-mongodb] connection failed:', error);
+          this.destroy();
+        }
       }
     } finally {
       this.#running = false;
@@ -103,33 +131,46 @@ export class WireConnection implements ClientConnection {
       }
       const failure =
         error instanceof CommandError ? error : new CommandError('InvalidBSON', String(error));
-      this.#write(
-        opCode === OP_QUERY
-          ? encodeOpReply(requestId, failure.toReply())
-          : encodeOpMsg(requestId, failure.toReply()),
-      );
+      this.#send(requestId, failure.toReply(), { legacy: opCode === OP_QUERY });
       return;
     }
     if (request.opCode === OP_QUERY) {
       await this.#handleOpQuery(request);
       return;
     }
-    const exhaust =
-      (request.flags & FLAG_EXHAUST_ALLOWED) !== 0 && request.command.maxAwaitTimeMS !== undefined;
-    let reply = await this.#run(request.command);
+    const reply = await this.#run(request.command);
     if (reply === undefined) return;
     if (request.flags & FLAG_MORE_TO_COME) return; // unacknowledged write: no reply expected
-    if (!exhaust) {
-      this.#write(encodeOpMsg(request.requestId, reply));
-      return;
-    }
-    // Streaming hello: keep answering on the same request until the socket closes.
-    let command = request.command;
-    while (!this.#closed) {
-      this.#write(encodeOpMsg(request.requestId, reply, true));
-      command = { ...command, topologyVersion: reply.topologyVersion };
-      const next = await this.#run(command);
+    if (isStreamingHello(request) && reply.ok === 1) await this.#streamHello(request, reply);
+    else this.#send(request.requestId, reply);
+  }
+
+  /**
+   * Streaming hello (the server monitoring spec's streaming protocol): every
+   * reply goes out with moreToCome, and the same request is answered again
+   * after the next topology change or maxAwaitTimeMS, until the socket
+   * closes. The wait is here, between two replies, so the loop can never
+   * spin; an error reply ends the stream, as the server never sets
+   * moreToCome on one.
+   */
+  async #streamHello(request: WireRequest, first: Document): Promise<void> {
+    const { maxAwaitTimeMS, ...rest } = request.command;
+    let reply = first;
+    while (this.#send(request.requestId, reply, { moreToCome: true })) {
+      const topologyVersion = reply.topologyVersion as Document;
+      await this.#node.awaitTopologyChange(
+        counterOf(topologyVersion),
+        maxAwaitTimeMS as number,
+        this.#closing.signal,
+      );
+      if (this.#closed) return;
+      // Without maxAwaitTimeMS the hello answers at once: the waiting was done above.
+      const next = await this.#run({ ...rest, topologyVersion });
       if (next === undefined) return;
+      if (next.ok !== 1) {
+        this.#send(request.requestId, next);
+        return;
+      }
       reply = next;
     }
   }
@@ -137,16 +178,16 @@ export class WireConnection implements ClientConnection {
   async #handleOpQuery(request: WireRequest): Promise<void> {
     const name = Object.keys(request.command)[0] ?? '';
     const db = request.fullCollectionName?.split('.')[0] ?? 'admin';
-    if (!request.fullCollectionName?.endsWith('.$cmd') || !OP_QUERY_COMMANDS.has(name)) {
+    if (!request.fullCollectionName?.endsWith('.$cmd') || !HELLO_COMMAND_NAMES.has(name)) {
       const failure = new CommandError(
         'UnsupportedOpQueryCommand',
         `Unsupported OP_QUERY command: ${name}. The client driver may require an upgrade. For more details see https://dochub.mongodb.org/core/legacy-opcode-removal`,
       );
-      this.#write(encodeOpReply(request.requestId, failure.toReply()));
+      this.#send(request.requestId, failure.toReply(), { legacy: true });
       return;
     }
     const reply = await this.#run({ ...request.command }, db);
-    if (reply !== undefined) this.#write(encodeOpReply(request.requestId, reply));
+    if (reply !== undefined) this.#send(request.requestId, reply, { legacy: true });
   }
 
   /** Runs a command; undefined means "no reply" (the connection is closing). */
@@ -170,10 +211,44 @@ export class WireConnection implements ClientConnection {
     }
   }
 
-  #write(parts: Buffer[]): void {
+  /**
+   * Encodes and writes a reply. A reply that cannot be encoded (beyond the
+   * message limit, or holding a value BSON cannot express) is answered with
+   * that error instead, which ends a stream; returns whether the reply itself
+   * went out.
+   */
+  #send(
+    requestId: number,
+    reply: Document,
+    options: { moreToCome?: boolean; legacy?: boolean } = {},
+  ): boolean {
+    const encode = (doc: Document, moreToCome: boolean) =>
+      options.legacy ? encodeOpReply(requestId, doc) : encodeOpMsg(requestId, doc, moreToCome);
+    let message: OutgoingMessage;
+    try {
+      message = encode(reply, options.moreToCome ?? false);
+    } catch (error) {
+      const failure = isCommandError(error)
+        ? error
+        : new CommandError(
+            'InternalError',
+            `the reply could not be encoded: ${error instanceof Error ? error.message : String(error)}`,
+          );
+      // A small error document always encodes; were it to fail, #drain drops the connection.
+      this.#write(encode(failure.toReply(), false));
+      return false;
+    }
+    this.#write(message);
+    return true;
+  }
+
+  #write({ parts, pooled }: OutgoingMessage): void {
     if (this.#closed) return;
+    // Pooled chunks go back once the last part is written (or failed): never while still queued.
+    const release = pooled.length > 0 ? () => replyChunks.release(pooled) : undefined;
     this.#socket.cork();
-    for (const part of parts) this.#socket.write(part);
+    for (let i = 0; i < parts.length; i++)
+      this.#socket.write(parts[i] as Buffer, i === parts.length - 1 ? release : undefined);
     this.#socket.uncork();
   }
 
@@ -190,6 +265,7 @@ export class WireConnection implements ClientConnection {
     if (this.#closed) return;
     this.#closed = true;
     this.#queue = [];
+    this.#closing.abort();
     this.#inFlight?.abort(
       new CommandError('InterruptedDueToReplStateChange', 'client disconnected'),
     );

@@ -1,4 +1,4 @@
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { deserialize, serialize, type Document } from 'bson';
 import { crc32c } from '../../src/wire/crc32c.ts';
 
@@ -107,4 +107,104 @@ export async function rawLegacyHello(uri: string): Promise<Document> {
   if (reply.readInt32LE(12) !== 1)
     throw new Error(`expected OP_REPLY, got opCode ${reply.readInt32LE(12)}`);
   return deserialize(reply.subarray(36));
+}
+
+/** One decoded OP_MSG reply. */
+export interface RawReply {
+  responseTo: number;
+  flags: number;
+  body: Document;
+}
+
+/** OP_MSG flag bits (wire protocol specification). */
+export const MORE_TO_COME = 2;
+export const EXHAUST_ALLOWED = 1 << 16;
+
+/**
+ * A raw client socket that sends OP_MSG commands with chosen flags and
+ * collects every reply, for what the driver cannot be made to send (an
+ * exhaust flag on any command) or to see (moreToCome on each reply).
+ */
+export class RawConnection {
+  readonly #socket: Socket;
+  readonly #replies: RawReply[] = [];
+  #pending: Buffer = Buffer.alloc(0);
+  #waiter: (() => void) | undefined;
+  #nextId = 100;
+  /** Resolves when the server closes the socket (or it fails). */
+  readonly closed: Promise<void>;
+
+  private constructor(socket: Socket) {
+    this.#socket = socket;
+    socket.on('data', (chunk: Buffer) => {
+      this.#pending = Buffer.concat([this.#pending, chunk]);
+      while (this.#pending.length >= 4 && this.#pending.length >= this.#pending.readInt32LE(0)) {
+        const length = this.#pending.readInt32LE(0);
+        const message = this.#pending.subarray(0, length);
+        this.#pending = this.#pending.subarray(length);
+        this.#replies.push({
+          responseTo: message.readInt32LE(8),
+          flags: message.readUInt32LE(16),
+          body: deserialize(message.subarray(21)),
+        });
+      }
+      this.#waiter?.();
+    });
+    this.closed = new Promise((resolve) => {
+      socket.once('close', () => resolve());
+      // A reset is a close too; 'close' follows it.
+      socket.on('error', () => undefined);
+    });
+  }
+
+  /** Opens a connection to the first host of `uri`. */
+  static open(uri: string): Promise<RawConnection> {
+    const { host, port } = hostPort(uri);
+    return new Promise((resolve, reject) => {
+      const socket = connect(port, host);
+      socket.once('connect', () => resolve(new RawConnection(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  /** Sends a command with the given OP_MSG flags; returns its requestId. */
+  send(command: Document, flags = 0): number {
+    const body = Buffer.from(serialize(command));
+    const header = Buffer.alloc(21);
+    const requestId = this.#nextId++;
+    header.writeInt32LE(21 + body.length, 0);
+    header.writeInt32LE(requestId, 4);
+    header.writeInt32LE(2013, 12);
+    header.writeUInt32LE(flags, 16);
+    this.#socket.write(Buffer.concat([header, body]));
+    return requestId;
+  }
+
+  /** The next reply, or undefined if none arrives within `timeoutMs`. */
+  async next(timeoutMs: number): Promise<RawReply | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.#replies.length === 0) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return undefined;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, remaining);
+        this.#waiter = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#waiter = undefined;
+    }
+    return this.#replies.shift();
+  }
+
+  /** Every reply that arrives within `ms`. */
+  async collect(ms: number): Promise<RawReply[]> {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    return this.#replies.splice(0);
+  }
+
+  close(): void {
+    this.#socket.destroy();
+  }
 }

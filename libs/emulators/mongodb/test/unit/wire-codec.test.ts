@@ -24,10 +24,16 @@ describe('wire codec', () => {
   });
 
   it('encodes a reply whose length header matches its size', () => {
-    const reply = Buffer.concat(encodeOpMsg(5, { ok: 1 }));
+    const reply = Buffer.concat(encodeOpMsg(5, { ok: 1 }).parts);
     expect(reply.readInt32LE(0)).toBe(reply.length);
     expect(reply.readInt32LE(8)).toBe(5);
     expect(reply.readInt32LE(12)).toBe(2013);
+  });
+
+  it('refuses a reply beyond the 48 MB message limit with BSONObjectTooLarge (10334)', () => {
+    expect(() => encodeOpMsg(5, { huge: 'x'.repeat(48_000_000) })).toThrow(
+      expect.objectContaining({ code: 10334, codeName: 'BSONObjectTooLarge' }),
+    );
   });
 
   it('rejects unknown required flag bits', () => {
