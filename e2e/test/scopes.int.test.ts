@@ -4,23 +4,35 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runMixedLoad } from '../src/mixed-load.ts';
 import { Pipeline, linesByToken } from '../src/pipeline.ts';
 
-/** Waits until the lake holds exactly the source events `wanted` keeps, and returns the comparison. */
+/**
+ * Waits until the lake holds every source event `wanted` keeps, then a quiet
+ * spell more (so late duplicates are counted), and returns the comparison
+ * with those events only — and where each event landed, against the oplog.
+ */
 async function waitForExactly(
   pipeline: Pipeline,
   wanted: (ns: { db: string; coll?: string }) => boolean,
 ) {
-  const started = Date.now();
-  for (;;) {
+  const compare = async () => {
     const tokens = pipeline.mongo
       .oplogEntries()
       .filter((r) => wanted(r.ns))
       .map((r) => r.resumeToken._data);
-    const { inventory } = await pipeline.verify();
-    const comparison = compareWithSource(inventory, tokens);
-    if (comparison.missing.length === 0 || Date.now() - started > 60_000)
-      return { inventory, comparison };
+    const { inventory, comparison: all } = await pipeline.verify();
+    return {
+      inventory,
+      comparison: { ...compareWithSource(inventory, tokens), misplaced: all.misplaced },
+    };
+  };
+  const started = Date.now();
+  for (;;) {
+    const result = await compare();
+    if (result.comparison.missing.length === 0) break;
+    if (Date.now() - started > 60_000) return result;
     await new Promise((r) => setTimeout(r, 250));
   }
+  await new Promise((r) => setTimeout(r, 3_000));
+  return compare();
 }
 
 describe('what capture watches', () => {
