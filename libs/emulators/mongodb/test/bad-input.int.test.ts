@@ -73,6 +73,22 @@ describe('bad input gets the server error codes, never a crash, hang or leak', (
     expect(error.message).toBe("BSON field 'find.bogusOption' is an unknown field.");
   });
 
+  it.each([
+    ['findAndModify', { findAndModify: 'c', query: {}, update: { $set: { a: 1 } }, bogus: 1 }],
+    ['distinct', { distinct: 'c', key: 'a', bogus: 1 }],
+    ['create', { create: 'fresh', bogus: 1 }],
+    ['drop', { drop: 'never', bogus: 1 }],
+    ['listCollections', { listCollections: 1, bogus: 1 }],
+    ['createIndexes', { createIndexes: 'c', indexes: [{ key: { a: 1 }, name: 'a_1' }], bogus: 1 }],
+    ['listIndexes', { listIndexes: 'c', bogus: 1 }],
+    ['collMod', { collMod: 'c', bogus: 1 }],
+    ['killCursors', { killCursors: 'c', cursors: [], bogus: 1 }],
+  ])('answers an unknown field of %s with UnknownBsonField (40415)', async (name, command) => {
+    const error = await failure(db.command(command));
+    expect(error.code).toBe(40415);
+    expect(error.message).toBe(`BSON field '${name}.bogus' is an unknown field.`);
+  });
+
   it('answers a wrongly typed field with TypeMismatch (14)', async () => {
     const error = await failure(db.command({ find: 'c', limit: 'ten' }));
     expect(error.code).toBe(14);

@@ -139,31 +139,34 @@ function renameCollection(context: CommandContext): Document {
   return {};
 }
 
+/** collMod fields the server knows that the emulator does not model. */
+const COLL_MOD_UNSUPPORTED = new Set([
+  'index',
+  'viewOn',
+  'pipeline',
+  'expireAfterSeconds',
+  'timeseries',
+  'clusteredIndex',
+  'timeseriesBucketsMayHaveMixedSchemaData',
+  'recordIdsReplicated',
+  'dryRun',
+  'cappedSize',
+  'cappedMax',
+]);
+
 function collMod(context: CommandContext): Document {
   const { command, db, node } = context;
   const coll = collectionArg(command, 'collMod', db);
   const collection = node.catalog.get(db, coll);
   if (!collection) throw new CommandError('NamespaceNotFound', `ns does not exist: ${db}.${coll}`);
-  const known = new Set([
-    'collMod',
-    'changeStreamPreAndPostImages',
-    'validator',
-    'validationLevel',
-    'validationAction',
-    'comment',
-    'writeConcern',
-    '$db',
-    'lsid',
-    '$clusterTime',
-    '$readPreference',
-    'apiVersion',
-    'apiStrict',
-    'apiDeprecationErrors',
-    'txnNumber',
-  ]);
-  for (const key of Object.keys(command)) {
-    if (!known.has(key))
-      throw new CommandError('InvalidOptions', `unknown option to collMod: ${key}`);
+  // Unknown fields were refused by the dispatcher (40415); of the known
+  // ones, the emulator only models the pre- and post-image option.
+  for (const key of Object.keys(command).slice(1)) {
+    if (COLL_MOD_UNSUPPORTED.has(key))
+      throw new CommandError(
+        'InvalidOptions',
+        `collMod option not supported by the emulator: ${key}`,
+      );
   }
   const images = imagesOption(command);
   if (images !== undefined)
@@ -265,16 +268,88 @@ function abortTransaction(context: CommandContext): Document {
 
 /** Catalog and transaction-control commands. */
 export const adminCommands: Record<string, CommandDefinition> = {
-  create: { handler: create, inTransaction: true },
-  drop: { handler: drop },
-  listCollections: { handler: listCollections },
-  listDatabases: { handler: listDatabases, adminOnly: true },
-  dropDatabase: { handler: dropDatabase },
-  renameCollection: { handler: renameCollection, adminOnly: true },
-  collMod: { handler: collMod },
-  createIndexes: { handler: createIndexes, inTransaction: true },
-  listIndexes: { handler: listIndexes },
-  dropIndexes: { handler: dropIndexes },
+  // Field lists follow the server's IDL (strict commands answer an unknown
+  // field with 40415 UnknownBsonField); generic arguments are allowed by the
+  // dispatcher for every command.
+  create: {
+    handler: create,
+    inTransaction: true,
+    fields: [
+      'capped',
+      'autoIndexId',
+      'idIndex',
+      'size',
+      'max',
+      'storageEngine',
+      'validator',
+      'validationLevel',
+      'validationAction',
+      'indexOptionDefaults',
+      'viewOn',
+      'pipeline',
+      'timeseries',
+      'clusteredIndex',
+      'changeStreamPreAndPostImages',
+      'expireAfterSeconds',
+      'encryptedFields',
+      'recordIdsReplicated',
+      'temp',
+      'flags',
+    ],
+  },
+  drop: { handler: drop, fields: ['collectionUUID'] },
+  listCollections: {
+    handler: listCollections,
+    fields: ['filter', 'nameOnly', 'authorizedCollections', 'cursor', 'includePendingDrops'],
+  },
+  listDatabases: {
+    handler: listDatabases,
+    adminOnly: true,
+    fields: ['filter', 'nameOnly', 'authorizedDatabases'],
+  },
+  dropDatabase: { handler: dropDatabase, fields: [] },
+  renameCollection: {
+    handler: renameCollection,
+    adminOnly: true,
+    fields: ['to', 'dropTarget', 'stayTemp', 'collectionUUID'],
+  },
+  collMod: {
+    handler: collMod,
+    fields: [
+      'validator',
+      'validationLevel',
+      'validationAction',
+      'changeStreamPreAndPostImages',
+      'index',
+      'viewOn',
+      'pipeline',
+      'expireAfterSeconds',
+      'timeseries',
+      'clusteredIndex',
+      'timeseriesBucketsMayHaveMixedSchemaData',
+      'recordIdsReplicated',
+      'dryRun',
+      'cappedSize',
+      'cappedMax',
+      'collectionUUID',
+    ],
+  },
+  createIndexes: {
+    handler: createIndexes,
+    inTransaction: true,
+    fields: [
+      'indexes',
+      'commitQuorum',
+      'ignoreUnknownIndexOptions',
+      'isTimeseriesNamespace',
+      'returnOnStart',
+    ],
+  },
+  listIndexes: {
+    handler: listIndexes,
+    fields: ['cursor', 'includeBuildUUIDs', 'includeIndexBuildInfo'],
+  },
+  dropIndexes: { handler: dropIndexes, fields: ['index', 'collectionUUID'] },
   commitTransaction: { handler: commitTransaction, inTransaction: true, adminOnly: true },
   abortTransaction: { handler: abortTransaction, inTransaction: true, adminOnly: true },
 };

@@ -281,12 +281,16 @@ export const readCommands: Record<string, CommandDefinition> = {
     inTransaction: true,
     fields: ['collection', 'batchSize', 'term', 'lastKnownCommittedOpTime'],
   },
-  killCursors: { handler: killCursors, inTransaction: true },
+  killCursors: { handler: killCursors, inTransaction: true, fields: ['cursors'] },
   aggregate: {
     handler: aggregate,
     inTransaction: true,
     fields: ['pipeline', 'explain', 'allowDiskUse', 'cursor', 'needsMerge', 'fromMongos'],
   },
   count: { handler: count, inTransaction: true, fields: ['query', 'limit', 'skip', 'fields'] },
-  distinct: { handler: distinct, inTransaction: true },
+  distinct: {
+    handler: distinct,
+    inTransaction: true,
+    fields: ['key', 'query', 'mirrored', 'sampleId'],
+  },
 };

@@ -188,6 +188,21 @@ function findAndModify(context: CommandContext): Document {
   };
 }
 
+/** findAndModify's own fields, from the server's IDL. */
+const FIND_AND_MODIFY_FIELDS = [
+  'query',
+  'fields',
+  'sort',
+  'remove',
+  'update',
+  'new',
+  'upsert',
+  'arrayFilters',
+  'stmtId',
+  'sampleId',
+  'bypassEmptyTsReplacement',
+];
+
 /** insert, update, delete and findAndModify. */
 export const writeCommands: Record<string, CommandDefinition> = {
   insert: {
@@ -208,11 +223,17 @@ export const writeCommands: Record<string, CommandDefinition> = {
     retryableWrite: true,
     fields: ['deletes', 'ordered'],
   },
-  findAndModify: { handler: findAndModify, inTransaction: true, retryableWrite: true },
+  findAndModify: {
+    handler: findAndModify,
+    inTransaction: true,
+    retryableWrite: true,
+    fields: FIND_AND_MODIFY_FIELDS,
+  },
   findandmodify: {
     handler: findAndModify,
     inTransaction: true,
     retryableWrite: true,
     canonicalName: 'findAndModify',
+    fields: FIND_AND_MODIFY_FIELDS,
   },
 };
