@@ -89,6 +89,30 @@ describe('bad input gets the server error codes, never a crash, hang or leak', (
     expect(error.message).toBe(`BSON field '${name}.bogus' is an unknown field.`);
   });
 
+  it('refuses an unknown field of an update statement (40415) and takes upsert: 1 as true, as the server parses safeBool', async () => {
+    const error = await failure(
+      db.command({ update: 'c', updates: [{ q: { _id: 1 }, u: { $set: { a: 1 } }, bogus: 1 }] }),
+    );
+    expect(error.code).toBe(40415);
+    expect(error.message).toBe("BSON field 'update.updates.bogus' is an unknown field.");
+    const typed = await failure(
+      db.command({
+        update: 'c',
+        updates: [{ q: { _id: 1 }, u: { $set: { a: 1 } }, upsert: 'yes' }],
+      }),
+    );
+    expect(typed.code).toBe(14);
+    const upserted = await db.command({
+      update: 'c',
+      updates: [{ q: { _id: 'by-number' }, u: { $set: { a: 9 } }, upsert: 1 }],
+    });
+    expect(upserted).toMatchObject({ n: 1, upserted: [{ index: 0, _id: 'by-number' }] });
+    expect(await db.collection('c').findOne({ _id: 'by-number' } as never)).toEqual({
+      _id: 'by-number',
+      a: 9,
+    });
+  });
+
   it('answers a wrongly typed field with TypeMismatch (14)', async () => {
     const error = await failure(db.command({ find: 'c', limit: 'ten' }));
     expect(error.code).toBe(14);

@@ -71,6 +71,63 @@ function insert(context: CommandContext): Document {
   return { n, ...(errors.length > 0 ? { writeErrors: errors } : {}) };
 }
 
+/** Fields of one update statement (the server's UpdateOpEntry IDL). */
+const UPDATE_STATEMENT_FIELDS = new Set([
+  'q',
+  'u',
+  'c',
+  'arrayFilters',
+  'multi',
+  'upsert',
+  'upsertSupplied',
+  'collation',
+  'hint',
+  'sort',
+  'sampleId',
+  'allowShardKeyUpdatesWithoutFullShardKeyInQuery',
+]);
+
+/**
+ * `multi` and `upsert` are the IDL's `safeBool`: a boolean or a number
+ * (non-zero is true); anything else is TypeMismatch, as on the server.
+ */
+function safeBool(raw: Document, field: 'multi' | 'upsert'): boolean {
+  const value: unknown = raw[field];
+  if (value === undefined || value === null) return false;
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'number') return value !== 0;
+  const bsonType = (value as { _bsontype?: string })._bsontype;
+  if (
+    bsonType === 'Long' ||
+    bsonType === 'Int32' ||
+    bsonType === 'Double' ||
+    bsonType === 'Decimal128'
+  )
+    return Number(String(value)) !== 0;
+  throw new CommandError(
+    'TypeMismatch',
+    `BSON field 'update.updates.${field}' is the wrong type '${typeof value}', expected types '[bool, long, int, decimal, double]'`,
+  );
+}
+
+/**
+ * Parses every statement's shape before any runs: an unknown or wrongly
+ * typed field fails the whole command, as the server's parser does.
+ */
+function checkUpdateStatements(updates: readonly Document[]): void {
+  for (const raw of updates) {
+    for (const key of Object.keys(raw)) {
+      if (!UPDATE_STATEMENT_FIELDS.has(key))
+        throw new CommandError(
+          'UnknownBsonField',
+          `BSON field 'update.updates.${key}' is an unknown field.`,
+        );
+    }
+    safeBool(raw, 'multi');
+    safeBool(raw, 'upsert');
+  }
+}
+
 function toStatement(raw: Document): UpdateStatement {
   if (!isPlainObject(raw.q))
     throw new CommandError(
@@ -86,8 +143,8 @@ function toStatement(raw: Document): UpdateStatement {
   return {
     q: raw.q,
     u: raw.u as Document,
-    upsert: raw.upsert === true,
-    multi: raw.multi === true,
+    upsert: safeBool(raw, 'upsert'),
+    multi: safeBool(raw, 'multi'),
     ...(Array.isArray(raw.arrayFilters) ? { arrayFilters: raw.arrayFilters as Document[] } : {}),
     ...(isPlainObject(raw.sort) ? { sort: raw.sort } : {}),
   };
@@ -96,6 +153,7 @@ function toStatement(raw: Document): UpdateStatement {
 function update(context: CommandContext): Document {
   const ns = namespaceOf(context);
   const updates = requiredDocuments(context.command, 'update', 'updates');
+  checkUpdateStatements(updates);
   let n = 0;
   let nModified = 0;
   const upserted: Document[] = [];
