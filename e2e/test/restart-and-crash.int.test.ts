@@ -1,3 +1,4 @@
+import { partitionOf } from '@tributary/core';
 import { requireRedis } from '@tributary/testing';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Pipeline } from '../src/pipeline.ts';
@@ -39,9 +40,19 @@ describe('the pipeline across restarts and crashes', () => {
   });
 
   it('loses and repeats nothing when a writer is killed mid-batch and capture is killed, both with SIGKILL', async () => {
-    pipeline = await Pipeline.start({ lake: 'adls' });
+    // Heartbeats only at start: the checkpoint held below must be one that
+    // follows a batch's appends, not a heartbeat's.
+    pipeline = await Pipeline.start({
+      lake: 'adls',
+      env: { TRIBUTARY_HEARTBEAT_INTERVAL_MS: '600000' },
+    });
     const adls = pipeline.adls;
     if (!adls) throw new Error('this test needs the ADLS emulator');
+    const orders = partitionOf(
+      { ns: { db: 'shop', coll: 'orders' } },
+      Number(pipeline.env.TRIBUTARY_PARTITION_COUNT),
+      'namespace',
+    );
     await pipeline.startCapture();
     const victim = pipeline.startWriter('w1');
     const load = pipeline.startLoad(40);
@@ -50,12 +61,12 @@ describe('the pipeline across restarts and crashes', () => {
     // checkpoint (no intent checkpoint before a new file).
     while ((await pipeline.verify()).inventory.files.length < 3)
       await new Promise((r) => setTimeout(r, 100));
-    // Hold the next checkpoint the (only) writer stores: the appends of its
-    // batch are in the lake, the checkpoint covering them is not — the
-    // kill lands exactly between the two.
+    // Hold the next checkpoint the (only) writer stores for shop.orders'
+    // partition: the appends of its batch are in the lake, the checkpoint
+    // covering them is not — the kill lands exactly between the two.
     const held = adls.faults.add({
       operations: ['path.rename'],
-      pathContains: '_tributary/checkpoints/partition-',
+      pathContains: `_tributary/checkpoints/partition-${String(orders).padStart(4, '0')}.json`,
       latencyMs: 120_000,
       times: 1,
     });
