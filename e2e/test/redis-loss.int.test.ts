@@ -40,8 +40,8 @@ describe('the pipeline when Redis loses everything', () => {
       waiting = await publisher.backlog();
     }
     expect(waiting).toBeGreaterThan(0);
+    // (Capture may publish again the moment after: no backlog check here.)
     await redis.flushAll();
-    expect(await publisher.backlog()).toBe(0);
     await load.done;
 
     const { comparison, inventory } = await pipeline.waitUntilComplete(90_000);
