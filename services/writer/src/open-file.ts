@@ -21,6 +21,8 @@ export interface OpenFile {
   lastAppendAt: number;
   /** Recorded in a stored checkpoint already (so a new owner would look at it). */
   recorded: boolean;
+  /** Exists in the lake (created by this writer, found on takeover, or adopted). */
+  created: boolean;
   /**
    * How much of the file the stored checkpoint covers: every line before it
    * has a key at or below the checkpoint's position. What lies beyond was
@@ -49,6 +51,7 @@ export function newOpenFile(
     openedAt: new Date(now),
     lastAppendAt: now,
     recorded: false,
+    created: false,
     checkpointedLength: 0,
     tail: [],
     closed: false,

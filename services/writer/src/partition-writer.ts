@@ -149,6 +149,7 @@ export class PartitionWriter {
         version: state.version,
         openedAt: record.openedAt,
         recorded: true,
+        created: true,
         checkpointedLength: record.length,
       };
       if (state.length > record.length) {
@@ -198,26 +199,39 @@ export class PartitionWriter {
     const fresh = batch.events.filter((e) => this.#isNew(e.key));
     const dropped = batch.events.length - fresh.length;
     const segments = this.#plan(fresh);
-    const newFiles = [...new Set(segments.map((s) => s.file))].filter((f) => !f.recorded);
-    let filesClosed = await this.#closePastHours(new Set(segments.map((s) => s.file)));
+    const planned = [...new Set(segments.map((s) => s.file))];
+    const unrecorded = planned.filter((f) => !f.recorded);
+    const newFiles = planned.filter((f) => !f.created);
+    let filesClosed = await this.#closePastHours(new Set(planned));
 
-    if (newFiles.length > 0) {
+    if (unrecorded.length > 0) {
       // Intent first: a file is in the checkpoint before it holds anything,
       // so a new owner knows to look in it. Before the partition's first
       // checkpoint there is no position to record; then a crashed owner's
       // file is found by its deterministic name instead (see #adopt).
-      for (const file of newFiles) file.recorded = true;
-      if (this.#position) await this.#storeCheckpoint(this.#position);
-      for (const file of newFiles) {
+      for (const file of unrecorded) file.recorded = true;
+      if (this.#position) {
         try {
-          const state = await this.#o.lake.create(file.path);
-          file.version = state.version;
-          file.length = state.length;
+          await this.#storeCheckpoint(this.#position);
         } catch (error) {
-          if (!(error instanceof LakeError) || error.code !== 'ALREADY_EXISTS') throw error;
-          await this.#adopt(file);
-          return undefined;
+          // Not known to be stored: the next attempt records them again.
+          for (const file of unrecorded) file.recorded = false;
+          throw error;
         }
+      }
+    }
+    // Created separately from recorded: an attempt that recorded a file and
+    // then failed before (or while) creating it must create it next time.
+    for (const file of newFiles) {
+      try {
+        const state = await this.#o.lake.create(file.path);
+        file.version = state.version;
+        file.length = state.length;
+        file.created = true;
+      } catch (error) {
+        if (!(error instanceof LakeError) || error.code !== 'ALREADY_EXISTS') throw error;
+        await this.#adopt(file);
+        return undefined;
       }
     }
     for (const segment of segments) {
@@ -255,6 +269,7 @@ export class PartitionWriter {
     file.tail.push(...tail);
     file.length = state.length;
     file.version = state.version;
+    file.created = true;
     this.#o.logger.info(
       { partition: this.#o.partition, path: file.path, events: tail.length },
       'adopted a file a previous owner created before its first checkpoint',

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
+  T0,
   batchOf,
   changeEvent,
   failingCheckpoints,
+  failingOnce,
   fixture,
   keysInLake,
   linesInLake,
@@ -82,6 +84,35 @@ describe('a partition taken over more than once', () => {
     // Every file holds lines of the failed batch (the first one was topped
     // up before the roll), so every one must be listed.
     expect(inLake.filter((path) => !listed.has(path))).toEqual([]);
+  });
+
+  it('creates a new file on the next attempt when the attempt that recorded it failed before creating it', async () => {
+    const { lake, checkpoints, writer } = fixture();
+    // Write 1: the first batch's checkpoint; write 2: the intent for the
+    // next hour's file fails (a throttled lake), before the file is created.
+    const w = writer({ checkpoints: failingCheckpoints(checkpoints, 2) });
+    await w.recover();
+    const first = changeEvent(0);
+    await w.write(batchOf(3, [first]));
+    const nextHour = batchOf(3, [changeEvent(1, { t: T0 + 3600 })], first.key);
+    await expect(w.write(nextHour)).rejects.toThrow(/injected checkpoint failure/);
+    expect(await w.write(nextHour)).toMatchObject({ written: 1, filesOpened: 1 });
+    expect((await linesInLake(lake)).size).toBe(2);
+    await expectExactlyOnce(keysInLake(lake), [first.key, nextHour.events[0]?.key ?? '']);
+  });
+
+  it('creates a new file on the next attempt when its create failed after the intent was stored', async () => {
+    const { lake, writer } = fixture();
+    const first = changeEvent(0);
+    const setUp = writer();
+    await setUp.recover();
+    await setUp.write(batchOf(3, [first]));
+    const w = writer({ lake: failingOnce(lake, 'create', 1, 'hour=14') });
+    await w.recover();
+    const nextHour = batchOf(3, [changeEvent(1, { t: T0 + 3600 })], first.key);
+    await expect(w.write(nextHour)).rejects.toThrow(/injected failure of create/);
+    expect(await w.write(nextHour)).toMatchObject({ written: 1 });
+    await expectExactlyOnce(keysInLake(lake), [first.key, nextHour.events[0]?.key ?? '']);
   });
 
   it('records a dead letter that breaks the chain even before the partition’s first checkpoint', async () => {
