@@ -139,6 +139,15 @@ function renameCollection(context: CommandContext): Document {
   return {};
 }
 
+/** collMod fields the emulator takes (validators are accepted and not enforced). */
+const COLL_MOD_ACCEPTED = [
+  'validator',
+  'validationLevel',
+  'validationAction',
+  'changeStreamPreAndPostImages',
+  'collectionUUID',
+];
+
 /** collMod fields the server knows that the emulator does not model. */
 const COLL_MOD_UNSUPPORTED = new Set([
   'index',
@@ -313,27 +322,7 @@ export const adminCommands: Record<string, CommandDefinition> = {
     adminOnly: true,
     fields: ['to', 'dropTarget', 'stayTemp', 'collectionUUID'],
   },
-  collMod: {
-    handler: collMod,
-    fields: [
-      'validator',
-      'validationLevel',
-      'validationAction',
-      'changeStreamPreAndPostImages',
-      'index',
-      'viewOn',
-      'pipeline',
-      'expireAfterSeconds',
-      'timeseries',
-      'clusteredIndex',
-      'timeseriesBucketsMayHaveMixedSchemaData',
-      'recordIdsReplicated',
-      'dryRun',
-      'cappedSize',
-      'cappedMax',
-      'collectionUUID',
-    ],
-  },
+  collMod: { handler: collMod, fields: [...COLL_MOD_ACCEPTED, ...COLL_MOD_UNSUPPORTED] },
   createIndexes: {
     handler: createIndexes,
     inTransaction: true,
