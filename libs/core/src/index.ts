@@ -10,13 +10,15 @@ export { exitOnConfigError, EXIT_CONFIG } from './config/exit-on-config-error.ts
 export { renderSettingsTable } from './config/settings-table.ts';
 export {
   DEFAULT_PATH_TEMPLATE,
+  NO_COLLECTION_SEGMENT,
+  NO_DATABASE_SEGMENT,
   PATH_PLACEHOLDERS,
-  encodePathSegment,
   pathTemplateProblem,
   renderPath,
   type PathPlaceholder,
   type PathValues,
 } from './paths/path-template.ts';
+export { MAX_SEGMENT_BYTES, encodePathSegment } from './paths/path-segment.ts';
 export { SecretRedactor, REDACTED } from './logging/secret-redactor.ts';
 export { createLogger, type Logger, type LoggerOptions } from './logging/logger.ts';
 export {

@@ -36,10 +36,6 @@ export interface BatchOutcome {
   readonly filesClosed: number;
 }
 
-/** Where events of a namespace without a collection (dropDatabase, invalidate) go. */
-const NO_COLLECTION = '_database';
-const NO_DATABASE = '_cluster';
-
 /**
  * Writes one owned partition to the lake, exactly once.
  *
@@ -300,11 +296,7 @@ export class PartitionWriter {
       const time = eventTimeOfKey(captured.key);
       this.#latestHour = Math.max(this.#latestHour, hourOf(time.getTime()));
       const ns = captured.event.ns as { db?: string; coll?: string } | undefined;
-      const dir = renderPath(this.#o.pathTemplate, {
-        db: ns?.db ?? NO_DATABASE,
-        coll: ns?.coll ?? NO_COLLECTION,
-        eventTime: time,
-      });
+      const dir = renderPath(this.#o.pathTemplate, { db: ns?.db, coll: ns?.coll, eventTime: time });
       const line = encodeLine(captured, this.#o.partition, this.#o.jsonFormat);
       const bytes = Buffer.byteLength(line);
       let segment = current.get(dir);

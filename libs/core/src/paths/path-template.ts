@@ -1,3 +1,5 @@
+import { encodePathSegment } from './path-segment.ts';
+
 /**
  * Event-time path templates: `{db}/{coll}/year={YYYY}/month={MM}/day={DD}/hour={HH}`.
  * Placeholders are filled from the event's namespace and its clusterTime in
@@ -11,10 +13,22 @@ export type PathPlaceholder = (typeof PATH_PLACEHOLDERS)[number];
 /** The default layout, partitioned by UTC hour. */
 export const DEFAULT_PATH_TEMPLATE = '{db}/{coll}/year={YYYY}/month={MM}/day={DD}/hour={HH}';
 
+/**
+ * The segments that stand in for a missing part of a namespace: events of a
+ * whole database (dropDatabase) have no collection, a deployment-wide
+ * invalidate has neither. A raw `~` never comes out of a real name (see
+ * {@link encodePathSegment}), so these cannot meet a real database or
+ * collection.
+ */
+export const NO_COLLECTION_SEGMENT = '~database';
+export const NO_DATABASE_SEGMENT = '~cluster';
+
 /** What fills a template. */
 export interface PathValues {
-  readonly db: string;
-  readonly coll: string;
+  /** The database; absent for events of the whole deployment. */
+  readonly db?: string;
+  /** The collection; absent for events of a whole database or deployment. */
+  readonly coll?: string;
   /** Event time. Only its UTC fields are used. */
   readonly eventTime: Date;
 }
@@ -35,6 +49,8 @@ export function pathTemplateProblem(template: string): string | undefined {
     }
   }
   if (/[{}]/.test(template.replace(/\{[^{}]*\}/g, ''))) return 'has an unbalanced "{" or "}"';
+  if (segments[0] === '_tributary')
+    return 'must not start with "_tributary", where Tributary keeps its state';
   for (const needed of ['db', 'coll'] as const) {
     if (!template.includes(`{${needed}}`)) {
       return `must contain {${needed}} so namespaces never share files`;
@@ -43,27 +59,13 @@ export function pathTemplateProblem(template: string): string | undefined {
   return undefined;
 }
 
-/**
- * Escapes a namespace part so it is one safe path segment: `/`, `\`, `%` and
- * control characters are percent-encoded, and `.`/`..` cannot be formed.
- */
-export function encodePathSegment(part: string): string {
-  const encoded = part.replace(
-    // Control characters are matched on purpose: they must never reach a path.
-    // eslint-disable-next-line no-control-regex
-    /[%/\\\u0000-\u001f\u007f]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`,
-  );
-  return encoded === '.' || encoded === '..' ? encoded.replace(/\./g, '%2E') : encoded;
-}
-
 /** Fills a (valid) template for one event. */
 export function renderPath(template: string, values: PathValues): string {
   const t = values.eventTime;
   const pad = (n: number) => String(n).padStart(2, '0');
   const fill: Record<PathPlaceholder, string> = {
-    db: encodePathSegment(values.db),
-    coll: encodePathSegment(values.coll),
+    db: values.db === undefined ? NO_DATABASE_SEGMENT : encodePathSegment(values.db),
+    coll: values.coll === undefined ? NO_COLLECTION_SEGMENT : encodePathSegment(values.coll),
     YYYY: String(t.getUTCFullYear()).padStart(4, '0'),
     MM: pad(t.getUTCMonth() + 1),
     DD: pad(t.getUTCDate()),

@@ -18,9 +18,17 @@ describe('event-time path templates', () => {
 
   it('keeps hostile namespace names inside one segment', () => {
     expect(encodePathSegment('a/b')).toBe('a%2Fb');
-    expect(encodePathSegment('..')).toBe('%2E%2E');
     expect(encodePathSegment('50%')).toBe('50%25');
     expect(encodePathSegment('tab\there')).toBe('tab%09here');
+  });
+
+  it('puts events without a collection or database in segments no real name produces', () => {
+    const eventTime = new Date('2026-03-09T10:00:00Z');
+    expect(renderPath('{db}/{coll}/{HH}', { db: 'shop', eventTime })).toBe('shop/~database/10');
+    expect(renderPath('{db}/{coll}/{HH}', { eventTime })).toBe('~cluster/~database/10');
+    expect(renderPath('{db}/{coll}/{HH}', { db: 'shop', coll: '~database', eventTime })).toBe(
+      'shop/%7Edatabase/10',
+    );
   });
 
   it.each([
@@ -31,6 +39,7 @@ describe('event-time path templates', () => {
     ['{db}/{coll}/{ss}', 'has unknown placeholder {ss}; known: {db} {coll} {YYYY} {MM} {DD} {HH}'],
     ['{db}/{coll}/x}', 'has an unbalanced "{" or "}"'],
     ['{coll}/{YYYY}', 'must contain {db} so namespaces never share files'],
+    ['_tributary/{db}/{coll}', 'must not start with "_tributary", where Tributary keeps its state'],
   ])('judges %s', (template, problem) => {
     expect(pathTemplateProblem(template)).toBe(problem);
   });
