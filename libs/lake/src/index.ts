@@ -1,4 +1,11 @@
-export type { Lake, LakeEntry, LakeFileState, WriteCondition } from './lake.ts';
+export type {
+  AppendOptions,
+  CreateOptions,
+  Lake,
+  LakeEntry,
+  LakeFileState,
+  WriteCondition,
+} from './lake.ts';
 export { LakeError, isLakeError, type LakeErrorCode } from './lake-error.ts';
 export { createLocalLake, type LocalLakeOptions } from './local/local-lake.ts';
 export { createMemoryLake } from './memory/memory-lake.ts';

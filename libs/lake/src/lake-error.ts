@@ -18,7 +18,14 @@ export type LakeErrorCode =
   /** Credentials were refused or lack permission. */
   | 'UNAUTHORIZED'
   /** The request itself is wrong (a bug, or a path the service refuses). */
-  | 'INVALID';
+  | 'INVALID'
+  /**
+   * The service refused the request for a reason this adapter does not know
+   * (a 409 with an unknown code): nobody's ownership is known to be lost and
+   * the request is not known to be wrong. Not retried here; callers treat it
+   * as a problem of the environment and try again later.
+   */
+  | 'UNEXPECTED';
 
 const RETRYABLE: ReadonlySet<LakeErrorCode> = new Set(['THROTTLED', 'UNAVAILABLE']);
 

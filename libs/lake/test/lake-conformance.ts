@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Lake } from '../src/lake.ts';
 import { isLakeError, type LakeErrorCode } from '../src/lake-error.ts';
+import { leaseCases } from './lake-lease-cases.ts';
 
 /** What one conformance run needs from an adapter. */
 export interface LakeFixture {
@@ -316,6 +317,8 @@ export function describeLakeConformance(
         'INVALID',
       );
     });
+
+    leaseCases(() => fixture);
 
     it('closes idempotently', async () => {
       await lake.close();

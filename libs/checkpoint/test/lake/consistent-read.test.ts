@@ -5,20 +5,18 @@ import { expectCheckpointError, sampleCheckpoint } from '../checkpoint-conforman
 
 /** A lake where another writer replaces the document right after each of our reads. */
 function lakeWithRacingWriter(lake: Lake, race: () => Promise<void>): Lake {
-  return {
-    stat: (path) => lake.stat(path),
-    create: (path) => lake.create(path),
-    append: (path, offset, data, options) => lake.append(path, offset, data, options),
-    read: (path, offset, length) => lake.read(path, offset, length),
-    writeDocument: (path, data, condition) => lake.writeDocument(path, data, condition),
-    list: (prefix) => lake.list(prefix),
-    close: () => lake.close(),
-    readDocument: async (path) => {
-      const stored = await lake.readDocument(path);
-      await race();
-      return stored;
-    },
+  const readDocument: Lake['readDocument'] = async (path) => {
+    const stored = await lake.readDocument(path);
+    await race();
+    return stored;
   };
+  return new Proxy(lake, {
+    get(target, property) {
+      if (property === 'readDocument') return readDocument;
+      const value: unknown = Reflect.get(target, property);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 describe('lake checkpoint store reads', () => {

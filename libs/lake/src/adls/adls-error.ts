@@ -84,7 +84,7 @@ export function lakeCodeOfAdlsFailure(facts: AdlsFailureFacts): LakeErrorCode {
     if (status === 409) {
       if (code !== undefined && TRANSIENT_409.has(code)) return 'UNAVAILABLE';
       if (code !== undefined && CONFLICT_409.has(code)) return 'CONFLICT';
-      return code !== undefined && code.endsWith('AlreadyExists') ? 'ALREADY_EXISTS' : 'CONFLICT';
+      return code !== undefined && code.endsWith('AlreadyExists') ? 'ALREADY_EXISTS' : 'UNEXPECTED';
     }
     if (status === 412) return 'CONFLICT';
     if (status === 429) return 'THROTTLED';

@@ -5,7 +5,14 @@ import type {
   DataLakeServiceClient,
 } from '@azure/storage-file-datalake';
 import { DEFAULT_BACKOFF, retry, type BackoffPolicy } from '@tributary/core';
-import type { Lake, LakeEntry, LakeFileState, WriteCondition } from '../lake.ts';
+import type {
+  AppendOptions,
+  CreateOptions,
+  Lake,
+  LakeEntry,
+  LakeFileState,
+  WriteCondition,
+} from '../lake.ts';
 import { LakeError } from '../lake-error.ts';
 import {
   checkAppendOffset,
@@ -63,13 +70,18 @@ export class AdlsLake implements Lake {
     return this.#retry('stat', path, () => statFile(file, this.#deadline()));
   }
 
-  async create(path: string): Promise<LakeFileState> {
+  async create(path: string, options: CreateOptions = {}): Promise<LakeFileState> {
     const file = this.#file(path);
+    const lease =
+      options.leaseId === undefined
+        ? {}
+        : { proposedLeaseId: options.leaseId, leaseDuration: INFINITE_LEASE };
     return this.#retry('create', path, async (attempt) => {
       try {
         // If-None-Match: * makes the create fail instead of truncating a file that exists.
         const response = await file.create({
           conditions: { ifNoneMatch: '*' },
+          ...lease,
           ...this.#deadline(),
         });
         return { length: 0, version: requireEtag(response.etag, 'create', path) };
@@ -91,10 +103,13 @@ export class AdlsLake implements Lake {
     path: string,
     offset: number,
     data: Uint8Array,
-    options: { readonly ifVersion: string; readonly close?: boolean },
+    options: AppendOptions,
   ): Promise<LakeFileState> {
     const file = this.#file(path);
     checkAppendOffset(offset);
+    // Both the staging append and the flush carry the lease: the flush's
+    // If-Match alone would not stop another writer's staged bytes.
+    const leaseId = options.leaseId;
     const translating = async <T>(operation: string, call: () => Promise<T>): Promise<T> => {
       try {
         return await call();
@@ -107,13 +122,16 @@ export class AdlsLake implements Lake {
       {
         stage: (at, bytes) =>
           translating('append', async () => {
-            await file.append(bytes, at, bytes.length, this.#deadline());
+            await file.append(bytes, at, bytes.length, {
+              conditions: { leaseId },
+              ...this.#deadline(),
+            });
           }),
         commit: (position, ifVersion, close) =>
           translating('flush', async () => {
             const response = await file.flush(position, {
               close,
-              conditions: { ifMatch: ifVersion },
+              conditions: { ifMatch: ifVersion, leaseId },
               ...this.#deadline(),
             });
             return { length: position, version: requireEtag(response.etag, 'flush', path) };
@@ -125,6 +143,50 @@ export class AdlsLake implements Lake {
       this.#policy,
       this.#onRetry,
     );
+  }
+
+  async acquireLease(
+    path: string,
+    leaseId: string,
+    options: { readonly takeOver?: boolean } = {},
+  ): Promise<void> {
+    const file = this.#file(path);
+    await this.#retry('acquireLease', path, async () => {
+      // Lease Blob (https://learn.microsoft.com/rest/api/storageservices/lease-blob):
+      // acquiring again under the same id succeeds; a lease someone else
+      // holds is broken at once (period 0) and then taken, when allowed.
+      for (let attempt = 0; ; attempt += 1) {
+        try {
+          await file.getDataLakeLeaseClient(leaseId).acquireLease(INFINITE_LEASE, this.#deadline());
+          return;
+        } catch (error) {
+          const facts = adlsFailureFacts(error);
+          const held = facts.statusCode === 409 && facts.code === 'LeaseAlreadyPresent';
+          if (!held || options.takeOver !== true || attempt >= MAX_TAKEOVER_ATTEMPTS) throw error;
+        }
+        await breakLease(file, this.#deadline());
+      }
+    });
+  }
+
+  async releaseLease(path: string, leaseId: string): Promise<void> {
+    const file = this.#file(path);
+    await this.#retry('releaseLease', path, async () => {
+      try {
+        await file.getDataLakeLeaseClient(leaseId).releaseLease(this.#deadline());
+      } catch (error) {
+        const { statusCode } = adlsFailureFacts(error);
+        // 409: another lease or none holds it now; 404: the file is gone. Not ours to release either way.
+        if (statusCode !== 409 && statusCode !== 404) throw error;
+      }
+    });
+  }
+
+  async delete(path: string): Promise<void> {
+    const file = this.#file(path);
+    await this.#retry('delete', path, async () => {
+      await file.deleteIfExists(false, this.#deadline());
+    });
   }
 
   async read(path: string, offset = 0, length?: number): Promise<Uint8Array> {
@@ -272,6 +334,25 @@ export class AdlsLake implements Lake {
         ? { policy: this.#policy }
         : { policy: this.#policy, onRetry: this.#onRetry },
     );
+  }
+}
+
+/** Leases of data files never expire on their own: they are released or taken over. */
+const INFINITE_LEASE = -1;
+
+/** Break-then-acquire rounds before a takeover gives up (another taker keeps winning). */
+const MAX_TAKEOVER_ATTEMPTS = 3;
+
+/** Ends whatever lease holds the file at once; a lease already gone is fine. */
+async function breakLease(
+  file: DataLakeFileClient,
+  deadline: { abortSignal: AbortSignal },
+): Promise<void> {
+  try {
+    await file.getDataLakeLeaseClient().breakLease(0, deadline);
+  } catch (error) {
+    const { statusCode, code } = adlsFailureFacts(error);
+    if (statusCode !== 409 || code !== 'LeaseNotPresentWithLeaseOperation') throw error;
   }
 }
 

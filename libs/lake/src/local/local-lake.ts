@@ -2,8 +2,16 @@ import { randomUUID } from 'node:crypto';
 import type { BigIntStats, Dirent } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import type { Lake, LakeEntry, LakeFileState, WriteCondition } from '../lake.ts';
-import { LakeError } from '../lake-error.ts';
+import type {
+  AppendOptions,
+  CreateOptions,
+  Lake,
+  LakeEntry,
+  LakeFileState,
+  WriteCondition,
+} from '../lake.ts';
+import { LakeError, isLakeError } from '../lake-error.ts';
+import { checkLease } from '../lease-rule.ts';
 import {
   RESERVED_MARKER,
   checkAppendOffset,
@@ -15,6 +23,7 @@ import {
 import { withFileLock, type FileLockOptions } from './file-lock.ts';
 import { fsErrorToLakeError, hasErrno } from './fs-error.ts';
 import { ignoreCleanupError } from './ignore-cleanup-error.ts';
+import { readLease, removeLease, writeLease } from './lease-file.ts';
 
 /** Options of {@link createLocalLake}. */
 export interface LocalLakeOptions {
@@ -84,7 +93,7 @@ export class LocalLake implements Lake {
     return stats === undefined ? undefined : stateOf(stats);
   }
 
-  async create(path: string): Promise<LakeFileState> {
+  async create(path: string, options: CreateOptions = {}): Promise<LakeFileState> {
     const absolute = await this.#resolve(path);
     await ensureParent(absolute, path);
     try {
@@ -93,6 +102,9 @@ export class LocalLake implements Lake {
       return await withFileLock(absolute, this.#lock, async () => {
         const handle = await open(absolute, 'wx');
         try {
+          // The lease is on record before the file is visible to anyone
+          // else's lock holder: a create with a lease is one step.
+          if (options.leaseId !== undefined) await writeLease(absolute, options.leaseId);
           await handle.sync();
           const state = stateOf(await handle.stat({ bigint: true }));
           await syncDirectory(dirname(absolute));
@@ -112,16 +124,17 @@ export class LocalLake implements Lake {
     path: string,
     offset: number,
     data: Uint8Array,
-    options: { readonly ifVersion: string; readonly close?: boolean },
+    options: AppendOptions,
   ): Promise<LakeFileState> {
     checkAppendOffset(offset);
     const absolute = await this.#resolve(path);
     try {
-      // Checking length and version and then writing must be one step, or two
-      // writers that both passed the check would both write at `offset`.
+      // Checking lease, length and version and then writing must be one
+      // step, or two writers that both passed the check would both write.
       return await withFileLock(absolute, this.#lock, async () => {
         const handle = await open(absolute, 'r+');
         try {
+          checkLease(path, await readLease(absolute), options.leaseId);
           const before = await handle.stat({ bigint: true });
           if (versionOf(before) !== options.ifVersion)
             throw new LakeError('CONFLICT', `${path} is at another version than the one expected.`);
@@ -138,6 +151,56 @@ export class LocalLake implements Lake {
       });
     } catch (error) {
       throw fsErrorToLakeError(error, 'append', path);
+    }
+  }
+
+  async acquireLease(
+    path: string,
+    leaseId: string,
+    options: { readonly takeOver?: boolean } = {},
+  ): Promise<void> {
+    const absolute = await this.#resolve(path);
+    try {
+      await withFileLock(absolute, this.#lock, async () => {
+        if ((await statOrUndefined(absolute, 'acquireLease', path))?.isFile() !== true)
+          throw new LakeError('NOT_FOUND', `${path} does not exist.`);
+        const held = await readLease(absolute);
+        if (held === leaseId) return;
+        if (held !== undefined && options.takeOver !== true)
+          throw new LakeError('CONFLICT', `${path} is leased by another writer.`);
+        await writeLease(absolute, leaseId);
+      });
+    } catch (error) {
+      throw fsErrorToLakeError(error, 'acquireLease', path);
+    }
+  }
+
+  async releaseLease(path: string, leaseId: string): Promise<void> {
+    const absolute = await this.#resolve(path);
+    try {
+      await withFileLock(absolute, this.#lock, async () => {
+        if ((await readLease(absolute)) === leaseId) await removeLease(absolute);
+      });
+    } catch (error) {
+      // The directory is gone with the file: there is no lease left to release.
+      if (isLakeError(error) && error.code === 'NOT_FOUND') return;
+      throw fsErrorToLakeError(error, 'releaseLease', path);
+    }
+  }
+
+  async delete(path: string): Promise<void> {
+    const absolute = await this.#resolve(path);
+    try {
+      await withFileLock(absolute, this.#lock, async () => {
+        if ((await readLease(absolute)) !== undefined)
+          throw new LakeError('CONFLICT', `${path} is leased.`);
+        await unlink(absolute);
+        await syncDirectory(dirname(absolute));
+      });
+    } catch (error) {
+      if (hasErrno(error, 'ENOENT')) return;
+      if (isLakeError(error) && error.code === 'NOT_FOUND') return;
+      throw fsErrorToLakeError(error, 'delete', path);
     }
   }
 

@@ -1,5 +1,13 @@
-import type { Lake, LakeEntry, LakeFileState, WriteCondition } from '../lake.ts';
+import type {
+  AppendOptions,
+  CreateOptions,
+  Lake,
+  LakeEntry,
+  LakeFileState,
+  WriteCondition,
+} from '../lake.ts';
 import { LakeError } from '../lake-error.ts';
+import { checkLease } from '../lease-rule.ts';
 import {
   checkAppendOffset,
   checkLakePath,
@@ -11,6 +19,8 @@ import {
 interface MemoryFile {
   data: Uint8Array;
   version: string;
+  /** The write lease holding the file, if any. */
+  lease?: string;
 }
 
 /**
@@ -31,12 +41,13 @@ export class MemoryLake implements Lake {
     return file === undefined ? undefined : stateOf(file);
   }
 
-  async create(path: string): Promise<LakeFileState> {
+  async create(path: string, options: CreateOptions = {}): Promise<LakeFileState> {
     this.#checkOpen();
     checkLakePath(path);
     if (this.#files.has(path)) throw new LakeError('ALREADY_EXISTS', `${path} already exists.`);
     this.#checkNoFileAncestor(path);
-    const file = { data: new Uint8Array(0), version: this.#newVersion() };
+    const file: MemoryFile = { data: new Uint8Array(0), version: this.#newVersion() };
+    if (options.leaseId !== undefined) file.lease = options.leaseId;
     this.#files.set(path, file);
     return stateOf(file);
   }
@@ -45,13 +56,14 @@ export class MemoryLake implements Lake {
     path: string,
     offset: number,
     data: Uint8Array,
-    options: { readonly ifVersion: string; readonly close?: boolean },
+    options: AppendOptions,
   ): Promise<LakeFileState> {
     this.#checkOpen();
     checkLakePath(path);
     checkAppendOffset(offset);
     const file = this.#files.get(path);
     if (file === undefined) throw new LakeError('NOT_FOUND', `${path} does not exist.`);
+    checkLease(path, file.lease, options.leaseId);
     if (file.version !== options.ifVersion)
       throw new LakeError('CONFLICT', `${path} is at another version than the one expected.`);
     if (file.data.length !== offset)
@@ -65,6 +77,33 @@ export class MemoryLake implements Lake {
     file.data = grown;
     file.version = this.#newVersion();
     return stateOf(file);
+  }
+
+  async acquireLease(
+    path: string,
+    leaseId: string,
+    options: { readonly takeOver?: boolean } = {},
+  ): Promise<void> {
+    this.#checkOpen();
+    const file = this.#files.get(checkLakePath(path));
+    if (file === undefined) throw new LakeError('NOT_FOUND', `${path} does not exist.`);
+    if (file.lease !== undefined && file.lease !== leaseId && options.takeOver !== true)
+      throw new LakeError('CONFLICT', `${path} is leased by another writer.`);
+    file.lease = leaseId;
+  }
+
+  async releaseLease(path: string, leaseId: string): Promise<void> {
+    this.#checkOpen();
+    const file = this.#files.get(checkLakePath(path));
+    if (file?.lease === leaseId) delete file.lease;
+  }
+
+  async delete(path: string): Promise<void> {
+    this.#checkOpen();
+    const file = this.#files.get(checkLakePath(path));
+    if (file === undefined) return;
+    if (file.lease !== undefined) throw new LakeError('CONFLICT', `${path} is leased.`);
+    this.#files.delete(path);
   }
 
   async read(path: string, offset = 0, length?: number): Promise<Uint8Array> {
