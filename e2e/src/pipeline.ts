@@ -14,6 +14,7 @@ import {
   createLakeFromConfig,
   inventoryLake,
 } from '@tributary/lake';
+import { type QueueTransport, createTransportFromConfig } from '@tributary/queue';
 import { redisUrl as defaultRedisUrl } from '@tributary/testing';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
@@ -64,6 +65,7 @@ export class Pipeline {
   readonly #queueName: string;
   readonly #redisUrl: string;
   #reader: Lake | undefined;
+  #transport: QueueTransport | undefined;
 
   private constructor(init: {
     mongo: MongoEmulator;
@@ -162,6 +164,20 @@ export class Pipeline {
     return this.#reader;
   }
 
+  /**
+   * A transport of the test's own over the pipeline's queue (as an operator
+   * tool would open it), closed with the pipeline.
+   */
+  transport(): QueueTransport {
+    this.#transport ??= createTransportFromConfig({
+      transport: 'bullmq',
+      redisUrl: this.#redisUrl,
+      queueName: this.#queueName,
+      partitionCount: Number(this.env.TRIBUTARY_PARTITION_COUNT),
+    });
+    return this.#transport;
+  }
+
   /** The resume tokens of every event the source recorded: the independent record. */
   sourceTokens(): string[] {
     return this.mongo.oplogEntries().map((record) => record.resumeToken._data);
@@ -225,6 +241,7 @@ export class Pipeline {
   async close(): Promise<void> {
     await Promise.all(this.#loads.map((load) => load.stop()));
     await Promise.all(this.processes.map((p) => p.kill()));
+    await this.#transport?.close();
     await this.#reader?.close();
     await this.client.close();
     await this.mongo.stop();

@@ -1,4 +1,4 @@
-import { type BatchPublisher, type QueueTransport, createBullmqTransport } from '@tributary/queue';
+import type { BatchPublisher, QueueTransport } from '@tributary/queue';
 import { requireRedis } from '@tributary/testing';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runMixedLoad } from '../src/mixed-load.ts';
@@ -16,7 +16,6 @@ describe('the pipeline under backpressure', () => {
   let transport: QueueTransport | undefined;
   beforeAll(() => requireRedis());
   afterEach(async () => {
-    await transport?.close();
     transport = undefined;
     await pipeline?.close();
     pipeline = undefined;
@@ -32,12 +31,7 @@ describe('the pipeline under backpressure', () => {
         TRIBUTARY_BATCH_MAX_EVENTS: '50',
       },
     });
-    const { env } = pipeline;
-    transport = createBullmqTransport({
-      redisUrl: env.REDIS_URL ?? '',
-      queueName: env.TRIBUTARY_QUEUE_NAME ?? '',
-      partitionCount: PARTITIONS,
-    });
+    transport = pipeline.transport();
     const publisher = transport.publisher();
     const capture = await pipeline.startCapture();
     const pid = capture.pid;

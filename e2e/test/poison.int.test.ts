@@ -1,5 +1,5 @@
 import { partitionOf } from '@tributary/core';
-import { type QueueTransport, createBullmqTransport } from '@tributary/queue';
+import type { QueueTransport } from '@tributary/queue';
 import { requireRedis } from '@tributary/testing';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EXACT } from '../src/exactly-once.ts';
@@ -10,7 +10,6 @@ describe('a poison batch', () => {
   let transport: QueueTransport | undefined;
   beforeAll(() => requireRedis());
   afterEach(async () => {
-    await transport?.close();
     await pipeline?.close();
     pipeline = undefined;
   });
@@ -20,11 +19,7 @@ describe('a poison batch', () => {
     await pipeline.startCapture();
     pipeline.startWriter('w1');
     const partitionCount = Number(pipeline.env.TRIBUTARY_PARTITION_COUNT);
-    transport = createBullmqTransport({
-      redisUrl: pipeline.env.REDIS_URL ?? '',
-      queueName: pipeline.env.TRIBUTARY_QUEUE_NAME ?? '',
-      partitionCount,
-    });
+    transport = pipeline.transport();
     const partition = partitionOf(
       { ns: { db: 'shop', coll: 'orders' } },
       partitionCount,
@@ -35,9 +30,9 @@ describe('a poison batch', () => {
     // Bytes no capture would write, on the partition shop.orders flows through.
     await transport.publisher().publish({
       partition,
+      generation: 1,
+      sequence: 0,
       body: new Uint8Array([0xde, 0xad, 0xbe, 0xef]),
-      previousKey: '',
-      lastKey: 'poison',
     });
     await load.done;
 

@@ -1,4 +1,4 @@
-import { type QueueTransport, createBullmqTransport } from '@tributary/queue';
+import type { QueueTransport } from '@tributary/queue';
 import { type PrivateRedis, requireRedis, startPrivateRedis } from '@tributary/testing';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { expectExactlyOnce } from '../src/exactly-once.ts';
@@ -10,7 +10,6 @@ describe('the pipeline when Redis loses everything', () => {
   let transport: QueueTransport | undefined;
   beforeAll(() => requireRedis());
   afterEach(async () => {
-    await transport?.close();
     transport = undefined;
     await pipeline?.close();
     await redis?.stop();
@@ -28,11 +27,7 @@ describe('the pipeline when Redis loses everything', () => {
     pipeline.adls?.faults.add({ operations: ['path.append'], latencyMs: 10 });
     const load = pipeline.startLoad(30);
     await load.reach(10);
-    transport = createBullmqTransport({
-      redisUrl: redis.url,
-      queueName: pipeline.env.TRIBUTARY_QUEUE_NAME ?? '',
-      partitionCount: Number(pipeline.env.TRIBUTARY_PARTITION_COUNT),
-    });
+    transport = pipeline.transport();
     // Flush only while batches are waiting, so the loss is real.
     const publisher = transport.publisher();
     let waiting = await publisher.backlog();

@@ -14,6 +14,11 @@ export interface OpenFileRecord {
   /** The lake's version of the file when the checkpoint was stored (for diagnosis). */
   readonly version: string;
   readonly openedAt: Date;
+  /**
+   * The file is finished: recorded before its closing flush, so that a new
+   * owner never appends to it again, even when the flush did not happen.
+   */
+  readonly closed?: boolean;
 }
 
 /**
@@ -25,20 +30,35 @@ export interface PartitionCheckpoint {
   readonly partition: number;
   /**
    * The last key written (or advanced to by a heartbeat) and the token to
-   * resume after. Absent only while the partition has written nothing yet
-   * but had to record something (a dead letter broke its chain).
+   * resume after. Absent while the partition has had no batch yet: a new
+   * owner records its claim, and the files it is about to create, before that.
    */
   readonly position?: StreamPosition;
   readonly openFiles: readonly OpenFileRecord[];
+  /** The writer that stored it (for operators; ownership is the compare-and-set). */
   readonly writerId: string;
-  readonly fencingToken: number;
   readonly updatedAt: Date;
+}
+
+/**
+ * A writer's report that batches of its partition went missing from the
+ * queue: the batch it received names a predecessor it never wrote. Capture
+ * answers by re-reading the partition from `afterKey`, in a new generation.
+ */
+export interface GapReport {
+  readonly partition: number;
+  /** The partition's checkpoint key ('' for none): everything after it must be sent again. */
+  readonly afterKey: string;
   /**
-   * Set when a batch was dead-lettered: the batch chain on the queue is
-   * broken there, so the next batch is accepted whatever previous key it
-   * names. Cleared by the next batch written.
+   * Capture's generation of the batch that showed the gap. A report is
+   * answered once: capture ignores it when it has re-read the partition in
+   * a later generation already.
    */
-  readonly chainBroken?: boolean;
+  readonly generation: number;
+  /** The predecessor that batch named: the missing batches end there (for logs). */
+  readonly missingUpTo: string;
+  readonly writerId: string;
+  readonly reportedAt: Date;
 }
 
 /** Where capture first started, used for partitions that have no checkpoint yet. */
@@ -69,6 +89,12 @@ export interface CheckpointStore {
   ): Promise<string>;
   /** Every partition's checkpoint, for capture's resume point. */
   readAllPartitions(partitionCount: number): Promise<Map<number, PartitionCheckpoint>>;
+  /** Stores the partition's gap report, replacing an earlier one. */
+  reportGap(report: GapReport): Promise<void>;
+  /** Removes the partition's gap report; nothing when there is none. */
+  clearGap(partition: number): Promise<void>;
+  /** Every gap report stored (usually none), for capture. */
+  readGaps(): Promise<GapReport[]>;
   readOrigin(): Promise<CaptureOrigin | undefined>;
   /** Stores the origin unless one exists, and returns the one that is stored. */
   writeOriginIfAbsent(origin: CaptureOrigin): Promise<CaptureOrigin>;

@@ -1,6 +1,7 @@
 export type {
   CaptureOrigin,
   CheckpointStore,
+  GapReport,
   OpenFileRecord,
   PartitionCheckpoint,
   Versioned,
@@ -21,8 +22,10 @@ export {
 export {
   CHECKPOINT_FORMAT_VERSION,
   decodeCaptureOrigin,
+  decodeGapReport,
   decodePartitionCheckpoint,
   encodeCaptureOrigin,
+  encodeGapReport,
   encodePartitionCheckpoint,
 } from './codec/checkpoint-codec.ts';
 export {

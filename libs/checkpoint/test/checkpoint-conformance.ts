@@ -56,9 +56,16 @@ export function sampleCheckpoint(
         version: `"0x8DE${seq}"`,
         openedAt: new Date('2026-11-21T13:00:00.123Z'),
       },
+      {
+        path: `db/coll/year=2026/month=11/day=21/hour=12/part-${partition}-1763726400-0000000001-0000000000.jsonl`,
+        firstKey: '1763726400-0000000001-0000000000',
+        length: 77,
+        version: '"0x8DE0"',
+        openedAt: new Date('2026-11-21T12:00:00.000Z'),
+        closed: true,
+      },
     ],
     writerId,
-    fencingToken: 7,
     updatedAt: new Date(Date.UTC(2026, 10, 21, 13, 40, seq)),
   };
 }
@@ -217,13 +224,40 @@ export function describeCheckpointConformance(
       expect(await store.readOrigin()).toEqual(a);
     });
 
-    it('stores a checkpoint without a position (a chain broken before the first batch)', async () => {
+    it('stores a checkpoint without a position (a claim before the partition’s first batch)', async () => {
       const { position: _unused, ...withoutPosition } = sampleCheckpoint(7, 1);
-      const broken = { ...withoutPosition, openFiles: [], chainBroken: true };
-      await store.writePartition(broken, undefined);
+      await store.writePartition(withoutPosition, undefined);
       const stored = (await store.readPartition(7))?.value;
       expect(stored?.position).toBeUndefined();
-      expect(stored).toMatchObject({ partition: 7, chainBroken: true, openFiles: [] });
+      expect(stored).toEqual(withoutPosition);
+    });
+
+    it('stores, replaces, lists and clears gap reports per partition', async () => {
+      expect(await store.readGaps()).toEqual([]);
+      const report = (partition: number, generation: number) => ({
+        partition,
+        afterKey:
+          generation === 0 ? '' : `1763730000-${String(generation).padStart(10, '0')}-0000000000`,
+        generation,
+        missingUpTo: '1763730000-0000000099-0000000000',
+        writerId: 'writer-a',
+        reportedAt: new Date(Date.UTC(2026, 10, 21, 13, generation)),
+      });
+      await store.reportGap(report(2, 0));
+      await store.reportGap(report(5, 1));
+      await fixture.otherStore.reportGap(report(5, 2));
+      const byPartition = (reports: { partition: number }[]) =>
+        [...reports].sort((a, b) => a.partition - b.partition);
+      expect(byPartition(await fixture.otherStore.readGaps())).toEqual([
+        report(2, 0),
+        report(5, 2),
+      ]);
+      await store.clearGap(2);
+      await store.clearGap(2);
+      await store.clearGap(9);
+      expect(await store.readGaps()).toEqual([report(5, 2)]);
+      // Gap reports are not checkpoints.
+      expect(await store.readAllPartitions(16)).toEqual(new Map());
     });
 
     it('round-trips BSON Timestamps, resume tokens and 64-bit integers with their exact types', async () => {

@@ -3,7 +3,7 @@ export { CoreError, isCoreError, type CoreErrorCode } from './errors/core-error.
 export { ConfigError, isConfigError, type ConfigProblem } from './errors/config-error.ts';
 export type { Setting, SettingTable, ConfigOf } from './config/setting.ts';
 export { loadConfig, secretValues, type EnvSource, type ConfigRule } from './config/load-config.ts';
-export { sharedSettings } from './config/shared-settings.ts';
+export { TRANSPORT_MESSAGE_LIMITS, sharedSettings } from './config/shared-settings.ts';
 export { captureSettings, loadCaptureConfig, type CaptureConfig } from './config/capture-config.ts';
 export { writerSettings, loadWriterConfig, type WriterConfig } from './config/writer-config.ts';
 export { exitOnConfigError, EXIT_CONFIG } from './config/exit-on-config-error.ts';
@@ -26,6 +26,7 @@ export {
   eventTimeOfKey,
   formatOrderingKey,
   isOrderingKey,
+  keyBefore,
   parseOrderingKey,
   type ClusterTimeLike,
   type OrderingKey,
@@ -34,13 +35,27 @@ export {
 export { partitionOf, type PartitionKeyMode, type RoutableEvent } from './events/partitioning.ts';
 export {
   BATCH_FORMAT_VERSION,
+  batchEntryBytes,
+  batchHeaderBytes,
   decodeBatch,
   encodeBatch,
+  isClaimed,
   isHeartbeat,
+  type BatchEntry,
   type CapturedEvent,
   type ChangeBatch,
+  type ClaimedEvent,
   type StreamPosition,
 } from './events/change-batch.ts';
+export {
+  CLAIMS_PREFIX,
+  claimDirectory,
+  claimPath,
+  decodeClaim,
+  encodeClaim,
+  isClaimPath,
+  keyOfClaimPath,
+} from './events/claim-check.ts';
 export {
   decodeLine,
   encodeLine,

@@ -1,16 +1,22 @@
-export type {
-  BatchPublisher,
-  ClaimOptions,
-  DeadLetter,
-  DeadLetterStore,
-  DeliveredBatch,
-  OutgoingBatch,
-  PartitionClaims,
-  PartitionHandlers,
-  PartitionReader,
-  QueueTransport,
+export {
+  REQUEUED_AT_HEADER,
+  type BatchPublisher,
+  type ClaimOptions,
+  type DeadLetter,
+  type DeadLetterNote,
+  type DeadLetterStore,
+  type DeliveredBatch,
+  type FetchOptions,
+  type FetchRoom,
+  type OutgoingBatch,
+  type PartitionClaims,
+  type PartitionHandlers,
+  type PartitionReader,
+  type QueueTransport,
 } from './transport.ts';
 export { QueueError, isQueueError, type QueueErrorCode } from './queue-error.ts';
-export { createBullmqTransport } from './bullmq/bullmq-transport.ts';
-export type { BullmqTransportOptions } from './bullmq/bullmq-options.ts';
-export { REQUEUED_AT_HEADER } from './bullmq/bullmq-dead-letters.ts';
+export {
+  createTransportFromConfig,
+  type TransportHooks,
+  type TransportSettings,
+} from './transport-from-config.ts';

@@ -3,39 +3,53 @@
  * line of batches with one owner at a time; nothing here names a vendor.
  */
 
+/**
+ * Header of a batch an operator put back from the dead letters (ISO 8601
+ * time of the requeue). Every adapter sets it on requeue, so a writer can
+ * tell a replay from a stale copy.
+ */
+export const REQUEUED_AT_HEADER = 'tributary-requeued-at';
+
 /** A batch as capture publishes it. */
 export interface OutgoingBatch {
   readonly partition: number;
   /**
-   * The last key of the batch sent before this one on the partition ('' for
-   * none). With the partition and `lastKey` it names the batch: two batches
-   * that agree on all three carry the same events, so a second publish while
-   * the first copy waits enqueues it once — and a batch re-sent after a
-   * rewind never collides with a stale copy from before it.
+   * Capture's rewind generation of the partition: it grows every time
+   * capture re-reads the partition from its checkpoint. With `sequence` it
+   * names the batch, so a re-sent batch is never taken for a stale copy of
+   * an earlier one.
    */
-  readonly previousKey: string;
+  readonly generation: number;
+  /**
+   * Position of the batch in its generation's line (0, 1, 2, …). Publishing
+   * the same batch twice (after a publish whose answer was lost) gives the
+   * same name, and a transport that can tell enqueues it once.
+   */
+  readonly sequence: number;
   /** `encodeBatch` output from `@tributary/core`. */
   readonly body: Uint8Array;
-  /**
-   * The batch's last ordering key (for a heartbeat, capture's position).
-   */
-  readonly lastKey: string;
   /** Propagated context (W3C `traceparent`, `tracestate`). */
   readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** Publishes batches; per partition, in the order `publish` is called. */
 export interface BatchPublisher {
+  /**
+   * The largest batch body this transport carries. Capture cuts batches to
+   * fit it and sends a larger single event by claim check.
+   */
+  readonly maxBatchBytes: number;
   /** Resolves once the batch is durable in the queue. */
   publish(batch: OutgoingBatch): Promise<void>;
   /** Batches waiting across all partitions, for capture's high-water mark. */
   backlog(): Promise<number>;
   /**
-   * Identifies what the queue holds. It changes when the queue lost its
-   * contents (Redis restarted empty): capture then re-reads the change
-   * stream from the checkpoints, so nothing the lost batches carried is lost.
+   * An identity of what the queue holds that changes when the transport
+   * lost all of it at once (Redis restarting empty), if the transport can
+   * tell. A fast path only: capture then re-reads every partition at once,
+   * but lost batches heal without it, through the writers' gap reports.
    */
-  queueEpoch(): Promise<string>;
+  contentsEpoch?(): Promise<string>;
   /** Idempotent. */
   close(): Promise<void>;
 }
@@ -51,48 +65,94 @@ export interface DeliveredBatch {
   readonly headers: Readonly<Record<string, string>>;
 }
 
+/**
+ * Room a reader must hold before it takes a batch into memory; see
+ * {@link FetchOptions.reserve}. `release` is idempotent.
+ */
+export interface FetchRoom {
+  release(): void;
+}
+
+/** Options of {@link PartitionReader.next}. */
+export interface FetchOptions {
+  /** Ends the wait at once (with `undefined`). */
+  readonly signal?: AbortSignal;
+  /**
+   * Called before each attempt to take a batch from the broker; resolves
+   * once the writer has room for one more batch in memory. The reader
+   * releases the room itself when the attempt brings nothing; with a batch,
+   * the room passes to the caller, who releases it when done with the batch.
+   * Without it, `next` takes batches whenever they come.
+   */
+  readonly reserve?: () => Promise<FetchRoom>;
+}
+
+/** What a writer records about a batch it moves to the dead letters. */
+export interface DeadLetterNote {
+  /** Why, in words an operator can act on. */
+  readonly reason: string;
+  /**
+   * The ordering keys of the batch's events that did reach the lake (some
+   * were written before the failure, or the failure was one event's).
+   * Replay writes only the others.
+   */
+  readonly eventsInLake: readonly string[];
+}
+
 /** One partition owned by this writer, read strictly in order. */
 export interface PartitionReader {
   readonly partition: number;
-  /** Grows every time the partition changes owner; stored with checkpoints to fence stale owners. */
-  readonly fencingToken: number;
-  /** Aborted when ownership is lost (lease not renewed, taken over, transport gone). */
+  /**
+   * Aborted when ownership is gone (another writer may hold the partition
+   * now, or the transport failed for good): stop at once, write nothing more.
+   */
   readonly lost: AbortSignal;
+  /**
+   * Aborted when the partition should move to another writer (rebalancing,
+   * or the transport can no longer vouch for the ownership for long): take
+   * no new batch, finish or give back the batch in hand, then call
+   * {@link release}. Ownership still holds until then — or until `lost`,
+   * should the writer take too long.
+   */
+  readonly revoked: AbortSignal;
 
   /**
    * The next batch in order, or `undefined` when none arrives within
    * `waitMs`. A batch stays at the head of the line until it is acknowledged
    * or dead-lettered: after `fail`, or after this writer dies, the same batch
-   * comes back first. Aborting `signal` ends the wait at once (with
-   * `undefined`), so a writer that is stopping does not sit out `waitMs`.
+   * comes back first.
    */
-  next(waitMs: number, signal?: AbortSignal): Promise<DeliveredBatch | undefined>;
+  next(waitMs: number, options?: FetchOptions): Promise<DeliveredBatch | undefined>;
   /** Removes the batch: call only after its events are in the lake and checkpointed. */
   ack(batch: DeliveredBatch): Promise<void>;
   /** Records a failed attempt; the batch stays first in line. */
   fail(batch: DeliveredBatch, error: Error): Promise<void>;
-  /** Moves the batch to the dead-letter set with `reason`; the partition goes on. */
-  deadLetter(batch: DeliveredBatch, reason: string): Promise<void>;
-  /** Gives the partition up so another writer can take it at once. Idempotent. */
+  /** Moves the batch to the dead letters with `note`; the partition goes on. */
+  deadLetter(batch: DeliveredBatch, note: DeadLetterNote): Promise<void>;
+  /**
+   * Gives the partition up so another writer can take it at once; a batch
+   * still in hand goes back to the front of the line. Idempotent.
+   */
   release(): Promise<void>;
 }
 
 /** What a writer is told about its share of partitions. */
 export interface PartitionHandlers {
   gained(reader: PartitionReader): void;
+  /** Ownership ended without the writer asking (lease lost, transport gone). */
   lost(partition: number): void;
 }
 
 /**
  * Spreads partitions over the live writers (each takes about K / writers)
- * and keeps ownership exclusive: a lease per partition, renewed while alive,
- * taken over by another writer once it expires.
+ * and keeps ownership exclusive, moving a partition only after its owner
+ * gave it back (or died).
  */
 export interface PartitionClaims {
   start(handlers: PartitionHandlers): Promise<void>;
   /** Partitions owned now. */
   owned(): readonly number[];
-  /** Releases every lease; idempotent. */
+  /** Releases every partition (batches in hand go back first); idempotent. */
   stop(): Promise<void>;
 }
 
@@ -102,6 +162,8 @@ export interface DeadLetter {
   readonly partition: number;
   readonly body: Uint8Array;
   readonly reason: string;
+  /** Keys of the batch's events that reached the lake (see {@link DeadLetterNote}). */
+  readonly eventsInLake: readonly string[];
   readonly failedAttempts: number;
   readonly deadLetteredAt: Date;
   readonly headers: Readonly<Record<string, string>>;
@@ -111,14 +173,17 @@ export interface DeadLetter {
 export interface DeadLetterStore {
   count(): Promise<number>;
   list(options?: { partition?: number; limit?: number }): Promise<DeadLetter[]>;
-  /** Puts a dead letter back on its partition and removes it from the set. */
+  /**
+   * Puts a dead letter back on its partition, with {@link REQUEUED_AT_HEADER},
+   * and removes it from the dead letters.
+   */
   requeue(id: string): Promise<void>;
 }
 
 /** Options of a writer's claims. */
 export interface ClaimOptions {
+  /** This writer's name in ownership records and logs. */
   readonly writerId: string;
-  readonly leaseTtlMs: number;
 }
 
 /** A configured transport: BullMQ on Redis, or Service Bus. */

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { redisUrl, requireRedis } from '@tributary/testing';
 import { Redis } from 'ioredis';
-import { createBullmqTransport } from '../src/index.ts';
+import { createBullmqTransport } from '../src/bullmq/bullmq-transport.ts';
 import { PrivateRedis } from './support/private-redis.ts';
 import { SeverableLink } from './support/severable-link.ts';
 import {
@@ -37,6 +37,7 @@ async function openBullmq(
     redisUrl: relayed.toString(),
     queueName,
     partitionCount,
+    leaseTtlMs: LEASE_TTL_MS,
     operationTimeoutMs: 1000,
     pollIntervalMs: 25,
     maxBatchBytes: MAX_BATCH_BYTES,
@@ -68,6 +69,7 @@ async function makeHarness(): Promise<ConformanceHarness> {
   return {
     leaseTtlMs: LEASE_TTL_MS,
     maxBatchBytes: MAX_BATCH_BYTES,
+    detectsContentsLoss: true,
     async open(namespace, partitionCount) {
       namespaces.add(namespace);
       const opened = await openBullmq(redisUrl(), namespace, partitionCount);

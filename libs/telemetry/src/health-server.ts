@@ -5,8 +5,12 @@ import type { AddressInfo } from 'node:net';
 export interface HealthChecks {
   /** The process works (its loops run): `/healthz`. A failing liveness check gets the process restarted. */
   live(): boolean;
-  /** The process does its job now (connected, owns its work): `/readyz`. */
-  ready(): boolean;
+  /**
+   * Why the process cannot do its job now (a dependency missing, a partition
+   * stuck), or nothing: `/readyz` answers 200, or 503 with one reason per
+   * line. `false` stands for "not ready" without a reason.
+   */
+  ready(): boolean | readonly string[];
 }
 
 /** A running health endpoint. */
@@ -37,10 +41,11 @@ export async function startHealthServer(options: {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
     }
-    const ok = check();
-    response
-      .writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' })
-      .end(ok ? 'ok\n' : 'unavailable\n');
+    const outcome = check();
+    const reasons = typeof outcome === 'boolean' ? [] : outcome;
+    const ok = typeof outcome === 'boolean' ? outcome : outcome.length === 0;
+    const body = ok ? 'ok\n' : ['unavailable', ...reasons].join('\n') + '\n';
+    response.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain; charset=utf-8' }).end(body);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -2,3 +2,5 @@ export { startHealthServer, type HealthChecks, type HealthServer } from './healt
 export { EXIT_FAILURE, EXIT_OK, exitOnSignal, listenForStopSignals } from './graceful-shutdown.ts';
 export { closeEach, type Closable } from './close-each.ts';
 export { ResourceStack } from './resource-stack.ts';
+export { Readiness } from './readiness.ts';
+export { watchDependency, type DependencyJudge } from './watched-dependency.ts';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type HealthServer, startHealthServer } from '../src/index.ts';
+import { type HealthServer, Readiness, startHealthServer } from '../src/index.ts';
 
 describe('the health endpoint', () => {
   let server: HealthServer | undefined;
@@ -19,6 +19,29 @@ describe('the health endpoint', () => {
     const readyz = await fetch(`${base}/readyz`);
     expect([readyz.status, await readyz.text()]).toEqual([200, 'ok\n']);
     expect((await fetch(`${base}/metrics`)).status).toBe(404);
+  });
+
+  it('names every reason it is not ready, one per line, and is ready once they clear', async () => {
+    const readiness = new Readiness();
+    server = await startHealthServer({
+      port: 0,
+      host: '127.0.0.1',
+      checks: { live: () => true, ready: () => readiness.reasons() },
+    });
+    const base = `http://127.0.0.1:${server.port}`;
+    expect(readiness.fail('lake', 'ADLS refused the credentials (403); renew the SAS')).toBe(true);
+    expect(readiness.fail('lake', 'ADLS refused the credentials (403); renew the SAS')).toBe(false);
+    readiness.fail('partition 3', 'waiting for lost batches to be re-sent');
+    const notReady = await fetch(`${base}/readyz`);
+    expect([notReady.status, await notReady.text()]).toEqual([
+      503,
+      'unavailable\nlake: ADLS refused the credentials (403); renew the SAS\npartition 3: waiting for lost batches to be re-sent\n',
+    ]);
+    expect(readiness.recover('lake')).toBe(true);
+    expect(readiness.recover('partition 3')).toBe(true);
+    expect(readiness.recover('partition 3')).toBe(false);
+    const ready = await fetch(`${base}/readyz`);
+    expect([ready.status, await ready.text()]).toEqual([200, 'ok\n']);
   });
 
   it('closes idempotently', async () => {

@@ -1,30 +1,34 @@
-import type { CheckpointStore } from '@tributary/checkpoint';
+import type { CaptureOrigin, CheckpointStore, PartitionCheckpoint } from '@tributary/checkpoint';
 import {
   type CapturedEvent,
   type ChangeBatch,
   type Logger,
   type PartitionKeyMode,
-  type StreamPosition,
   OrderingKeyAssigner,
   encodeBatch,
   partitionOf,
-  DEFAULT_BACKOFF,
-  retry,
   sleep,
 } from '@tributary/core';
 import type { BatchPublisher } from '@tributary/queue';
+import type { Readiness } from '@tributary/telemetry';
 import { BSON, type Document, type Timestamp } from 'bson';
 import type { ChangeStream, ChangeStreamOptions, MongoClient } from 'mongodb';
 import { CaptureError } from './capture-error.ts';
+import type { ClaimStager } from './claim-stager.ts';
+import { Dependencies } from './dependencies.ts';
 import { namespaceFilter } from './namespace-filter.ts';
-import { type BatchLimits, PartitionBatcher } from './partition-batcher.ts';
-import { type ResumePoint, resumePoint } from './resume-point.ts';
+import { type BatchLimits, PartitionLines, type TrackedPosition } from './partition-lines.ts';
+import { type RestartPoint, restartPoint } from './restart-point.ts';
+import { classifyStreamError } from './stream-errors.ts';
 
 /** What capture watches and how. */
 export interface CaptureOptions extends BatchLimits {
   readonly client: MongoClient;
   readonly publisher: BatchPublisher;
   readonly checkpoints: CheckpointStore;
+  /** Stages events too large for one message in the lake. */
+  readonly claims: ClaimStager;
+  readonly readiness: Readiness;
   readonly logger: Logger;
   readonly scope: 'collection' | 'database' | 'deployment';
   readonly database?: string;
@@ -36,46 +40,64 @@ export interface CaptureOptions extends BatchLimits {
   readonly partitionCount: number;
   readonly partitionKey: PartitionKeyMode;
   readonly queueHighWaterMark: number;
-  /** How long one wait for events may last before timers run (getMore's maxAwaitTimeMS). */
+  /** How often writers' gap reports are read (and answered). */
+  readonly gapCheckIntervalMs: number;
+  /** How one wait for events may last before timers run (getMore's maxAwaitTimeMS). */
   readonly maxAwaitTimeMs?: number;
   /** Told after each batch is on the queue (metrics, tests). */
   readonly onPublished?: (batch: ChangeBatch) => void;
 }
 
-/** MongoDB's error code when the oplog no longer holds the resume point. */
-const CHANGE_STREAM_HISTORY_LOST = 286;
 const BACKLOG_CHECK_MS = 200;
-/** How often capture asks whether the queue lost its contents. */
+/** How often capture asks whether the queue lost its contents (the fast path of healing). */
 const EPOCH_CHECK_MS = 1000;
-/** Capture retries queue operations for as long as it runs. */
-const QUEUE_BACKOFF = { ...DEFAULT_BACKOFF, maxRetries: Infinity, maxElapsedMs: Infinity };
+
+/** Why capture re-reads the stream: the whole queue was lost, or some partitions' batches were. */
+type Rewind = { readonly all: true } | { readonly partitions: readonly number[] };
 
 /**
- * Capture: reads one change stream from the oldest point any partition still
- * needs, gives every event its ordering key, routes it to its partition,
- * cuts batches and publishes them — stopping reading while the queue is
- * above its high-water mark. Transient errors are resumed by the driver;
- * lost history stops capture with {@link CaptureError} `HISTORY_LOST`.
+ * Capture: reads one change stream from the oldest point any partition
+ * still needs, gives every event its ordering key, routes it to its
+ * partition's line (see {@link PartitionLines}) and publishes batches —
+ * reading nothing while the queue is above its high-water mark.
+ *
+ * Batches lost from the queue are healed, never skipped: when the queue
+ * lost everything (its epoch changed) every partition is re-read from its
+ * checkpoint; when a writer reports a gap in one partition, that partition
+ * is. Both restart the stream from the oldest checkpoint needed (with
+ * `startAfter`, which also takes an invalidate's token) and each line skips
+ * what it has. An outage of MongoDB is waited out (readiness says so) and
+ * reading goes on where it was; lost history, a resume point the source no
+ * longer has, or refused rights stop capture with a {@link CaptureError}
+ * that says what to do.
  */
 export class ChangeCapture {
   readonly #o: CaptureOptions;
   readonly #stop = new AbortController();
-  #position: StreamPosition | undefined;
+  readonly #deps: Dependencies;
+  /** Where capture stands; undefined until the stream reported a first token. */
+  #position: TrackedPosition | undefined;
+  /** The key of the last event read (or the key before the start point). */
+  #lastKey = '';
+  #seq = 0;
   #stream: ChangeStream | undefined;
   #running: Promise<void> | undefined;
   #paused = false;
   #backlogCheckedAt = 0;
   #lastBacklog = 0;
   #publishedSinceCheck = 0;
-  #epoch = '';
+  #epoch: string | undefined;
   #epochCheckedAt = 0;
+  #gapsCheckedAt = 0;
+  #heartbeatAt = 0;
 
   constructor(options: CaptureOptions) {
     this.#o = options;
+    this.#deps = new Dependencies(options.readiness, options.logger, this.#stop.signal);
   }
 
-  /** The last event read (key and resume token). */
-  get position(): StreamPosition | undefined {
+  /** The last position read (key and resume token). */
+  get position(): TrackedPosition | undefined {
     return this.#position;
   }
 
@@ -100,119 +122,180 @@ export class ChangeCapture {
   async #run(): Promise<void> {
     const o = this.#o;
     const origin = await this.#origin();
-    this.#epoch = await this.#retrying('reading the queue epoch', () => o.publisher.queueEpoch());
+    const all = Array.from({ length: o.partitionCount }, (_, p) => p);
+    const stored = await this.#readCheckpoints();
+    const lines = new PartitionLines(
+      all.map((p) => stored.get(p)?.position?.key ?? ''),
+      o,
+      {
+        publish: (batch) => this.#publish(batch),
+        stage: (partition, captured) =>
+          this.#deps.untilDone('lake', () => o.claims.stage(partition, captured)),
+        clock: Date.now,
+      },
+    );
+    this.#epoch = await this.#deps.untilDone('queue', async () => o.publisher.contentsEpoch?.());
+    let start = restartPoint(stored, all, origin);
     while (!this.#stop.signal.aborted) {
-      const start = resumePoint(
-        await o.checkpoints.readAllPartitions(o.partitionCount),
-        origin,
-        o.partitionCount,
-      );
-      if ((await this.#follow(start)) === 'stopped') return;
+      const rewind = await this.#follow(start, lines);
+      if (!rewind) break;
+      const checkpoints = await this.#readCheckpoints();
+      const partitions = 'all' in rewind ? all : rewind.partitions;
+      for (const p of partitions) lines.rewind(p, checkpoints.get(p)?.position?.key ?? '');
+      // What the other partitions hold is sent now: the stream goes back
+      // to before it, and their lines skip all they have sent.
+      await lines.flushAll();
+      start = restartPoint(checkpoints, partitions, origin);
       o.logger.warn(
-        'the queue lost what it held (Redis restarted empty?): re-reading the change stream from the checkpoints',
+        'all' in rewind
+          ? { partitions: 'all' }
+          : { partitions, generations: partitions.map((p) => lines.generation(p)) },
+        'all' in rewind
+          ? 'the queue lost what it held (Redis restarted empty?): re-reading every partition from its checkpoint'
+          : 'writers report batches lost from the queue: re-reading those partitions from their checkpoints',
       );
     }
+    await lines.flushAll();
   }
 
   /**
-   * Reads the change stream from `start` until stopped, or until the queue
-   * turns out to have lost its contents — then everything after the
-   * checkpoints must be read again (`rewind`); what is held here is dropped,
-   * as it will be read again too.
+   * Reads the change stream from `start` until stopped (`undefined`) or
+   * until batches must be sent again (the rewind).
    */
-  async #follow(start: ResumePoint): Promise<'stopped' | 'rewind'> {
+  async #follow(start: RestartPoint, lines: PartitionLines): Promise<Rewind | undefined> {
     const o = this.#o;
-    this.#position = start.after;
-    const keys = new OrderingKeyAssigner(start.after?.key);
+    this.#lastKey = 'after' in start ? start.after.key : start.keyBefore;
+    const keys = new OrderingKeyAssigner(this.#lastKey);
+    this.#position = 'after' in start ? { ...start.after, seq: ++this.#seq } : undefined;
     const keep = namespaceFilter(o.includeNamespaces, o.excludeNamespaces);
-    const batcher = new PartitionBatcher(o.partitionCount, o, start.previousKeys, (batch) =>
-      this.#publish(batch),
-    );
     o.logger.info(
-      start.after
-        ? { resumeAfterKey: start.after.key }
-        : { startAtOperationTime: start.startAtOperationTime?.toString() },
+      'after' in start
+        ? { startAfterKey: start.after.key }
+        : { startAtOperationTime: start.at.toString() },
       'capture starting',
     );
-    let streamOptions: ChangeStreamOptions = start.after
-      ? { resumeAfter: start.after.token }
-      : { startAtOperationTime: start.startAtOperationTime };
-
+    let failures = 0;
     while (!this.#stop.signal.aborted) {
-      const stream = this.#open(streamOptions);
+      // Once the stream has given a token capture reads on after its own
+      // position (startAfter takes an invalidate's token too); before, from
+      // its origin.
+      const options: ChangeStreamOptions = this.#position
+        ? { startAfter: this.#position.token }
+        : { startAtOperationTime: (start as { at: Timestamp }).at };
+      const stream = this.#open(options);
       this.#stream = stream;
-      let invalidatedBy: Document | undefined;
       try {
         while (!this.#stop.signal.aborted) {
-          await this.#waitForRoom(batcher);
-          const event = await stream.tryNext();
+          await this.#waitForRoom(lines);
+          const event = (await stream.tryNext()) as Document | null;
           const now = Date.now();
+          this.#deps.working('mongodb');
+          failures = 0;
           if (event) {
-            const raw = event as unknown as Document;
-            const key = keys.next(raw.clusterTime as Timestamp);
-            this.#position = { key, token: raw._id };
-            if (keep(raw.ns)) {
-              const captured: CapturedEvent = { key, capturedAt: new Date(now), event: raw };
-              const partition = partitionOf(raw, o.partitionCount, o.partitionKey);
-              await batcher.add(partition, captured, BSON.calculateObjectSize(raw), now);
+            const key = keys.next(event.clusterTime as Timestamp);
+            const position = { key, token: event._id as Document, seq: ++this.#seq };
+            this.#position = position;
+            this.#lastKey = key;
+            if (keep(event.ns)) {
+              const captured: CapturedEvent = { key, capturedAt: new Date(now), event };
+              const partition = partitionOf(event, o.partitionCount, o.partitionKey);
+              await lines.add(partition, captured, BSON.calculateObjectSize(event), position, now);
             }
-            if (raw.operationType === 'invalidate') {
-              invalidatedBy = raw._id;
-              break;
-            }
-          }
-          await batcher.flushDue(now);
-          if (this.#position && !this.#paused) await batcher.heartbeat(this.#position, now);
-          if (await this.#queueLost(now)) return 'rewind';
+            // The watched collection or database was dropped or renamed:
+            // keep watching the same name from just after the invalidate.
+            if (event.operationType === 'invalidate') break;
+          } else this.#advanceToResumeToken(stream);
+          await lines.flushDue(now);
+          await this.#heartbeat(lines, now);
+          const rewind = await this.#rewindNeeded(now, lines);
+          if (rewind) return rewind;
         }
       } catch (error) {
         if (this.#stop.signal.aborted) break;
-        throw translate(error);
+        const failure = classifyStreamError(error);
+        if (failure.kind === 'fatal') throw failure.error;
+        failures += 1;
+        this.#deps.failing(
+          'mongodb',
+          `${failure.reason}; reading on from the last position once it answers`,
+          failures,
+        );
+        await this.#deps.pause(failures);
       } finally {
         await stream.close().catch(ignoreCloseError);
       }
-      if (invalidatedBy) {
-        // The watched collection or database was dropped or renamed: keep
-        // watching the same name from just after the invalidate.
-        o.logger.warn({ scope: o.scope }, 'change stream invalidated; continuing after it');
-        streamOptions = { startAfter: invalidatedBy };
-      }
     }
-    await batcher.flushAll();
-    return 'stopped';
-  }
-
-  /** Whether the queue's epoch changed since capture last looked (checked at most every EPOCH_CHECK_MS). */
-  async #queueLost(now: number): Promise<boolean> {
-    if (now - this.#epochCheckedAt < EPOCH_CHECK_MS) return false;
-    this.#epochCheckedAt = now;
-    const epoch = await this.#retrying('reading the queue epoch', () =>
-      this.#o.publisher.queueEpoch(),
-    );
-    if (epoch === this.#epoch) return false;
-    this.#epoch = epoch;
-    return true;
+    return undefined;
   }
 
   /**
-   * Runs a queue operation until it succeeds, waiting out errors that say
-   * they are passing (Redis restarting), for as long as capture runs —
-   * capture never gives up on a batch, because giving up would lose it.
+   * Between events the driver's resume token is the stream's
+   * postBatchResumeToken: how far the oplog has been scanned. Capture's
+   * position takes it (under the last event's key, so keys only grow), and
+   * heartbeats carry it, so a quiet partition's resume point keeps moving.
    */
-  async #retrying<T>(doing: string, operation: () => Promise<T>): Promise<T> {
-    return retry(operation, {
-      policy: QUEUE_BACKOFF,
-      signal: this.#stop.signal,
-      onRetry: (error, attempt, delayMs) =>
-        this.#o.logger.warn({ err: error, attempt, delayMs }, `${doing} failed; retrying`),
-    });
+  #advanceToResumeToken(stream: ChangeStream): void {
+    const token = stream.resumeToken as Document | null | undefined;
+    if (!token) return;
+    const position = this.#position;
+    if (position && sameDocument(token, position.token)) return;
+    this.#position = { key: this.#lastKey, token, seq: ++this.#seq };
+  }
+
+  /** Heartbeats on a timer, at most every quarter interval: per-event work does not grow with K. */
+  async #heartbeat(lines: PartitionLines, now: number): Promise<void> {
+    const position = this.#position;
+    if (!position || this.#paused) return;
+    if (now - this.#heartbeatAt < Math.min(1000, this.#o.heartbeatIntervalMs / 4)) return;
+    this.#heartbeatAt = now;
+    await lines.heartbeat(position, now);
+  }
+
+  /**
+   * Whether batches must be sent again: the queue lost everything (its
+   * epoch changed — checked every second), or writers report gaps in
+   * partitions capture has not re-sent since (checked every
+   * `gapCheckIntervalMs`). A report names the generation of the batch that
+   * showed the gap; one of an older generation is already answered.
+   */
+  async #rewindNeeded(now: number, lines: PartitionLines): Promise<Rewind | undefined> {
+    const o = this.#o;
+    if (o.publisher.contentsEpoch && now - this.#epochCheckedAt >= EPOCH_CHECK_MS) {
+      this.#epochCheckedAt = now;
+      const epoch = await this.#deps.attempt('queue', () =>
+        (o.publisher.contentsEpoch as () => Promise<string>)(),
+      );
+      if (epoch !== undefined && epoch !== this.#epoch) {
+        this.#epoch = epoch;
+        return { all: true };
+      }
+    }
+    if (now - this.#gapsCheckedAt < o.gapCheckIntervalMs) return undefined;
+    this.#gapsCheckedAt = now;
+    const reports =
+      (await this.#deps.attempt('checkpoint store', () => o.checkpoints.readGaps())) ?? [];
+    const partitions = [
+      ...new Set(
+        reports
+          .filter(
+            (r) => r.partition < o.partitionCount && r.generation >= lines.generation(r.partition),
+          )
+          .map((r) => r.partition),
+      ),
+    ].sort((a, b) => a - b);
+    return partitions.length > 0 ? { partitions } : undefined;
   }
 
   /** Capture's origin: stored at first start, so partitions without checkpoints start there. */
-  async #origin() {
-    const stored = await this.#o.checkpoints.readOrigin();
+  async #origin(): Promise<CaptureOrigin> {
+    const o = this.#o;
+    const stored = await this.#deps.untilDone('checkpoint store', () => o.checkpoints.readOrigin());
     if (stored) return stored;
-    const hello = await this.#o.client.db('admin').command({ ping: 1 });
+    const hello = await this.#deps.untilDone(
+      'mongodb',
+      () => o.client.db('admin').command({ ping: 1 }),
+      classifyStreamError,
+    );
     const operationTime = hello.operationTime as Timestamp | undefined;
     if (!operationTime) {
       throw new CaptureError(
@@ -220,10 +303,18 @@ export class ChangeCapture {
         'MongoDB did not report an operation time: change streams need a replica set or sharded cluster. Point MONGODB_URI at one (for a single server, start it with --replSet).',
       );
     }
-    return this.#o.checkpoints.writeOriginIfAbsent({
-      startAtOperationTime: operationTime,
-      createdAt: new Date(),
-    });
+    return this.#deps.untilDone('checkpoint store', () =>
+      o.checkpoints.writeOriginIfAbsent({
+        startAtOperationTime: operationTime,
+        createdAt: new Date(),
+      }),
+    );
+  }
+
+  #readCheckpoints(): Promise<Map<number, PartitionCheckpoint>> {
+    return this.#deps.untilDone('checkpoint store', () =>
+      this.#o.checkpoints.readAllPartitions(this.#o.partitionCount),
+    );
   }
 
   #open(position: ChangeStreamOptions): ChangeStream {
@@ -244,7 +335,7 @@ export class ChangeCapture {
   }
 
   /** Backpressure: while the queue holds `queueHighWaterMark` batches or more, read nothing. */
-  async #waitForRoom(batcher: PartitionBatcher): Promise<void> {
+  async #waitForRoom(lines: PartitionLines): Promise<void> {
     // Asking the queue costs a round trip, so between asks capture counts what
     // it added itself: writers only take batches away, so the backlog is at
     // most the last answer plus that count. Ask when the count could reach
@@ -255,9 +346,7 @@ export class ChangeCapture {
     for (;;) {
       this.#backlogCheckedAt = Date.now();
       this.#publishedSinceCheck = 0;
-      const backlog = await this.#retrying('reading the queue backlog', () =>
-        this.#o.publisher.backlog(),
-      );
+      const backlog = await this.#deps.untilDone('queue', () => this.#o.publisher.backlog());
       this.#lastBacklog = backlog;
       const full = backlog >= this.#o.queueHighWaterMark;
       if (full !== this.#paused) {
@@ -268,19 +357,19 @@ export class ChangeCapture {
         );
       }
       if (!full || this.#stop.signal.aborted) return;
-      await batcher.flushDue(Date.now());
+      await lines.flushDue(Date.now());
       await sleep(BACKLOG_CHECK_MS, this.#stop.signal);
     }
   }
 
   async #publish(batch: ChangeBatch): Promise<void> {
     const body = encodeBatch(batch);
-    await this.#retrying(`publishing a batch of partition ${batch.partition}`, () =>
+    await this.#deps.untilDone('queue', () =>
       this.#o.publisher.publish({
         partition: batch.partition,
+        generation: batch.generation,
+        sequence: batch.sequence,
         body,
-        previousKey: batch.previousKey,
-        lastKey: batch.position.key,
       }),
     );
     this.#o.logger.debug(
@@ -289,6 +378,7 @@ export class ChangeCapture {
         events: batch.events.length,
         lastKey: batch.position.key,
         previousKey: batch.previousKey,
+        generation: batch.generation,
       },
       batch.events.length === 0 ? 'heartbeat published' : 'batch published',
     );
@@ -297,18 +387,9 @@ export class ChangeCapture {
   }
 }
 
-/** Turns the driver's errors that need an operator into capture's own. */
-function translate(error: unknown): unknown {
-  const code = (error as { code?: unknown }).code;
-  if (code === CHANGE_STREAM_HISTORY_LOST) {
-    return new CaptureError(
-      'HISTORY_LOST',
-      'MongoDB no longer has the oplog history capture must resume from (ChangeStreamHistoryLost): events after the last checkpoint may have been dropped before they were read. ' +
-        'Capture stopped rather than skip them. To recover: enlarge the oplog (replSetResizeOplog) so this does not recur, re-snapshot the affected collections into the lake, then clear the checkpoints to start from now.',
-      { cause: error },
-    );
-  }
-  return error;
+/** Whether two resume tokens are the same, compared as whole BSON documents (their format is the server's). */
+function sameDocument(a: Document, b: Document): boolean {
+  return Buffer.from(BSON.serialize(a)).equals(Buffer.from(BSON.serialize(b)));
 }
 
 /** Closing a stream that already failed or closed may throw; the stream is gone either way. */

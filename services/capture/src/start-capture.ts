@@ -1,45 +1,84 @@
 import { createCheckpointStoreFromConfig } from '@tributary/checkpoint';
 import { type CaptureConfig, createLogger } from '@tributary/core';
 import { createLakeFromConfig } from '@tributary/lake';
-import { createBullmqTransport } from '@tributary/queue';
-import { EXIT_FAILURE, ResourceStack, exitOnSignal, startHealthServer } from '@tributary/telemetry';
+import { createTransportFromConfig } from '@tributary/queue';
+import {
+  EXIT_FAILURE,
+  Readiness,
+  ResourceStack,
+  exitOnSignal,
+  startHealthServer,
+} from '@tributary/telemetry';
 import { MongoClient } from 'mongodb';
 import { ChangeCapture } from './change-capture.ts';
+import { lakeClaimStager } from './claim-stager.ts';
+import { Dependencies } from './dependencies.ts';
+
+/** How long the driver looks for a server before an operation fails (then capture waits and retries). */
+const SERVER_SELECTION_TIMEOUT_MS = 10_000;
 
 /**
- * Starts capture from a validated configuration: connects to MongoDB, opens
- * the checkpoint store and the transport, reads the change stream from the
- * oldest point any partition needs, serves `/healthz`/`/readyz`, and on
+ * Starts capture from a validated configuration: opens the lake, the
+ * checkpoint store and the transport, reads the change stream from the
+ * oldest point any partition needs, serves `/healthz`/`/readyz` (503 with
+ * the reasons while MongoDB, the queue or the lake fail), and on
  * SIGTERM/SIGINT (also during start-up) publishes what it holds before it
- * exits. A fatal error (lost history) stops the process with exit code 1
- * and says what to do.
+ * exits. A dependency that is down — at start or later — is waited for,
+ * with a log line that names it; a fatal error (lost history, a resume
+ * point the source no longer has, refused rights) stops the process with
+ * exit code 1 and says what to do.
  */
 export async function startCapture(config: CaptureConfig, secrets: string[]): Promise<void> {
   const logger = createLogger({ name: 'capture', level: config.logLevel, secrets });
   const resources = new ResourceStack();
+  const readiness = new Readiness();
   const state: { capture?: ChangeCapture } = {};
   let running = false;
+  const stopping = new AbortController();
   exitOnSignal({
     timeoutMs: config.shutdownTimeoutMs,
     logger,
     shutdown: async () => {
       running = false;
+      stopping.abort();
       await state.capture?.stop();
       await resources.closeAll(logger);
     },
   });
+  const deps = new Dependencies(readiness, logger, stopping.signal);
+  if (config.healthPort > 0) {
+    resources.add(
+      'health endpoint',
+      await startHealthServer({
+        port: config.healthPort,
+        checks: {
+          live: () => true,
+          ready: () => [...(running ? [] : ['capture: starting']), ...readiness.reasons()],
+        },
+      }),
+    );
+  }
 
+  // The driver connects on first use, and its monitor tells when the
+  // server stops answering between operations.
   const client = resources.add(
     'mongodb',
-    new MongoClient(config.mongodbUri, { appName: 'tributary-capture' }),
+    new MongoClient(config.mongodbUri, {
+      appName: 'tributary-capture',
+      serverSelectionTimeoutMS: SERVER_SELECTION_TIMEOUT_MS,
+    }),
   );
-  await client.connect();
+  client.on('serverHeartbeatFailed', (event) =>
+    readiness.fail('mongodb', `no answer from ${event.connectionId} (${event.failure.name})`),
+  );
   const lake = resources.add(
     'lake',
-    await createLakeFromConfig(config, {
-      onRetry: (error, retry, delayMs) =>
-        logger.warn({ err: error, retry, delayMs }, 'lake request failed; retrying'),
-    }),
+    await deps.untilDone('lake', () =>
+      createLakeFromConfig(config, {
+        onRetry: (error, retry, delayMs) =>
+          logger.warn({ err: error, retry, delayMs }, 'lake request failed; retrying'),
+      }),
+    ),
   );
   const checkpoints = resources.add(
     'checkpoint store',
@@ -47,10 +86,7 @@ export async function startCapture(config: CaptureConfig, secrets: string[]): Pr
   );
   const transport = resources.add(
     'transport',
-    createBullmqTransport({
-      redisUrl: config.redisUrl,
-      queueName: config.queueName,
-      partitionCount: config.partitionCount,
+    createTransportFromConfig(config, {
       // Background failures (a lost Redis connection) are logged here; the
       // publishing path itself waits and retries, pausing the stream.
       onBackgroundError: (error) =>
@@ -58,20 +94,27 @@ export async function startCapture(config: CaptureConfig, secrets: string[]): Pr
     }),
   );
   const publisher = resources.add('publisher', transport.publisher());
-  if (config.healthPort > 0) {
-    resources.add(
-      'health endpoint',
-      await startHealthServer({
-        port: config.healthPort,
-        checks: { live: () => running, ready: () => running },
-      }),
+  const batchMaxBytes = Math.min(config.batchMaxBytes, publisher.maxBatchBytes);
+  if (batchMaxBytes < config.batchMaxBytes)
+    logger.info(
+      { configured: config.batchMaxBytes, transportLimit: publisher.maxBatchBytes },
+      'batches are cut to the transport’s message limit; larger single events travel by claim check',
     );
-  }
-  const capture = new ChangeCapture({ ...config, client, publisher, checkpoints, logger });
+  const capture = new ChangeCapture({
+    ...config,
+    batchMaxBytes,
+    client,
+    publisher,
+    checkpoints,
+    claims: lakeClaimStager(lake),
+    readiness,
+    logger,
+  });
   state.capture = capture;
   running = true;
   logger.info({ scope: config.scope, partitionCount: config.partitionCount }, 'capture started');
   capture.run().catch(async (error: unknown) => {
+    if (stopping.signal.aborted) return;
     running = false;
     logger.fatal({ err: error }, error instanceof Error ? error.message : 'capture failed');
     await resources.closeAll(logger);

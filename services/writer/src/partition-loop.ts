@@ -1,55 +1,92 @@
+import type { CheckpointStore } from '@tributary/checkpoint';
 import {
   type BackoffPolicy,
+  type ChangeBatch,
   type Logger,
   backoffDelayMs,
   decodeBatch,
-  isRetryable,
-  isTributaryError,
   sleep,
 } from '@tributary/core';
 import { type DeliveredBatch, type PartitionReader, REQUEUED_AT_HEADER } from '@tributary/queue';
-import type { InFlightBudget } from './in-flight-budget.ts';
+import type { Readiness } from '@tributary/telemetry';
+import { GapTracker, followsChain } from './batch-chain.ts';
+import { environmentHint } from './environment-hint.ts';
+import { SegmentFailure, classifyFailure, messageOf } from './failure-class.ts';
+import type { BatchRoom, InFlightBudget } from './in-flight-budget.ts';
 import type { PartitionWriter } from './partition-writer.ts';
 
 /** What a partition loop needs besides its reader and writer. */
 export interface PartitionLoopOptions {
   readonly partitionCount: number;
-  /** A batch failing this many times for a reason that will not go away is dead-lettered. */
+  readonly writerId: string;
+  /** Where gap reports go (the checkpoint store capture reads). */
+  readonly checkpoints: CheckpointStore;
+  /** A batch failing this many times for a reason of its own is dead-lettered. */
   readonly maxDeliveryAttempts: number;
-  /** Waits between attempts of a batch that failed for a passing reason. */
+  /** Waits between attempts of a batch that failed. */
   readonly backoff: BackoffPolicy;
   /** How long `next` waits for a batch before the loop does file maintenance. */
   readonly pollMs: number;
   readonly budget: InFlightBudget;
+  /** The largest batch capture sends: the room reserved before each fetch. */
+  readonly maxBatchBytes: number;
+  /** Shared by the writer's loops: what `/readyz` reports. */
+  readonly readiness: Readiness;
+  /** A gap still open after this long makes the writer not ready, naming the partition. */
+  readonly stuckAfterMs: number;
   readonly logger: Logger;
-  /** Told after each batch is acknowledged (metrics, tests). */
+  /** Told after each batch is settled (metrics, tests). */
   readonly onBatch?: (partition: number, events: number) => void;
 }
 
+type Outcome = 'done' | 'retry' | 'wait';
+
 /**
- * Drives one owned partition: next batch in order → decode → write →
- * checkpoint → acknowledge. A batch that cannot be decoded, or that fails
- * for a reason retrying cannot fix, goes to the dead-letter set with that
- * reason and the partition goes on; a batch that fails for a passing reason
- * (lake throttling or outage) stays first in line and is retried with
- * backoff for as long as this writer owns the partition, so nothing is
- * skipped. Ends when ownership is lost or `stop` is called.
+ * Drives one owned partition: next batch in order → decode → check the
+ * chain → append → commit → acknowledge. Failures are classified once
+ * (`classifyFailure`) and handled by class:
+ *
+ * - environment (credentials, throttling, an outage): the batch stays in
+ *   hand and is retried with backoff for as long as this writer owns the
+ *   partition; `/readyz` names the dependency and a log line says what to
+ *   fix; nothing is dead-lettered;
+ * - batch: counted, retried, and after `maxDeliveryAttempts` dead-lettered
+ *   with which of its events reached the lake; the checkpoint then moves
+ *   past it, so the chain goes on from the dead letter's last key;
+ * - event: the batch's other events are written, the batch is dead-lettered
+ *   recording which events reached the lake;
+ * - ownership: the loop ends at once.
+ *
+ * A batch that follows batches lost from the queue is dropped (capture
+ * re-sends them) and reported once per capture generation, so capture
+ * re-reads the partition from its checkpoint. Asked to give the partition
+ * back, the loop takes no new batch, finishes the one in hand and releases.
  */
 export class PartitionLoop {
   readonly #reader: PartitionReader;
   readonly #writer: PartitionWriter;
   readonly #o: PartitionLoopOptions;
   readonly #stopping = new AbortController();
+  readonly #gaps: GapTracker;
+  readonly #stuckKey: string;
   #done: Promise<void> | undefined;
+  #environmentFailures = 0;
 
   constructor(reader: PartitionReader, writer: PartitionWriter, options: PartitionLoopOptions) {
     this.#reader = reader;
     this.#writer = writer;
     this.#o = options;
+    this.#gaps = new GapTracker(reader.partition, options.writerId);
+    this.#stuckKey = `partition ${reader.partition}`;
   }
 
   get partition(): number {
     return this.#reader.partition;
+  }
+
+  /** The gap this partition is healing, if any (for metrics and readiness). */
+  get openGap() {
+    return this.#gaps.open;
   }
 
   /** Starts the loop; the promise settles when it ends. */
@@ -65,35 +102,34 @@ export class PartitionLoop {
   }
 
   #active(): boolean {
-    return !this.#stopping.signal.aborted && !this.#reader.lost.aborted;
+    return (
+      !this.#stopping.signal.aborted && !this.#reader.lost.aborted && !this.#reader.revoked.aborted
+    );
+  }
+
+  /** Ends waits when the loop should end or the partition is wanted elsewhere. */
+  #interrupt(): AbortSignal {
+    return AbortSignal.any([this.#stopping.signal, this.#reader.lost, this.#reader.revoked]);
   }
 
   async #run(): Promise<void> {
     const { logger } = this.#o;
     const partition = this.partition;
     try {
-      await this.#writer.recover();
-      let failures = 0;
-      while (this.#active()) {
-        const batch = await this.#reader.next(this.#o.pollMs, this.#stopping.signal);
-        if (!batch) {
-          await this.#writer.maintain();
-          continue;
-        }
-        const outcome = await this.#handle(batch);
-        if (outcome === 'done') {
-          failures = 0;
-          continue;
-        }
-        failures += 1;
-        const delay = backoffDelayMs(this.#o.backoff, failures, 0) ?? this.#o.backoff.maxIntervalMs;
-        await sleep(delay, AbortSignal.any([this.#stopping.signal, this.#reader.lost]));
+      if (await this.#untilDone(() => this.#writer.recover())) await this.#loop();
+      if (this.#reader.lost.aborted) {
+        logger.warn(
+          { partition, reason: messageOf(this.#reader.lost.reason) },
+          'partition lost to another writer; stopping it here',
+        );
+      } else if (this.#reader.revoked.aborted) {
+        logger.info({ partition }, 'partition handed over to another writer');
       }
     } catch (error) {
-      if (isOwnershipLoss(error)) {
+      if (classifyFailure(error).class === 'ownership') {
         logger.warn(
-          { partition, err: error },
-          'partition taken over by another writer; stopping it here',
+          { partition, reason: messageOf(error) },
+          'partition lost to another writer; stopping it here',
         );
       } else {
         logger.error(
@@ -102,114 +138,269 @@ export class PartitionLoop {
         );
       }
     } finally {
+      this.#o.readiness.recover(this.#stuckKey);
+      if (!this.#reader.lost.aborted) await this.#writer.releaseLeases();
       await this.#reader.release();
     }
   }
 
-  /**
-   * Records the broken chain, then dead-letters the batch. In this order a
-   * crash between the two leaves the batch in line (it is judged again and
-   * dead-lettered again); the other order could leave a new owner taking
-   * every later batch for one that follows a gap, and dropping it.
-   */
-  async #deadLetter(batch: DeliveredBatch, reason: string): Promise<void> {
-    await this.#writer.markChainBroken();
-    await this.#reader.deadLetter(batch, reason);
+  /** Batches until the loop should end; room in memory is held from before a fetch until the batch is settled. */
+  async #loop(): Promise<void> {
+    let failures = 0;
+    let room: BatchRoom | undefined;
+    try {
+      while (this.#active()) {
+        const batch = await this.#reader.next(this.#o.pollMs, {
+          signal: this.#interrupt(),
+          reserve: async () => {
+            room?.release();
+            room = await this.#o.budget.reserve(this.#o.maxBatchBytes);
+            return room;
+          },
+        });
+        let outcome: Outcome = 'done';
+        if (batch) outcome = await this.#settle(batch, room);
+        else await this.#untilDone(() => this.#writer.maintain());
+        if (outcome === 'done') {
+          // A batch still in hand (to retry) keeps its room.
+          room?.release();
+          room = undefined;
+          failures = 0;
+        } else await this.#pause((failures += 1));
+      }
+    } finally {
+      room?.release();
+    }
   }
 
-  /** One delivery: `done` when acknowledged or dead-lettered, `retry` when it stays first in line. */
-  async #handle(batch: DeliveredBatch): Promise<'done' | 'retry'> {
-    const { logger } = this.#o;
-    let decoded;
+  /** {@link #handle}, with the queue's own environment failures (Redis down) waited out too. */
+  async #settle(batch: DeliveredBatch, room: BatchRoom | undefined): Promise<Outcome> {
     try {
-      decoded = decodeBatch(batch.body, this.#o.partitionCount);
+      return await this.#handle(batch, room);
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      logger.error(
-        { partition: this.partition, batch: batch.id, reason },
-        'poison batch sent to the dead-letter set',
-      );
-      await this.#deadLetter(batch, reason);
-      return 'done';
+      if (classifyFailure(error).class !== 'environment') throw error;
+      this.#environment(error);
+      return 'wait';
     }
-    if (decoded.partition !== this.partition) {
-      await this.#deadLetter(
-        batch,
-        `batch for partition ${decoded.partition} arrived on partition ${this.partition}`,
-      );
-      return 'done';
+  }
+
+  /**
+   * Runs `work` until it succeeds, waiting out environment failures (see
+   * {@link #environment}). False when the loop should end first.
+   *
+   * @throws whatever is not an environment failure.
+   */
+  async #untilDone(work: () => Promise<unknown>): Promise<boolean> {
+    for (let failures = 1; ; failures += 1) {
+      if (!this.#active() && !this.#stopping.signal.aborted) return false;
+      try {
+        await work();
+        this.#recovered();
+        return true;
+      } catch (error) {
+        if (classifyFailure(error).class !== 'environment') throw error;
+        this.#environment(error);
+        if (!this.#active()) return false;
+        await this.#pause(failures);
+      }
     }
-    if (batch.headers[REQUEUED_AT_HEADER] !== undefined && this.#writer.isBehind(decoded)) {
+  }
+
+  async #pause(failures: number): Promise<void> {
+    const delay = backoffDelayMs(this.#o.backoff, failures, 0) ?? this.#o.backoff.maxIntervalMs;
+    await sleep(delay, this.#interrupt());
+  }
+
+  /**
+   * Logs an environment failure with what to fix: the first of a run of
+   * them, and every 20th after. Readiness follows the lake and the
+   * checkpoint store themselves (see `watchDependency`); the queue's
+   * failures seen here are recorded here.
+   */
+  #environment(error: unknown): void {
+    const cause = error instanceof SegmentFailure ? error.cause : error;
+    const { dependency = 'lake' } = classifyFailure(cause);
+    const hint = environmentHint(cause);
+    this.#environmentFailures += 1;
+    if (dependency === 'queue') this.#o.readiness.fail('queue', hint);
+    if (this.#environmentFailures % 20 === 1)
+      this.#o.logger.warn(
+        { partition: this.partition, dependency, attempts: this.#environmentFailures },
+        hint,
+      );
+  }
+
+  #recovered(): void {
+    if (this.#environmentFailures === 0) return;
+    this.#o.logger.info(
+      { partition: this.partition, attempts: this.#environmentFailures },
+      'the failing dependency works again; writing goes on',
+    );
+    this.#environmentFailures = 0;
+    this.#o.readiness.recover('queue');
+  }
+
+  /** One delivery: `done` when settled, `retry`/`wait` when it stays first in line. */
+  async #handle(delivered: DeliveredBatch, room: BatchRoom | undefined): Promise<Outcome> {
+    await room?.resize(delivered.body.byteLength);
+    let batch: ChangeBatch;
+    try {
+      batch = decodeBatch(delivered.body, this.#o.partitionCount);
+    } catch (error) {
+      return this.#deadLetter(delivered, undefined, messageOf(error), []);
+    }
+    if (batch.partition !== this.partition) {
+      const reason = `batch for partition ${batch.partition} arrived on partition ${this.partition}`;
+      return this.#deadLetter(delivered, undefined, reason, []);
+    }
+    if (delivered.headers[REQUEUED_AT_HEADER] !== undefined && this.#writer.isBehind(batch)) {
       // A dead letter put back by an operator: its events never reached the
       // lake, but the checkpoint has moved past them, so writing would need
       // a replay this writer does not do yet. Dropping would lose them
-      // silently; back to the dead-letter set, saying why, instead.
-      await this.#deadLetter(
-        batch,
-        `requeued batch is behind the partition's checkpoint (${this.#writer.position?.key}); replaying dead letters behind the checkpoint is not supported yet — its events are not in the lake`,
-      );
-      return 'done';
+      // silently; back to the dead letters, saying why, instead.
+      const reason = `requeued batch is behind the partition's checkpoint (${this.#writer.position?.key}); replaying dead letters behind the checkpoint is not supported yet — its events are not in the lake`;
+      return this.#deadLetter(delivered, undefined, reason, this.#writer.keysInLake(batch));
     }
-    if (this.#writer.followsGap(decoded)) {
-      // Dropping is safe: nothing past the checkpoint is acknowledged as
-      // written, and capture re-reads from the checkpoints after a queue loss.
-      logger.warn(
-        {
-          partition: this.partition,
-          batch: batch.id,
-          previousKey: decoded.previousKey,
-          position: this.#writer.position?.key,
-        },
-        'batches before this one were lost from the queue; dropping it until capture re-sends from the checkpoint',
-      );
-      await this.#reader.ack(batch);
-      return 'done';
-    }
-    const release = await this.#o.budget.acquire(batch.body.byteLength);
+    if (!followsChain(batch, this.#writer.position?.key)) return this.#followsGap(delivered, batch);
+    this.#healed();
     try {
-      const outcome = await this.#writer.write(decoded);
+      const appended = await this.#writer.append(batch);
+      if (appended.refused.length > 0) {
+        const refused = new Set(appended.refused.flatMap((r) => r.keys));
+        const inLake = batch.events.map((e) => e.key).filter((key) => !refused.has(key));
+        const reason = appended.refused.map((r) => r.reason).join('; ');
+        return this.#deadLetter(delivered, batch, reason, inLake);
+      }
+      await this.#writer.commit(batch);
       // Acknowledge last: the events are in the lake and the checkpoint that
       // covers them is stored. A crash before this line only causes a
       // redelivery, which the checkpoint turns into no-ops.
-      await this.#reader.ack(batch);
-      logger.debug(
+      await this.#reader.ack(delivered);
+      this.#recovered();
+      this.#o.logger.debug(
         {
           partition: this.partition,
-          batch: batch.id,
-          written: outcome.written,
-          dropped: outcome.dropped,
-          previousKey: decoded.previousKey,
-          position: decoded.position.key,
+          batch: delivered.id,
+          written: appended.written,
+          dropped: appended.dropped,
         },
         'batch written',
       );
-      this.#o.onBatch?.(this.partition, outcome.written);
+      this.#o.onBatch?.(this.partition, appended.written);
+      await this.#closeFinishedFiles();
       return 'done';
     } catch (error) {
-      if (isOwnershipLoss(error)) throw error;
-      const attempts = batch.failedAttempts + 1;
-      if (!isRetryable(error) && attempts >= this.#o.maxDeliveryAttempts) {
-        const reason = `failed ${attempts} times: ${error instanceof Error ? error.message : String(error)}`;
-        logger.error(
-          { partition: this.partition, batch: batch.id, reason },
-          'batch sent to the dead-letter set',
-        );
-        await this.#deadLetter(batch, reason);
-        return 'done';
-      }
-      logger.warn(
-        { partition: this.partition, batch: batch.id, attempts, err: error },
-        'batch failed; it stays first in line and will be retried',
-      );
-      await this.#reader.fail(batch, error instanceof Error ? error : new Error(String(error)));
-      return 'retry';
-    } finally {
-      release();
+      return this.#failed(delivered, batch, error);
     }
   }
-}
 
-/** Another writer owns the partition now (lake or checkpoint conflict, lost lease). */
-export function isOwnershipLoss(error: unknown): boolean {
-  return isTributaryError(error) && (error.code === 'CONFLICT' || error.code === 'OWNERSHIP_LOST');
+  async #failed(delivered: DeliveredBatch, batch: ChangeBatch, error: unknown): Promise<Outcome> {
+    const { class: kind } = classifyFailure(error);
+    if (kind === 'ownership') throw error;
+    if (kind === 'environment') {
+      // Not the batch's fault: it is not counted towards the dead letters.
+      this.#environment(error);
+      return 'wait';
+    }
+    const attempts = delivered.failedAttempts + 1;
+    if (attempts >= this.#o.maxDeliveryAttempts) {
+      const reason = `failed ${attempts} times: ${messageOf(error)}`;
+      return this.#deadLetter(delivered, batch, reason, this.#writer.keysInLake(batch));
+    }
+    this.#o.logger.warn(
+      { partition: this.partition, batch: delivered.id, attempts, err: error },
+      'batch failed; it stays first in line and will be retried',
+    );
+    await this.#reader.fail(delivered, error instanceof Error ? error : new Error(String(error)));
+    return 'retry';
+  }
+
+  /**
+   * Moves the batch to the dead letters, recording which of its events are
+   * in the lake, then — for a batch that could be read — stores the
+   * checkpoint past it, so the chain goes on from its last key and nothing
+   * of it is written later. In this order a crash in between leaves the
+   * next batch following a gap, and capture re-sends the dead letter's
+   * events (they may be dead-lettered again); the other order could lose
+   * them.
+   */
+  async #deadLetter(
+    delivered: DeliveredBatch,
+    batch: ChangeBatch | undefined,
+    reason: string,
+    eventsInLake: readonly string[],
+  ): Promise<Outcome> {
+    this.#o.logger.error(
+      { partition: this.partition, batch: delivered.id, reason, eventsInLake: eventsInLake.length },
+      'batch sent to the dead letters',
+    );
+    await this.#reader.deadLetter(delivered, { reason, eventsInLake });
+    if (batch) await this.#untilDone(() => this.#writer.commit(batch));
+    this.#o.onBatch?.(this.partition, 0);
+    return 'done';
+  }
+
+  /** The batch follows batches that never arrived: drop it, ask capture to re-send. */
+  async #followsGap(delivered: DeliveredBatch, batch: ChangeBatch): Promise<Outcome> {
+    const afterKey = this.#writer.position?.key ?? '';
+    const now = Date.now();
+    const news = this.#gaps.followedGap(batch, afterKey, now);
+    if (news.warn)
+      this.#o.logger.warn(
+        {
+          partition: this.partition,
+          afterKey,
+          missingUpTo: batch.previousKey,
+          generation: batch.generation,
+        },
+        'batches before this one were lost from the queue; dropping it and asking capture to re-send from the checkpoint',
+      );
+    if (news.report) {
+      const report = news.report;
+      await this.#untilDone(() => this.#o.checkpoints.reportGap(report));
+      this.#gaps.reported(report);
+    }
+    const open = this.#gaps.open;
+    if (open && now - open.since >= this.#o.stuckAfterMs)
+      this.#o.readiness.fail(
+        this.#stuckKey,
+        `waiting since ${new Date(open.since).toISOString()} for capture to re-send the events after ${open.afterKey || 'the start'} that were lost from the queue (up to ${open.missingUpTo})`,
+      );
+    // Dropping is safe: the checkpoint does not move past the gap, capture's
+    // resume point is at or before it, and capture re-sends everything after it.
+    await this.#reader.ack(delivered);
+    return 'done';
+  }
+
+  /** A batch continues the chain: a gap being healed is healed. */
+  #healed(): void {
+    const healed = this.#gaps.continued();
+    if (!healed) return;
+    this.#o.readiness.recover(this.#stuckKey);
+    this.#o.logger.info(
+      { partition: this.partition, afterKey: healed.afterKey, forMs: Date.now() - healed.since },
+      'gap healed: capture re-sent the lost batches',
+    );
+    void this.#o.checkpoints
+      .clearGap(this.partition)
+      .catch((error: unknown) =>
+        this.#o.logger.debug(
+          { partition: this.partition, err: messageOf(error) },
+          'could not remove the answered gap report; capture ignores answered reports',
+        ),
+      );
+  }
+
+  /** Closing flushes after the acknowledgement; a failure is retried at maintenance. */
+  async #closeFinishedFiles(): Promise<void> {
+    try {
+      await this.#writer.closeFinished();
+    } catch (error) {
+      if (classifyFailure(error).class === 'ownership') throw error;
+      this.#o.logger.debug(
+        { partition: this.partition, err: messageOf(error) },
+        'closing a finished file failed; retried between batches',
+      );
+    }
+  }
 }

@@ -1,106 +1,100 @@
-import type { CheckpointStore, PartitionCheckpoint } from '@tributary/checkpoint';
+import { randomUUID } from 'node:crypto';
+import type { CheckpointStore } from '@tributary/checkpoint';
 import {
+  type BatchEntry,
   type CapturedEvent,
   type ChangeBatch,
   type JsonFormat,
   type Logger,
   type StreamPosition,
+  CoreError,
+  decodeClaim,
   encodeLine,
   eventTimeOfKey,
+  isClaimed,
   renderPath,
 } from '@tributary/core';
 import { type Lake, LakeError } from '@tributary/lake';
-import { type OpenFile, coverage, dirOf, newOpenFile, toRecord } from './open-file.ts';
-import { type RollLimits, closeReason, wouldOverflow } from './rolling-plan.ts';
+import { applyStoredCheckpoint, buildCheckpoint } from './checkpoint-builder.ts';
+import { cleanUpClaims } from './claim-cleanup.ts';
+import { SegmentFailure, classifyFailure, messageOf } from './failure-class.ts';
+import { type RollLimits, RollingFileSet } from './rolling-file-set.ts';
+import { type PlannedLine, type Segment, planSegments } from './segment-plan.ts';
 import { linesWithKeys } from './tail-keys.ts';
+import { takeOverPartition } from './takeover.ts';
+import { newTrackedFile, type TrackedFile } from './tracked-file.ts';
 
 /** What a partition writer needs. */
 export interface PartitionWriterOptions extends RollLimits {
   readonly partition: number;
-  readonly fencingToken: number;
   readonly writerId: string;
   readonly lake: Lake;
   readonly checkpoints: CheckpointStore;
   readonly pathTemplate: string;
   readonly jsonFormat: JsonFormat;
   readonly logger: Logger;
+  /** Aborted when ownership is lost: no lake request is started after that. */
+  readonly lost?: AbortSignal;
   /** Milliseconds since the epoch; injected so tests control time. */
   readonly now?: () => number;
 }
 
-/** What one batch did, for metrics and tests. */
-export interface BatchOutcome {
+/** Events the lake refused for one file (their path), which the dead letter records. */
+export interface RefusedEvents {
+  readonly keys: readonly string[];
+  readonly reason: string;
+}
+
+/** What appending one batch did. */
+export interface AppendOutcome {
   readonly written: number;
+  /** Events already in the lake (at or below the checkpoint, or found on takeover). */
   readonly dropped: number;
   readonly filesOpened: number;
+  /** Events the lake refused; empty unless a file's path was refused. */
+  readonly refused: readonly RefusedEvents[];
+}
+
+/** What writing one batch did, for metrics and tests. */
+export interface BatchOutcome extends AppendOutcome {
   readonly filesClosed: number;
 }
 
 /**
  * Writes one owned partition to the lake, exactly once.
  *
- * The order of every batch is fixed: drop what the lake already has, record
- * any new file in the checkpoint before its first append, append, store the
- * checkpoint, and only then may the caller acknowledge. Every file that can
- * hold data past the checkpoint is listed in it — open files, and rolled or
- * closed ones until a checkpoint covers their last line — each with the
- * length the checkpoint covers (not merely its length at the time), so a new
- * owner finds everything written after it ({@link recover}), however many
- * owners came and went in between, and writes nothing twice.
+ * A batch is written in two steps the caller puts the queue's settlement
+ * between: {@link append} (the batch's new events go to their files) and
+ * {@link commit} (the checkpoint covering them is stored). Every file this
+ * writer creates holds its write lease from the start, and is recorded in a
+ * stored checkpoint (a compare-and-set, which proves ownership after the
+ * lease was taken) before anything is appended; every file that can hold
+ * data past the checkpoint is listed in it with the length the checkpoint
+ * covers, so a new owner finds everything written after it
+ * ({@link recover}), however many owners came and went, and writes nothing
+ * twice. A finished file is recorded as closed before its closing flush,
+ * and is never appended to again.
  *
- * A `LakeError` or `CheckpointError` with code `CONFLICT` means another
+ * An error classified `ownership` (see `classifyFailure`) means another
  * writer owns the partition now; the caller must stop using this instance.
  */
 export class PartitionWriter {
+  /** The write lease of this ownership: a GUID, as ADLS leases need. */
+  readonly leaseId = randomUUID();
   readonly #o: PartitionWriterOptions;
   readonly #now: () => number;
-  /** The file each directory appends to now. */
-  readonly #open = new Map<string, OpenFile>();
-  /** Every file the checkpoint must list: open ones, and closed ones with lines it does not cover yet. */
-  readonly #tracked = new Set<OpenFile>();
-  /** Files rolled away from, to be closed once the batch that rolled is in the lake. */
-  readonly #rolled: OpenFile[] = [];
+  readonly #files: RollingFileSet;
   /** Keys past the checkpoint's position that are already committed in the lake. */
   readonly #inLake = new Set<string>();
+  /** Files the batch in progress appended to (they are not closed for their hour before the next). */
+  readonly #appended = new Set<TrackedFile>();
   #position: StreamPosition | undefined;
   #version: string | undefined;
-  /** A dead letter broke the batch chain: accept the next batch's previous key. */
-  #chainBroken = false;
-  /** Latest event hour written, for closing files of past hours. */
-  #latestHour = 0;
 
   constructor(options: PartitionWriterOptions) {
     this.#o = options;
     this.#now = options.now ?? Date.now;
-  }
-
-  /**
-   * True when batches before this one never arrived: it follows a position
-   * beyond what the partition has written, so the queue lost batches (Redis
-   * restarted empty). Writing it would skip their events; capture re-sends
-   * everything after the checkpoint once it notices the loss.
-   */
-  followsGap(batch: ChangeBatch): boolean {
-    // A partition without a checkpoint stands at the start of the chain:
-    // a batch naming any predecessor follows batches that never arrived.
-    return !this.#chainBroken && batch.previousKey > (this.#position?.key ?? '');
-  }
-
-  /** True when the checkpoint is past some of the batch's events: they would all be dropped. */
-  isBehind(batch: ChangeBatch): boolean {
-    const position = this.#position?.key;
-    return position !== undefined && batch.events.some((e) => e.key <= position);
-  }
-
-  /**
-   * Records, durably, that a batch of this partition went to the dead-letter
-   * set, so the batch after it is not mistaken for one following a gap.
-   */
-  async markChainBroken(): Promise<void> {
-    this.#chainBroken = true;
-    // Stored even before the partition's first position: otherwise a new
-    // owner would take every later batch for one following a gap.
-    await this.#storeCheckpoint(this.#position);
+    this.#files = new RollingFileSet(options);
   }
 
   /** The position of the last stored checkpoint. */
@@ -110,173 +104,135 @@ export class PartitionWriter {
 
   /** Paths of the files open now. */
   openFiles(): string[] {
-    return [...this.#open.values()].map((f) => f.path);
+    return this.#files.openPaths();
   }
 
   /**
-   * Takes over from whoever wrote the partition before: reads the stored
-   * checkpoint, and for each file it lists, what was committed past the
-   * checkpointed length — those events are in the lake and must not be
-   * written again.
+   * Takes the partition over (see `takeOverPartition`), then removes staged
+   * claim-checked events its checkpoint already covers.
    */
   async recover(): Promise<void> {
-    const { partition, lake, checkpoints, logger } = this.#o;
-    const stored = await checkpoints.readPartition(partition);
-    this.#version = stored?.version;
-    this.#position = stored?.value.position;
-    this.#chainBroken = stored?.value.chainBroken ?? false;
-    // The stored fencing token is informational: exclusivity comes from the
-    // checkpoint's compare-and-set and the lake's version conditions, which
-    // survive Redis restarting empty (lease counters do not).
-    const found: OpenFile[] = [];
-    for (const record of stored?.value.openFiles ?? []) {
-      const state = await lake.stat(record.path);
-      if (!state) continue; // recorded, then never created: nothing in it
-      if (state.length < record.length) {
-        // Committed data vanished: the lake lost data we acknowledged. Never paper over that.
-        throw new Error(
-          `lake file ${record.path} is shorter (${state.length} bytes) than its checkpoint says (${record.length}); data was removed outside Tributary`,
-        );
-      }
-      const file: OpenFile = {
-        ...newOpenFile(partition, dirOf(record.path), record.firstKey, this.#now()),
-        path: record.path,
-        length: state.length,
-        version: state.version,
-        openedAt: record.openedAt,
-        recorded: true,
-        created: true,
-        checkpointedLength: record.length,
-      };
-      if (state.length > record.length) {
-        const tail = linesWithKeys(await lake.read(record.path, record.length), record.length);
-        file.tail.push(...tail);
-        for (const line of tail) this.#inLake.add(line.key);
-        logger.info(
-          { partition, path: record.path, events: tail.length },
-          'found events written after the last checkpoint; they will not be written again',
-        );
-      }
-      found.push(file);
-    }
-    // The newest file of each directory is the one to go on appending to;
-    // older ones were rolled away from and are closed (again, harmlessly).
-    found.sort((a, b) => (a.firstKey < b.firstKey ? -1 : 1));
-    for (const file of found) {
-      this.#tracked.add(file);
-      const previous = this.#open.get(file.dir);
-      if (previous) this.#rolled.push(previous);
-      this.#open.set(file.dir, file);
-    }
-    // Claim the partition: storing the checkpoint under this owner moves its
-    // version, so a late write from the previous owner (a retry still in
-    // flight when it lost the lease) fails instead of this owner's next one.
-    // The files keep the covered lengths they had: the tail found above is
-    // not covered, and the next owner must find it too should this one die.
-    if (stored) await this.#storeCheckpoint(this.#position);
-  }
-
-  /**
-   * Writes a batch and stores the checkpoint that covers it. Safe to call
-   * again with the same batch after a failure: what already reached the lake
-   * is skipped.
-   */
-  async write(batch: ChangeBatch): Promise<BatchOutcome> {
-    for (;;) {
-      const outcome = await this.#tryWrite(batch);
-      if (outcome) return outcome;
-      // A file this batch needed already existed: its keys are now known to
-      // be in the lake, so plan the batch again without them.
-    }
-  }
-
-  /** One attempt; `undefined` when a new file turned out to exist and the batch must be re-planned. */
-  async #tryWrite(batch: ChangeBatch): Promise<BatchOutcome | undefined> {
-    const fresh = batch.events.filter((e) => this.#isNew(e.key));
-    const dropped = batch.events.length - fresh.length;
-    const segments = this.#plan(fresh);
-    const planned = [...new Set(segments.map((s) => s.file))];
-    const unrecorded = planned.filter((f) => !f.recorded);
-    const newFiles = planned.filter((f) => !f.created);
-    let filesClosed = await this.#closePastHours(new Set(planned));
-
-    if (unrecorded.length > 0) {
-      // Intent first: a file is in the checkpoint before it holds anything,
-      // so a new owner knows to look in it. Before the partition's first
-      // checkpoint there is no position to record; then a crashed owner's
-      // file is found by its deterministic name instead (see #adopt).
-      for (const file of unrecorded) file.recorded = true;
-      if (this.#position) {
-        try {
-          await this.#storeCheckpoint(this.#position);
-        } catch (error) {
-          // Not known to be stored: the next attempt records them again.
-          for (const file of unrecorded) file.recorded = false;
-          throw error;
-        }
-      }
-    }
-    // Created separately from recorded: an attempt that recorded a file and
-    // then failed before (or while) creating it must create it next time.
-    for (const file of newFiles) {
-      try {
-        const state = await this.#o.lake.create(file.path);
-        file.version = state.version;
-        file.length = state.length;
-        file.created = true;
-      } catch (error) {
-        if (!(error instanceof LakeError) || error.code !== 'ALREADY_EXISTS') throw error;
-        await this.#adopt(file);
-        return undefined;
-      }
-    }
-    for (const segment of segments) {
-      const data = Buffer.from(segment.lines.join(''), 'utf8');
-      const state = await this.#o.lake.append(segment.file.path, segment.file.length, data, {
-        ifVersion: segment.file.version,
-      });
-      segment.file.length = state.length;
-      segment.file.version = state.version;
-      segment.file.lastAppendAt = this.#now();
-      let end = state.length - data.length;
-      segment.keys.forEach((key, i) => {
-        end += segment.byteLengths[i] ?? 0;
-        segment.file.tail.push({ key, end });
-        this.#inLake.add(key);
-      });
-    }
-    filesClosed += await this.#closeRolled();
-    this.#chainBroken = false;
-    await this.#storeCheckpoint(this.#later(batch.position));
-    return { written: fresh.length, dropped, filesOpened: newFiles.length, filesClosed };
-  }
-
-  /**
-   * A file this writer meant to create is already there: a previous owner
-   * created it from this same batch (names come from the first key) and died
-   * before its checkpoint. Everything in it is in the lake; continue after it.
-   */
-  async #adopt(file: OpenFile): Promise<void> {
-    const state = await this.#o.lake.stat(file.path);
-    if (!state)
-      throw new LakeError('CONFLICT', `lake file ${file.path} vanished while being adopted`);
-    const tail = linesWithKeys(await this.#o.lake.read(file.path));
-    for (const line of tail) this.#inLake.add(line.key);
-    file.tail.push(...tail);
-    file.length = state.length;
-    file.version = state.version;
-    file.created = true;
-    this.#o.logger.info(
-      { partition: this.#o.partition, path: file.path, events: tail.length },
-      'adopted a file a previous owner created before its first checkpoint',
+    this.#checkOwned();
+    const taken = await takeOverPartition(
+      { ...this.#o, leaseId: this.leaseId, now: this.#now },
+      this.#files,
     );
+    this.#position = taken.position;
+    this.#version = taken.version;
+    for (const key of taken.inLake) this.#inLake.add(key);
+    if (this.#position) await cleanUpClaims(this.#o, this.#position.key);
   }
 
-  /** Closes files that are idle, too old or full; call between batches. */
+  /** True when the checkpoint is past some of the batch's events: they would all be dropped. */
+  isBehind(batch: ChangeBatch): boolean {
+    const position = this.#position?.key;
+    return position !== undefined && batch.events.some((e) => e.key <= position);
+  }
+
+  /** Keys of the batch's events that are in the lake already (or that the checkpoint covers). */
+  keysInLake(batch: ChangeBatch): string[] {
+    return batch.events.filter((e) => !this.#isNew(e.key)).map((e) => e.key);
+  }
+
+  /**
+   * Appends the batch's new events. Safe to call again with the same batch
+   * after a failure: what already reached the lake is skipped. Events the
+   * lake refuses (their file's path) are left out and reported; any other
+   * failure is thrown.
+   */
+  async append(batch: ChangeBatch): Promise<AppendOutcome> {
+    this.#appended.clear();
+    const refused: RefusedEvents[] = [];
+    const left = new Set<string>();
+    let filesOpened = 0;
+    for (;;) {
+      const fresh = await this.#freshEvents(batch.events, left);
+      const lines = fresh.map((captured) => this.#planned(captured));
+      const segments = planSegments(lines, (dir) => this.#files.openIn(dir), this.#o);
+      const opened = await this.#openFiles(segments, refused, left);
+      filesOpened += opened.created;
+      if (opened.refusedSome) continue;
+      await this.#recordNewFiles();
+      if (await this.#readAdopted(opened.adopted)) continue;
+      const failed = await this.#appendSegments(segments, opened.files, refused, left);
+      if (failed) continue;
+      const written = fresh.length;
+      return { written, dropped: batch.events.length - written - left.size, filesOpened, refused };
+    }
+  }
+
+  /**
+   * Stores the checkpoint at the batch's position (it may also cover
+   * events that went to the dead letters), finishing files that are due,
+   * then removes the batch's staged claim-checked events. Closing flushes
+   * follow separately ({@link closeFinished}).
+   */
+  async commit(batch: ChangeBatch): Promise<void> {
+    for (const file of this.#files.due(this.#now(), this.#appended)) this.#files.finish(file);
+    await this.#storeCheckpoint(this.#later(batch.position));
+    const claims = batch.events.filter(isClaimed).map((entry) => entry.claim);
+    if (claims.length > 0) await cleanUpClaims(this.#o, batch.position.key, claims);
+  }
+
+  /** {@link append}, {@link commit} and {@link closeFinished} in one, for a batch nobody refused. */
+  async write(batch: ChangeBatch): Promise<BatchOutcome> {
+    const appended = await this.append(batch);
+    if (appended.refused.length > 0)
+      throw new Error(`the lake refused events of the batch: ${appended.refused[0]?.reason}`);
+    await this.commit(batch);
+    return { ...appended, filesClosed: await this.closeFinished() };
+  }
+
+  /**
+   * Between batches: finishes files that are idle, too old or full, records
+   * them as closed, closes them, and stores a checkpoint that forgets them.
+   */
   async maintain(): Promise<number> {
-    const closed = await this.#closeRolled();
-    if (closed > 0 && this.#position) await this.#storeCheckpoint(this.#position);
+    const due = this.#files.due(this.#now());
+    for (const file of due) this.#files.finish(file);
+    const unrecorded = this.#files.tracked().some((f) => f.finished && !f.closeRecorded);
+    if (unrecorded) await this.#storeCheckpoint(this.#position);
+    const closed = await this.closeFinished();
+    if (closed > 0) await this.#storeCheckpoint(this.#position);
     return closed;
+  }
+
+  /**
+   * The closing flush of every finished file a stored checkpoint records as
+   * closed, then the release of its lease. Returns how many were closed.
+   */
+  async closeFinished(): Promise<number> {
+    const ready = this.#files.readyToClose();
+    for (const file of ready) {
+      this.#checkOwned();
+      const state = await this.#o.lake.append(file.path, file.length, new Uint8Array(0), {
+        ifVersion: file.version,
+        leaseId: this.leaseId,
+        close: true,
+      });
+      file.version = state.version;
+      await this.#o.lake.releaseLease(file.path, this.leaseId);
+      file.closedInLake = true;
+    }
+    return ready.length;
+  }
+
+  /**
+   * Gives up the write leases of the files still open, so the next owner
+   * need not break them. Best effort: it takes them over anyway.
+   */
+  async releaseLeases(): Promise<void> {
+    for (const file of this.#files.tracked()) {
+      if (file.closedInLake) continue;
+      try {
+        await this.#o.lake.releaseLease(file.path, this.leaseId);
+      } catch (error) {
+        this.#o.logger.debug(
+          { partition: this.#o.partition, path: file.path, err: messageOf(error) },
+          'could not release a write lease; the next owner takes it over',
+        );
+      }
+    }
   }
 
   #isNew(key: string): boolean {
@@ -284,130 +240,219 @@ export class PartitionWriter {
     return !this.#inLake.has(key);
   }
 
+  /**
+   * A heartbeat may carry the key the partition stands at with a newer
+   * resume token (the stream's postBatchResumeToken), so a position at the
+   * same key replaces the stored one.
+   */
   #later(position: StreamPosition): StreamPosition {
-    return this.#position && this.#position.key >= position.key ? this.#position : position;
+    return this.#position && this.#position.key > position.key ? this.#position : position;
   }
 
-  /** Groups lines by target file, rolling on size, in change order. */
-  #plan(events: readonly CapturedEvent[]): Segment[] {
-    const segments: Segment[] = [];
-    const current = new Map<string, Segment>();
-    for (const captured of events) {
-      const time = eventTimeOfKey(captured.key);
-      this.#latestHour = Math.max(this.#latestHour, hourOf(time.getTime()));
-      const ns = captured.event.ns as { db?: string; coll?: string } | undefined;
-      const dir = renderPath(this.#o.pathTemplate, { db: ns?.db, coll: ns?.coll, eventTime: time });
-      const line = encodeLine(captured, this.#o.partition, this.#o.jsonFormat);
-      const bytes = Buffer.byteLength(line);
-      let segment = current.get(dir);
-      const planned = segment ? segment.file.length + segment.bytes : 0;
-      if (!segment || (planned > 0 && planned + bytes > this.#o.maxFileBytes)) {
-        const file = this.#fileFor(dir, captured.key, segment, bytes);
-        segment = { file, lines: [], keys: [], byteLengths: [], bytes: 0 };
-        segments.push(segment);
-        current.set(dir, segment);
+  /** The batch's events to write: new, not refused, claim checks resolved. */
+  async #freshEvents(
+    entries: readonly BatchEntry[],
+    left: ReadonlySet<string>,
+  ): Promise<CapturedEvent[]> {
+    const fresh: CapturedEvent[] = [];
+    for (const entry of entries) {
+      if (!this.#isNew(entry.key) || left.has(entry.key)) continue;
+      if (!isClaimed(entry)) {
+        fresh.push(entry);
+        continue;
       }
-      segment.lines.push(line);
-      segment.keys.push(captured.key);
-      segment.byteLengths.push(bytes);
-      segment.bytes += bytes;
+      this.#checkOwned();
+      fresh.push({ ...entry, event: await this.#resolveClaim(entry.claim) });
     }
-    return segments;
-  }
-
-  /** The file the next line of `dir` goes to: the open one, or a new one when it is full. */
-  #fileFor(dir: string, firstKey: string, full: Segment | undefined, bytes: number): OpenFile {
-    const open = this.#open.get(dir);
-    if (open && !full && !wouldOverflow(open, bytes, this.#o)) return open;
-    const file = newOpenFile(this.#o.partition, dir, firstKey, this.#now());
-    // The replaced file is full: it is closed after this batch's appends,
-    // and stays listed in checkpoints until one covers its last line.
-    if (open) this.#rolled.push(open);
-    this.#open.set(dir, file);
-    this.#tracked.add(file);
-    return file;
-  }
-
-  /** Closes files a batch rolled away from, and files idle, old or full. */
-  async #closeRolled(): Promise<number> {
-    const now = this.#now();
-    const toClose = [...this.#rolled];
-    for (const file of this.#open.values()) {
-      if (closeReason(file, now, this.#o)) toClose.push(file);
-    }
-    const unique = [...new Set(toClose)];
-    for (const file of unique) {
-      await this.#close(file);
-      const rolled = this.#rolled.indexOf(file);
-      if (rolled >= 0) this.#rolled.splice(rolled, 1);
-    }
-    return unique.length;
-  }
-
-  /** Closes files of hours before the newest one written, unless this batch writes to them. */
-  async #closePastHours(inUse: Set<OpenFile>): Promise<number> {
-    const past = [...this.#open.values()].filter(
-      (f) =>
-        !inUse.has(f) &&
-        f.length > 0 &&
-        hourOf(eventTimeOfKey(f.firstKey).getTime()) < this.#latestHour,
-    );
-    for (const file of past) await this.#close(file);
-    return past.length;
-  }
-
-  async #close(file: OpenFile): Promise<void> {
-    if (file.length > 0) {
-      const state = await this.#o.lake.append(file.path, file.length, new Uint8Array(0), {
-        ifVersion: file.version,
-        close: true,
-      });
-      file.version = state.version;
-    }
-    file.closed = true;
-    if (this.#open.get(file.dir) === file) this.#open.delete(file.dir);
+    return fresh;
   }
 
   /**
-   * Stores the checkpoint at `position`. Each listed file is recorded with
-   * the length this position covers; a closed file is listed until a stored
-   * checkpoint covers all of it, and only then forgotten.
+   * The staged change event of a claim check. One that is gone was removed
+   * outside Tributary (writers remove them only once a checkpoint covers
+   * them): the batch's problem, which ends in the dead letters.
    */
-  async #storeCheckpoint(position: StreamPosition | undefined): Promise<void> {
-    const key = position?.key ?? '';
-    const covered = new Map([...this.#tracked].map((file) => [file, coverage(file, key)]));
-    const listed = [...this.#tracked].filter(
-      (file) =>
-        file.recorded && (!file.closed || (covered.get(file)?.lines ?? 0) < file.tail.length),
-    );
-    const checkpoint: PartitionCheckpoint = {
-      partition: this.#o.partition,
-      ...(position ? { position } : {}),
-      openFiles: listed.map((file) => toRecord(file, covered.get(file)?.length ?? 0)),
-      writerId: this.#o.writerId,
-      fencingToken: this.#o.fencingToken,
-      updatedAt: new Date(this.#now()),
-      ...(this.#chainBroken ? { chainBroken: true } : {}),
-    };
-    this.#version = await this.#o.checkpoints.writePartition(checkpoint, this.#version);
-    this.#position = position;
-    for (const [file, { length, lines }] of covered) {
-      file.checkpointedLength = length;
-      file.tail.splice(0, lines);
-      if (file.closed && file.tail.length === 0) this.#tracked.delete(file);
+  async #resolveClaim(path: string): Promise<CapturedEvent['event']> {
+    try {
+      return decodeClaim(await this.#o.lake.read(path), path);
+    } catch (error) {
+      if (!(error instanceof LakeError) || error.code !== 'NOT_FOUND') throw error;
+      throw new CoreError(
+        'BATCH_INVALID',
+        `the claim-checked event at ${path} is gone; it was removed outside Tributary`,
+        { cause: error },
+      );
     }
+  }
+
+  #planned(captured: CapturedEvent): PlannedLine {
+    const time = eventTimeOfKey(captured.key);
+    this.#files.noteEventTime(time.getTime());
+    const ns = captured.event.ns as { db?: string; coll?: string } | undefined;
+    const dir = renderPath(this.#o.pathTemplate, { db: ns?.db, coll: ns?.coll, eventTime: time });
+    return {
+      dir,
+      key: captured.key,
+      line: encodeLine(captured, this.#o.partition, this.#o.jsonFormat),
+    };
+  }
+
+  /**
+   * Creates the files new segments need, each under this writer's lease. A
+   * file that is there already (an earlier attempt, or an owner that died
+   * before recording it) is taken over instead, and read before use. A
+   * directory whose file the lake refuses has all its events left out.
+   */
+  async #openFiles(
+    segments: readonly Segment[],
+    refused: RefusedEvents[],
+    left: Set<string>,
+  ): Promise<{
+    created: number;
+    adopted: TrackedFile[];
+    files: Map<Segment, TrackedFile>;
+    refusedSome: boolean;
+  }> {
+    const adopted: TrackedFile[] = [];
+    const files = new Map<Segment, TrackedFile>();
+    let created = 0;
+    for (const segment of segments) {
+      if (segment.file) {
+        files.set(segment, segment.file);
+        continue;
+      }
+      const file = newTrackedFile(this.#o.partition, segment.dir, segment.firstKey, this.#now());
+      this.#checkOwned();
+      try {
+        const state = await this.#o.lake.create(file.path, { leaseId: this.leaseId });
+        file.version = state.version;
+        created += 1;
+      } catch (error) {
+        if (error instanceof LakeError && error.code === 'ALREADY_EXISTS') {
+          await this.#o.lake.acquireLease(file.path, this.leaseId, { takeOver: true });
+          adopted.push(file);
+        } else {
+          const keys = segments.filter((s) => s.dir === segment.dir).flatMap((s) => s.keys);
+          const failure = new SegmentFailure(file.path, keys, error);
+          if (classifyFailure(failure).class !== 'event') throw failure;
+          this.#refuse(failure, refused, left);
+          return { created, adopted, files, refusedSome: true };
+        }
+      }
+      this.#files.open(file);
+      files.set(segment, file);
+    }
+    return { created, adopted, files, refusedSome: false };
+  }
+
+  /**
+   * Records files not yet in a stored checkpoint before anything is
+   * appended to them: a new owner then knows to look in them, and the
+   * compare-and-set proves this writer still owns the partition now that it
+   * holds their leases.
+   */
+  async #recordNewFiles(): Promise<void> {
+    if (this.#files.tracked().some((file) => !file.recorded))
+      await this.#storeCheckpoint(this.#position);
+  }
+
+  /** Reads files taken over by name; true when they hold events of the batch (plan again). */
+  async #readAdopted(adopted: readonly TrackedFile[]): Promise<boolean> {
+    let found = false;
+    for (const file of adopted) {
+      this.#checkOwned();
+      const state = await this.#o.lake.stat(file.path);
+      if (!state)
+        throw new LakeError('NOT_FOUND', `lake file ${file.path} vanished while being taken over`);
+      const tail = linesWithKeys(await this.#o.lake.read(file.path));
+      for (const line of tail) this.#inLake.add(line.key);
+      file.tail.push(...tail);
+      file.length = state.length;
+      file.version = state.version;
+      found ||= tail.length > 0;
+      this.#o.logger.info(
+        { partition: this.#o.partition, path: file.path, events: tail.length },
+        'took over a file an earlier attempt or owner created before recording it',
+      );
+    }
+    return found;
+  }
+
+  /**
+   * Appends each segment under the lease. When the lake refuses one file,
+   * that directory's remaining segments are left out too (its lines must
+   * stay in order) and `true` asks for the batch to be planned again.
+   */
+  async #appendSegments(
+    segments: readonly Segment[],
+    files: ReadonlyMap<Segment, TrackedFile>,
+    refused: RefusedEvents[],
+    left: Set<string>,
+  ): Promise<boolean> {
+    for (const segment of segments) {
+      const file = files.get(segment);
+      if (!file) throw new Error(`no file planned for ${segment.dir}`);
+      const data = Buffer.from(segment.lines.join(''), 'utf8');
+      this.#checkOwned();
+      let state;
+      try {
+        state = await this.#o.lake.append(file.path, file.length, data, {
+          ifVersion: file.version,
+          leaseId: this.leaseId,
+        });
+      } catch (error) {
+        // This segment and the directory's later ones are not in the lake;
+        // its earlier ones are, and stay.
+        const keys = segments
+          .filter((s) => s.dir === segment.dir)
+          .flatMap((s) => s.keys)
+          .filter((key) => !this.#inLake.has(key));
+        const failure = new SegmentFailure(file.path, keys, error);
+        if (classifyFailure(failure).class !== 'event') throw failure;
+        this.#refuse(failure, refused, left);
+        return true;
+      }
+      file.length = state.length;
+      file.version = state.version;
+      file.lastAppendAt = this.#now();
+      this.#appended.add(file);
+      let end = state.length - data.length;
+      segment.keys.forEach((key, i) => {
+        end += segment.byteLengths[i] ?? 0;
+        file.tail.push({ key, end });
+        this.#inLake.add(key);
+      });
+    }
+    return false;
+  }
+
+  #refuse(failure: SegmentFailure, refused: RefusedEvents[], left: Set<string>): void {
+    for (const key of failure.keys) left.add(key);
+    refused.push({ keys: failure.keys, reason: failure.message });
+    this.#o.logger.error(
+      { partition: this.#o.partition, path: failure.path, events: failure.keys.length },
+      'the lake refused a file of this batch; its events go to the dead letters with the batch',
+    );
+  }
+
+  /** Stores the checkpoint at `position` (see `buildCheckpoint`). */
+  async #storeCheckpoint(position: StreamPosition | undefined): Promise<void> {
+    this.#checkOwned();
+    const plan = buildCheckpoint({
+      partition: this.#o.partition,
+      writerId: this.#o.writerId,
+      position,
+      files: this.#files.tracked(),
+      now: new Date(this.#now()),
+    });
+    this.#version = await this.#o.checkpoints.writePartition(plan.checkpoint, this.#version);
+    applyStoredCheckpoint(plan, this.#files);
+    this.#position = position;
+    const key = position?.key ?? '';
     for (const inLake of this.#inLake) if (inLake <= key) this.#inLake.delete(inLake);
   }
-}
 
-interface Segment {
-  readonly file: OpenFile;
-  readonly lines: string[];
-  readonly keys: string[];
-  readonly byteLengths: number[];
-  bytes: number;
-}
-
-function hourOf(ms: number): number {
-  return Math.floor(ms / 3_600_000);
+  #checkOwned(): void {
+    this.#o.lost?.throwIfAborted();
+  }
 }

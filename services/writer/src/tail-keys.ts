@@ -1,4 +1,4 @@
-import type { TailLine } from './open-file.ts';
+import type { TailLine } from './tracked-file.ts';
 
 /** How every line this writer produces ends: `…,"_tributary":{"key":"<key>",…}}`. */
 const MARKER = '"_tributary":{"key":"';

@@ -2,10 +2,11 @@ import type { CheckpointStore } from '@tributary/checkpoint';
 import type { BackoffPolicy, JsonFormat, Logger } from '@tributary/core';
 import type { Lake } from '@tributary/lake';
 import type { PartitionClaims, PartitionReader, QueueTransport } from '@tributary/queue';
+import type { Readiness } from '@tributary/telemetry';
 import { InFlightBudget } from './in-flight-budget.ts';
 import { PartitionLoop } from './partition-loop.ts';
 import { PartitionWriter } from './partition-writer.ts';
-import type { RollLimits } from './rolling-plan.ts';
+import type { RollLimits } from './rolling-file-set.ts';
 
 /** Everything a writer process composes. */
 export interface WriterServiceOptions extends RollLimits {
@@ -15,20 +16,33 @@ export interface WriterServiceOptions extends RollLimits {
   readonly checkpoints: CheckpointStore;
   readonly pathTemplate: string;
   readonly jsonFormat: JsonFormat;
-  readonly leaseTtlMs: number;
   readonly maxDeliveryAttempts: number;
   readonly maxInFlightBatches: number;
   readonly maxBufferedBytes: number;
+  /** The largest batch capture sends (room reserved before each fetch). */
+  readonly maxBatchBytes: number;
   readonly backoff: BackoffPolicy;
+  readonly readiness: Readiness;
+  /** A partition's gap still open after this long makes the writer not ready (default 30 s). */
+  readonly stuckAfterMs?: number;
   readonly pollMs?: number;
   readonly logger: Logger;
   readonly onBatch?: (partition: number, events: number) => void;
 }
 
+/** What a writer reports about itself (for metrics and tests). */
+export interface WriterStatus {
+  readonly partitions: readonly number[];
+  /** Partitions waiting for capture to re-send batches lost from the queue. */
+  readonly openGaps: number;
+  readonly inFlight: { readonly batches: number; readonly bytes: number };
+}
+
 /**
  * A writer: takes its share of partitions and runs one {@link PartitionLoop}
  * per owned partition, all under one in-flight budget. Partitions come and
- * go as writers join and leave.
+ * go as writers join and leave; one asked back is handed over once its
+ * batch in hand is finished.
  */
 export class WriterService {
   readonly #o: WriterServiceOptions;
@@ -47,12 +61,17 @@ export class WriterService {
     return [...this.#loops.keys()].sort((a, b) => a - b);
   }
 
+  status(): WriterStatus {
+    return {
+      partitions: this.partitions(),
+      openGaps: [...this.#loops.values()].filter((loop) => loop.openGap !== undefined).length,
+      inFlight: this.#budget.usage,
+    };
+  }
+
   /** Starts claiming partitions. */
   async start(): Promise<void> {
-    this.#claims = this.#o.transport.claims({
-      writerId: this.#o.writerId,
-      leaseTtlMs: this.#o.leaseTtlMs,
-    });
+    this.#claims = this.#o.transport.claims({ writerId: this.#o.writerId });
     await this.#claims.start({
       gained: (reader) => this.#gained(reader),
       lost: (partition) => this.#o.logger.info({ partition }, 'partition lost'),
@@ -62,23 +81,23 @@ export class WriterService {
   #gained(reader: PartitionReader): void {
     const { logger } = this.#o;
     const partition = reader.partition;
-    const writer = new PartitionWriter({
-      ...this.#o,
-      partition,
-      fencingToken: reader.fencingToken,
-      logger,
-    });
+    const writer = new PartitionWriter({ ...this.#o, partition, lost: reader.lost });
     const loop = new PartitionLoop(reader, writer, {
       partitionCount: this.#o.transport.partitionCount,
+      writerId: this.#o.writerId,
+      checkpoints: this.#o.checkpoints,
       maxDeliveryAttempts: this.#o.maxDeliveryAttempts,
       backoff: this.#o.backoff,
       pollMs: this.#o.pollMs ?? 1000,
       budget: this.#budget,
+      maxBatchBytes: Math.min(this.#o.maxBatchBytes, this.#o.maxBufferedBytes),
+      readiness: this.#o.readiness,
+      stuckAfterMs: this.#o.stuckAfterMs ?? 30_000,
       logger,
-      onBatch: this.#o.onBatch,
+      ...(this.#o.onBatch ? { onBatch: this.#o.onBatch } : {}),
     });
     this.#loops.set(partition, loop);
-    logger.info({ partition, fencingToken: reader.fencingToken }, 'partition gained');
+    logger.info({ partition }, 'partition gained');
     void loop.run().finally(() => {
       if (this.#loops.get(partition) === loop) this.#loops.delete(partition);
     });
@@ -86,8 +105,8 @@ export class WriterService {
 
   /**
    * Graceful stop, in order: stop taking batches, finish the batches in hand
-   * (write, checkpoint, acknowledge), then give the leases up so other
-   * writers take the partitions at once. Idempotent.
+   * (write, checkpoint, acknowledge), then give the partitions up so other
+   * writers take them at once. Idempotent.
    */
   stop(): Promise<void> {
     this.#stopped ??= (async () => {

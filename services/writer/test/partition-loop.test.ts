@@ -1,35 +1,53 @@
-import { type ChangeBatch, encodeBatch, formatOrderingKey } from '@tributary/core';
+import { type ChangeBatch, encodeBatch } from '@tributary/core';
 import { type Lake, LakeError } from '@tributary/lake';
-import { type DeliveredBatch, type PartitionReader, REQUEUED_AT_HEADER } from '@tributary/queue';
+import {
+  type DeadLetterNote,
+  type DeliveredBatch,
+  type FetchOptions,
+  type PartitionReader,
+  REQUEUED_AT_HEADER,
+} from '@tributary/queue';
+import { Readiness } from '@tributary/telemetry';
 import { describe, expect, it } from 'vitest';
 import { InFlightBudget } from '../src/in-flight-budget.ts';
 import { PartitionLoop } from '../src/partition-loop.ts';
-import { T0, batchOf, changeEvent, fixture, keysInLake, silentLogger } from './support.ts';
-
-/** A dead-lettered batch, with what the stored checkpoint said at that moment. */
-interface DeadLettered {
-  readonly batch: DeliveredBatch;
-  readonly reason: string;
-  readonly chainBrokenStoredFirst: boolean;
-}
+import {
+  batchOf,
+  changeEvent,
+  failingWhen,
+  fixture,
+  heartbeatAt,
+  keysInLake,
+  silentLogger,
+} from './support.ts';
 
 /**
  * One partition's line of batches, held in memory as the port describes it:
  * the head stays until acknowledged or dead-lettered; `fail` counts an
- * attempt and keeps it first.
+ * attempt and keeps it first; room is reserved before every fetch.
  */
 class BatchLine implements PartitionReader {
   readonly partition = 3;
-  readonly fencingToken = 1;
-  readonly lost = new AbortController().signal;
+  readonly #lost = new AbortController();
+  readonly #revoked = new AbortController();
   readonly acked: DeliveredBatch[] = [];
-  readonly deadLettered: DeadLettered[] = [];
+  readonly deadLettered: { batch: DeliveredBatch; note: DeadLetterNote }[] = [];
+  released = false;
+  /** Batches handed out without room reserved first. */
+  unreserved = 0;
   #line: DeliveredBatch[] = [];
   #nextId = 0;
-  readonly #chainBroken: () => Promise<boolean>;
 
-  constructor(chainBroken: () => Promise<boolean>) {
-    this.#chainBroken = chainBroken;
+  get lost(): AbortSignal {
+    return this.#lost.signal;
+  }
+
+  get revoked(): AbortSignal {
+    return this.#revoked.signal;
+  }
+
+  revoke(): void {
+    this.#revoked.abort();
   }
 
   push(batch: ChangeBatch | Uint8Array, headers: Record<string, string> = {}): void {
@@ -41,9 +59,15 @@ class BatchLine implements PartitionReader {
     return this.#line.length;
   }
 
-  async next(waitMs: number): Promise<DeliveredBatch | undefined> {
+  async next(waitMs: number, options: FetchOptions = {}): Promise<DeliveredBatch | undefined> {
+    const room = await options.reserve?.();
     const head = this.#line[0];
-    if (head === undefined) await new Promise((r) => setTimeout(r, waitMs));
+    if (head === undefined) {
+      room?.release();
+      await new Promise((r) => setTimeout(r, waitMs));
+      return undefined;
+    }
+    if (!room) this.unreserved += 1;
     return head;
   }
   async ack(batch: DeliveredBatch): Promise<void> {
@@ -53,48 +77,39 @@ class BatchLine implements PartitionReader {
   async fail(batch: DeliveredBatch): Promise<void> {
     this.#line[0] = { ...batch, failedAttempts: batch.failedAttempts + 1 };
   }
-  async deadLetter(batch: DeliveredBatch, reason: string): Promise<void> {
-    const chainBrokenStoredFirst = await this.#chainBroken();
+  async deadLetter(batch: DeliveredBatch, note: DeadLetterNote): Promise<void> {
     this.#remove(batch);
-    this.deadLettered.push({ batch, reason, chainBrokenStoredFirst });
+    this.deadLettered.push({ batch, note });
   }
-  async release(): Promise<void> {}
+  async release(): Promise<void> {
+    this.released = true;
+  }
 
   #remove(batch: DeliveredBatch) {
     this.#line = this.#line.filter((b) => b.id !== batch.id);
   }
 }
 
-/** A lake whose appends to paths containing `pathPart` always fail with a non-retryable error. */
-function refusingAppendsTo(lake: Lake, pathPart: string): Lake {
-  return new Proxy(lake, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver);
-      if (typeof value !== 'function') return value;
-      if (property !== 'append') return value.bind(target);
-      return (path: string, ...rest: unknown[]) =>
-        path.includes(pathPart)
-          ? Promise.reject(new LakeError('INVALID', `the lake refuses ${path}`))
-          : (value as (...a: unknown[]) => unknown).apply(target, [path, ...rest]);
-    },
-  });
+/** Polls until `condition` holds (or fails the test after ~5 s). */
+async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 1000; i += 1) {
+    if (await condition()) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error('condition not met');
 }
 
-async function runUntilDrained(line: BatchLine, loop: PartitionLoop): Promise<void> {
-  const running = loop.run();
-  for (let i = 0; i < 500 && line.waiting > 0; i += 1) await new Promise((r) => setTimeout(r, 5));
-  await loop.stop();
-  await running;
-  expect(line.waiting).toBe(0);
-}
-
-function setUp(lakeFor: (lake: Lake) => Lake = (lake) => lake) {
+function setUp(
+  lakeFor: (lake: Lake) => Lake = (lake) => lake,
+  budget = new InFlightBudget(4, 1 << 20),
+) {
   const { lake, checkpoints, writer } = fixture();
-  const line = new BatchLine(
-    async () => (await checkpoints.readPartition(3))?.value.chainBroken === true,
-  );
-  const loop = new PartitionLoop(line, writer({ lake: lakeFor(lake) }), {
+  const line = new BatchLine();
+  const readiness = new Readiness();
+  const loop = new PartitionLoop(line, writer({ lake: lakeFor(lake), lost: line.lost }), {
     partitionCount: 8,
+    writerId: 'w1',
+    checkpoints,
     maxDeliveryAttempts: 3,
     backoff: {
       maxRetries: 10,
@@ -104,58 +119,229 @@ function setUp(lakeFor: (lake: Lake) => Lake = (lake) => lake) {
       jitter: 0,
     },
     pollMs: 5,
-    budget: new InFlightBudget(4, 1 << 20),
+    budget,
+    maxBatchBytes: 64 * 1024,
+    readiness,
+    stuckAfterMs: 0,
     logger: silentLogger,
   });
-  return { lake, checkpoints, line, loop };
+  const running = loop.run();
+  const drained = async () => {
+    await until(() => line.waiting === 0);
+    await loop.stop();
+    await running;
+  };
+  return { lake, checkpoints, line, loop, readiness, running, drained };
 }
 
+const events = Array.from({ length: 8 }, (_, n) => changeEvent(n));
+const keys = (from: number, to: number) => events.slice(from, to).map((e) => e.key);
+
 describe('a partition loop', () => {
-  it('dead-letters an undecodable batch with its reason, having recorded the broken chain first, and goes on', async () => {
-    const { lake, line, loop } = setUp();
-    const events = Array.from({ length: 4 }, (_, n) => changeEvent(n));
+  it('dead-letters an undecodable batch with its reason, then heals the gap it leaves from capture’s re-send', async () => {
+    const { lake, checkpoints, line, drained } = setUp();
     line.push(batchOf(3, events.slice(0, 2)));
     line.push(new Uint8Array([0xde, 0xad, 0xbe, 0xef]));
     // The batch after the poison names the poison's last key, which no
-    // writer ever saw: without the broken chain recorded it would look like
-    // a batch following batches lost from the queue.
-    line.push(batchOf(3, events.slice(2), formatOrderingKey({ t: T0, i: 2, n: 1 })));
-    await runUntilDrained(line, loop);
-    expect(line.deadLettered).toHaveLength(1);
-    expect(line.deadLettered[0]?.reason).toMatch(/Undecodable change batch/);
-    expect(line.deadLettered[0]?.chainBrokenStoredFirst).toBe(true);
-    expect(await keysInLake(lake)).toEqual(events.map((e) => e.key));
-  });
-
-  it('dead-letters a batch that fails for a lasting reason maxDeliveryAttempts times, and the partition goes on', async () => {
-    const { lake, line, loop } = setUp((lake) => refusingAppendsTo(lake, '/refused/'));
-    const good = [changeEvent(0), changeEvent(2)];
-    const bad = changeEvent(1, { coll: 'refused' });
-    line.push(batchOf(3, [good[0] ?? bad]));
-    line.push(batchOf(3, [bad], good[0]?.key));
-    line.push(batchOf(3, [good[1] ?? bad], bad.key));
-    await runUntilDrained(line, loop);
-    expect(line.deadLettered.map((d) => d.reason)).toEqual([
-      expect.stringMatching(/^failed 3 times: the lake refuses .*\/refused\//),
+    // writer ever saw: it follows a gap, and is dropped and reported.
+    line.push(batchOf(3, events.slice(4), events[3]?.key));
+    await until(async () => (await checkpoints.readGaps()).length === 1);
+    expect(await checkpoints.readGaps()).toEqual([
+      expect.objectContaining({
+        partition: 3,
+        afterKey: events[1]?.key,
+        missingUpTo: events[3]?.key,
+      }),
     ]);
-    expect(line.deadLettered[0]?.batch.failedAttempts).toBe(2);
-    expect(await keysInLake(lake)).toEqual(good.map((e) => e.key));
+    // Capture answers in a new generation, from the checkpoint.
+    line.push(batchOf(3, events.slice(2, 4), events[1]?.key, 2));
+    line.push(batchOf(3, events.slice(4), events[3]?.key, 2));
+    await drained();
+    expect(line.deadLettered).toEqual([
+      {
+        batch: expect.anything(),
+        note: { reason: expect.stringMatching(/Undecodable change batch/), eventsInLake: [] },
+      },
+    ]);
+    expect(await keysInLake(lake)).toEqual(keys(0, 8));
+    expect(await checkpoints.readGaps()).toEqual([]);
   });
 
-  it('sends a requeued dead letter the checkpoint has passed back to the dead-letter set, saying why, instead of dropping it', async () => {
-    const { lake, line, loop } = setUp();
-    const events = Array.from({ length: 4 }, (_, n) => changeEvent(n));
+  it('dead-letters a batch that keeps failing for a reason of its own, recording what reached the lake, and the chain goes on from it', async () => {
+    const bug = () => new TypeError('a bug in the writer');
+    const { lake, checkpoints, line, drained } = setUp((lake) =>
+      failingWhen(lake, 'append', (path) => path.includes('/buggy/'), bug),
+    );
+    const good = changeEvent(0);
+    const mixed = [changeEvent(1), changeEvent(2, { coll: 'buggy' })];
+    const after = changeEvent(3);
+    line.push(batchOf(3, [good]));
+    line.push(batchOf(3, mixed, good.key));
+    line.push(batchOf(3, [after], mixed[1]?.key));
+    await drained();
+    expect(line.deadLettered).toEqual([
+      {
+        batch: expect.objectContaining({ failedAttempts: 2 }),
+        note: {
+          reason: expect.stringMatching(/^failed 3 times: .*a bug in the writer/),
+          eventsInLake: [mixed[0]?.key],
+        },
+      },
+    ]);
+    // The batch after the dead letter names its last key: it continues the chain.
+    expect(await keysInLake(lake)).toEqual([good.key, mixed[0]?.key, after.key]);
+    expect(await checkpoints.readGaps()).toEqual([]);
+  });
+
+  it('accepts after a dead letter only the batch that follows the dead letter’s last key', async () => {
+    const bug = () => new TypeError('a bug in the writer');
+    const { lake, checkpoints, line, drained } = setUp((lake) =>
+      failingWhen(lake, 'append', (path) => path.includes('/buggy/'), bug),
+    );
+    line.push(batchOf(3, [changeEvent(0, { coll: 'buggy' })]));
+    // Batch 1–2 was lost: this one does not follow the dead letter.
+    line.push(batchOf(3, events.slice(3, 4), events[2]?.key));
+    await until(async () => (await checkpoints.readGaps()).length === 1);
+    await drained();
+    expect(line.deadLettered).toHaveLength(1);
+    expect(await keysInLake(lake)).toEqual([]);
+  });
+
+  it('writes the rest of a batch at once when the lake refuses one file, and dead-letters the batch saying which events reached the lake', async () => {
+    const refusing = () => new LakeError('INVALID', 'the lake refuses that name');
+    const { lake, line, drained } = setUp((lake) =>
+      failingWhen(lake, 'create', (path) => path.includes('/refused/'), refusing),
+    );
+    const batch = [changeEvent(0), changeEvent(1, { coll: 'refused' }), changeEvent(2)];
+    line.push(batchOf(3, batch));
+    line.push(batchOf(3, [changeEvent(3)], batch[2]?.key));
+    await drained();
+    expect(line.deadLettered).toEqual([
+      {
+        batch: expect.objectContaining({ failedAttempts: 0 }),
+        note: {
+          reason: expect.stringMatching(/refuses that name/),
+          eventsInLake: [batch[0]?.key, batch[2]?.key],
+        },
+      },
+    ]);
+    expect(await keysInLake(lake)).toEqual([batch[0]?.key, batch[2]?.key, changeEvent(3).key]);
+  });
+
+  it.each([
+    ['refused credentials (an expired SAS)', 'UNAUTHORIZED'],
+    ['throttling', 'THROTTLED'],
+    ['a conflict nobody recognises (an unknown 409)', 'UNEXPECTED'],
+  ] as const)(
+    'never dead-letters for %s: the batch waits, uncounted, and lands once the lake works',
+    async (_what, code) => {
+      let failing = true;
+      const { lake, line, loop, drained } = setUp((lake) =>
+        failingWhen(
+          lake,
+          'append',
+          () => failing,
+          () => new LakeError(code, `lake says ${code}`),
+        ),
+      );
+      line.push(batchOf(3, events.slice(0, 2)));
+      await new Promise((r) => setTimeout(r, 150));
+      expect([line.deadLettered.length, line.acked.length, line.released]).toEqual([0, 0, false]);
+      expect(loop.partition).toBe(3);
+      failing = false;
+      await drained();
+      expect(line.acked.map((b) => b.failedAttempts)).toEqual([0]);
+      expect(await keysInLake(lake)).toEqual(keys(0, 2));
+    },
+  );
+
+  it('heals a batch lost from the queue without any sign from the broker: drops what follows, reports once per generation, is stuck until re-sent', async () => {
+    const { lake, checkpoints, line, loop, readiness, drained } = setUp();
     line.push(batchOf(3, events.slice(0, 2)));
-    line.push(batchOf(3, events.slice(2), events[1]?.key));
+    // events 2–3 were lost (Redis restarted from a stale file, a message expired)
+    line.push(batchOf(3, events.slice(4, 6), events[3]?.key));
+    line.push(heartbeatAt(3, events[5] ?? events[0]!, events[5]?.key ?? ''));
+    await until(() => line.waiting === 0);
+    const [report] = await checkpoints.readGaps();
+    expect(report).toMatchObject({
+      afterKey: events[1]?.key,
+      missingUpTo: events[3]?.key,
+      generation: 1,
+    });
+    expect(loop.openGap).toMatchObject({ afterKey: events[1]?.key });
+    expect(readiness.reasons()).toEqual([
+      expect.stringMatching(/^partition 3: waiting since .* lost from the queue/),
+    ]);
+    await checkpoints.clearGap(3);
+    // Still generation 1: capture has answered nothing yet, no new report.
+    line.push(batchOf(3, events.slice(6, 7), events[5]?.key));
+    await until(() => line.waiting === 0);
+    expect(await checkpoints.readGaps()).toEqual([]);
+    // The re-sent batches of a newer generation were lost too: ask again.
+    line.push(batchOf(3, events.slice(6, 7), events[5]?.key, 2));
+    await until(async () => (await checkpoints.readGaps()).length === 1);
+    expect((await checkpoints.readGaps())[0]?.generation).toBe(2);
+    line.push(batchOf(3, events.slice(2, 8), events[1]?.key, 3));
+    await drained();
+    expect(await keysInLake(lake)).toEqual(keys(0, 8));
+    expect(readiness.reasons()).toEqual([]);
+    expect(loop.openGap).toBeUndefined();
+    expect(await checkpoints.readGaps()).toEqual([]);
+  });
+
+  it('sends a requeued dead letter the checkpoint has passed back to the dead letters, saying why, instead of dropping it', async () => {
+    const { lake, line, drained } = setUp();
+    line.push(batchOf(3, events.slice(0, 2)));
+    line.push(batchOf(3, events.slice(2, 4), events[1]?.key));
     // An operator requeues an old dead letter holding events 0 and 1 — the
     // checkpoint is past them now.
-    line.push(batchOf(3, events.slice(0, 2)), {
-      [REQUEUED_AT_HEADER]: '2026-12-01T08:00:00.000Z',
-    });
-    await runUntilDrained(line, loop);
-    expect(line.deadLettered.map((d) => d.reason)).toEqual([
+    line.push(batchOf(3, events.slice(0, 2)), { [REQUEUED_AT_HEADER]: '2026-12-01T08:00:00.000Z' });
+    await drained();
+    expect(line.deadLettered.map((d) => d.note.reason)).toEqual([
       expect.stringMatching(/requeued batch is behind the partition's checkpoint/),
     ]);
-    expect(await keysInLake(lake)).toEqual(events.map((e) => e.key));
+    expect(await keysInLake(lake)).toEqual(keys(0, 4));
+  });
+
+  it('finishes the batch in hand when asked to give the partition back, takes no other, then releases', async () => {
+    let hold: () => void = () => {};
+    const held = new Promise<void>((resolve) => (hold = resolve));
+    let appending = false;
+    const { lake, line, running } = setUp(
+      (lake) =>
+        new Proxy(lake, {
+          get(target, property) {
+            const value = Reflect.get(target, property) as (...a: unknown[]) => Promise<unknown>;
+            if (property !== 'append')
+              return typeof value === 'function' ? value.bind(target) : value;
+            return async (...args: unknown[]) => {
+              appending = true;
+              await held;
+              return value.apply(target, args);
+            };
+          },
+        }),
+    );
+    line.push(batchOf(3, events.slice(0, 2)));
+    line.push(batchOf(3, events.slice(2, 4), events[1]?.key));
+    await until(() => appending);
+    line.revoke();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(line.released).toBe(false);
+    hold();
+    await running;
+    expect(line.acked).toHaveLength(1);
+    expect(line.waiting).toBe(1);
+    expect(line.released).toBe(true);
+    expect(await keysInLake(lake)).toEqual(keys(0, 2));
+  });
+
+  it('reserves room in memory before it takes each batch from the queue', async () => {
+    const budget = new InFlightBudget(1, 1 << 20);
+    const { line, drained } = setUp(undefined, budget);
+    for (let b = 0; b < 4; b += 1)
+      line.push(batchOf(3, events.slice(2 * b, 2 * b + 2), events[2 * b - 1]?.key ?? ''));
+    await drained();
+    expect([line.unreserved, line.acked.length, budget.usage.batches]).toEqual([0, 4, 0]);
   });
 });

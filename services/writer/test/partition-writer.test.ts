@@ -1,4 +1,5 @@
-import { decodeLine } from '@tributary/core';
+import { claimPath, decodeLine, encodeClaim, isCoreError } from '@tributary/core';
+import { LakeError } from '@tributary/lake';
 import { describe, expect, it } from 'vitest';
 import {
   T0,
@@ -6,7 +7,9 @@ import {
   changeEvent,
   failingCheckpoints,
   failingOnce,
+  failingWhen,
   fixture,
+  heartbeatAt,
   keysInLake,
   linesInLake,
 } from './support.ts';
@@ -21,7 +24,7 @@ describe('a partition writer', () => {
     await w.recover();
     const events = range(0, 3);
     const outcome = await w.write(batchOf(3, events));
-    expect(outcome).toMatchObject({ written: 3, dropped: 0, filesOpened: 1 });
+    expect(outcome).toMatchObject({ written: 3, dropped: 0, filesOpened: 1, refused: [] });
     const files = await linesInLake(lake);
     expect([...files.keys()]).toEqual([
       `shop/orders/year=2026/month=11/day=21/hour=13/part-0003-${events[0]?.key}.jsonl`,
@@ -67,30 +70,51 @@ describe('a partition writer', () => {
     expect(await keysInLake(lake)).toEqual(range(0, 5).map((e) => e.key));
   });
 
-  it('makes a late checkpoint of the previous owner fail once a new owner has taken over', async () => {
-    const { writer } = fixture();
+  it('cannot change a data file once a new owner has taken the partition over, even with the version it last saw', async () => {
+    const { lake, writer } = fixture();
     const previous = writer();
     await previous.recover();
     const events = range(0, 4);
     await previous.write(batchOf(3, events.slice(0, 2)));
+    const before = await linesInLake(lake);
     const next = writer();
     await next.recover();
-    await expect(previous.write(batchOf(3, events.slice(2), events[1]?.key))).rejects.toMatchObject(
-      {
-        code: 'CONFLICT',
-      },
-    );
+    // The previous owner knows the file's current version: only the lease stops it.
+    await expect(
+      previous.append(batchOf(3, events.slice(2), events[1]?.key)),
+    ).rejects.toMatchObject({ cause: expect.objectContaining({ code: 'CONFLICT' }) });
+    expect(await linesInLake(lake)).toEqual(before);
+    expect(await next.write(batchOf(3, events.slice(2), events[1]?.key))).toMatchObject({
+      written: 2,
+    });
+    expect(await keysInLake(lake)).toEqual(events.map((e) => e.key));
   });
 
-  it('adopts a file an owner created and filled before its first checkpoint', async () => {
+  it('makes a late checkpoint of the previous owner fail once a new owner has taken over', async () => {
+    const { writer } = fixture();
+    const previous = writer();
+    await previous.recover();
+    const events = range(0, 2);
+    await previous.write(batchOf(3, events.slice(0, 1)));
+    const next = writer();
+    await next.recover();
+    await expect(
+      previous.commit(batchOf(3, events.slice(1), events[0]?.key)),
+    ).rejects.toMatchObject({ code: 'CONFLICT' });
+  });
+
+  it('takes over a file an owner created but died before recording', async () => {
     const { lake, checkpoints, writer } = fixture();
-    const dying = writer({ checkpoints: failingCheckpoints(checkpoints, 1) });
+    // Write 1 is the claim; write 2, recording the new file, fails: the
+    // file exists, empty, under the dying owner's lease.
+    const dying = writer({ checkpoints: failingCheckpoints(checkpoints, 2) });
     await dying.recover();
     const batch = batchOf(3, range(0, 3));
     await expect(dying.write(batch)).rejects.toThrow(/injected checkpoint failure/);
+    expect([...(await linesInLake(lake)).values()]).toEqual([[]]);
     const next = writer();
     await next.recover();
-    expect(await next.write(batch)).toMatchObject({ written: 0, dropped: 3 });
+    expect(await next.write(batch)).toMatchObject({ written: 3, filesOpened: 0 });
     expect(await keysInLake(lake)).toEqual(batch.events.map((e) => e.key));
     expect((await checkpoints.readPartition(3))?.value.position?.key).toBe(batch.events[2]?.key);
   });
@@ -120,6 +144,35 @@ describe('a partition writer', () => {
     const keys = await keysInLake(lake);
     expect([...keys].sort()).toEqual([...keys].sort().filter((k, i, all) => all.indexOf(k) === i));
     expect(keys).toHaveLength(5);
+  });
+
+  it('writes the other events of a batch when the lake refuses one file’s path, and reports the refused ones', async () => {
+    const { lake, writer } = fixture();
+    const refusing = failingWhen(
+      lake,
+      'create',
+      (path) => path.includes('/refused/'),
+      () => new LakeError('INVALID', 'the lake refuses that name'),
+    );
+    const w = writer({ lake: refusing });
+    await w.recover();
+    const events = [
+      changeEvent(0),
+      changeEvent(1, { coll: 'refused' }),
+      changeEvent(2),
+      changeEvent(3, { coll: 'refused' }),
+    ];
+    const outcome = await w.append(batchOf(3, events));
+    expect(outcome.written).toBe(2);
+    expect(outcome.refused).toEqual([
+      {
+        keys: [events[1]?.key, events[3]?.key],
+        reason: expect.stringMatching(/refuses that name/),
+      },
+    ]);
+    await w.commit(batchOf(3, events));
+    expect(await keysInLake(lake)).toEqual([events[0]?.key, events[2]?.key]);
+    expect(w.position?.key).toBe(events[3]?.key);
   });
 
   it('rolls to a new file before one grows past maxFileBytes, closing the full one', async () => {
@@ -185,42 +238,116 @@ describe('a partition writer', () => {
     expect(await keysInLake(lake)).toEqual(events.map((e) => e.key));
   });
 
+  it('never appends again to a file recorded as closed, when its owner died before the checkpoint that forgets it', async () => {
+    let now = T0 * 1000;
+    const { lake, checkpoints, writer } = fixture({ idleCloseMs: 60_000, now: () => now });
+    // Writes: claim (1), new file (2), batch (3), closed-marking (4); the
+    // checkpoint after the closing flush (5) fails — the owner dies there.
+    const dying = writer({ checkpoints: failingCheckpoints(checkpoints, 5) });
+    await dying.recover();
+    const events = range(0, 4);
+    await dying.write(batchOf(3, events.slice(0, 2)));
+    now += 61_000;
+    await expect(dying.maintain()).rejects.toThrow(/injected checkpoint failure/);
+    expect((await checkpoints.readPartition(3))?.value.openFiles).toEqual([
+      expect.objectContaining({ closed: true }),
+    ]);
+    const next = writer();
+    await next.recover();
+    expect(next.openFiles()).toEqual([]);
+    await next.write(batchOf(3, events.slice(2), events[1]?.key));
+    const files = await linesInLake(lake);
+    expect([...files.values()].map((lines) => lines.length)).toEqual([2, 2]);
+    expect(await keysInLake(lake)).toEqual(events.map((e) => e.key));
+  });
+
+  it('does the closing flush of a file recorded as closed whose owner died before flushing it', async () => {
+    let now = T0 * 1000;
+    const { lake, checkpoints, writer } = fixture({ idleCloseMs: 60_000, now: () => now });
+    const events = range(0, 2);
+    let refuse = true;
+    const dying = writer({
+      lake: failingWhen(
+        lake,
+        'releaseLease',
+        () => refuse,
+        () => new Error('the owner dies here'),
+      ),
+    });
+    await dying.recover();
+    await dying.write(batchOf(3, events));
+    now += 61_000;
+    await expect(dying.maintain()).rejects.toThrow(/the owner dies here/);
+    refuse = false;
+    const next = writer();
+    await next.recover();
+    expect(await next.maintain()).toBe(1);
+    expect((await checkpoints.readPartition(3))?.value.openFiles).toEqual([]);
+    expect(await keysInLake(lake)).toEqual(events.map((e) => e.key));
+  });
+
   it('advances on a heartbeat without touching any file', async () => {
     const { lake, checkpoints, writer } = fixture();
     const w = writer();
     await w.recover();
     const beat = changeEvent(9);
-    await w.write({
-      partition: 3,
-      events: [],
-      position: { key: beat.key, token: beat.event._id },
-      previousKey: '',
-    });
+    await w.write(heartbeatAt(3, beat, ''));
     expect(await linesInLake(lake)).toEqual(new Map());
     expect((await checkpoints.readPartition(3))?.value.position?.key).toBe(beat.key);
   });
 
-  it('notices, before its first checkpoint, a batch that follows batches it never received', async () => {
-    const { writer } = fixture();
+  it('takes a heartbeat’s newer resume token under the same key (a postBatchResumeToken)', async () => {
+    const { checkpoints, writer } = fixture();
     const w = writer();
     await w.recover();
-    const events = range(0, 4);
-    expect(w.followsGap(batchOf(3, events.slice(2), events[1]?.key))).toBe(true);
-    expect(w.followsGap(batchOf(3, events.slice(0, 2)))).toBe(false);
+    const last = changeEvent(4);
+    await w.write(batchOf(3, [last]));
+    await w.write(heartbeatAt(3, last, last.key, { _data: 'pbrt-later' }));
+    expect((await checkpoints.readPartition(3))?.value.position).toEqual({
+      key: last.key,
+      token: { _data: 'pbrt-later' },
+    });
   });
 
-  it('notices a batch that follows batches it never received, until a dead letter breaks the chain', async () => {
+  it('reads a claim-checked event from the lake, and removes the staged copy once checkpointed', async () => {
+    const { lake, writer } = fixture();
+    const w = writer();
+    await w.recover();
+    const big = changeEvent(0, { pad: 5000 });
+    const path = claimPath(3, big.key);
+    await lake.writeDocument(path, encodeClaim(big.event), { ifAbsent: true });
+    const claimed = {
+      ...batchOf(3, [big]),
+      events: [{ key: big.key, capturedAt: big.capturedAt, claim: path }],
+    };
+    expect(await w.write(claimed)).toMatchObject({ written: 1 });
+    const [line] = [...(await linesInLake(lake)).values()][0] ?? [];
+    expect(decodeLine(line ?? '').fullDocument.note).toHaveLength(5000);
+    expect(await lake.stat(path)).toBeUndefined();
+    // A stale copy of the batch names the removed claim: dropped by key, never read.
+    expect(await w.write(claimed)).toMatchObject({ written: 0, dropped: 1 });
+  });
+
+  it('treats a claim-checked event that is gone as the batch’s problem', async () => {
     const { writer } = fixture();
     const w = writer();
     await w.recover();
-    const events = range(0, 6);
-    await w.write(batchOf(3, events.slice(0, 2)));
-    const afterLost = batchOf(3, events.slice(4), events[3]?.key);
-    expect(w.followsGap(afterLost)).toBe(true);
-    expect(w.followsGap(batchOf(3, events.slice(2, 4), events[1]?.key))).toBe(false);
-    await w.markChainBroken();
-    const successor = writer();
-    await successor.recover();
-    expect(successor.followsGap(afterLost)).toBe(false);
+    const big = changeEvent(0);
+    const claimed = {
+      ...batchOf(3, [big]),
+      events: [{ key: big.key, capturedAt: big.capturedAt, claim: claimPath(3, big.key) }],
+    };
+    const error = await w.append(claimed).catch((e: unknown) => e);
+    expect(isCoreError(error) && error.code).toBe('BATCH_INVALID');
+  });
+
+  it('starts no lake request once its ownership is lost', async () => {
+    const { lake, writer } = fixture();
+    const lost = new AbortController();
+    const w = writer({ lost: lost.signal });
+    await w.recover();
+    lost.abort(new Error('taken over'));
+    await expect(w.write(batchOf(3, range(0, 2)))).rejects.toThrow('taken over');
+    expect(await linesInLake(lake)).toEqual(new Map());
   });
 });

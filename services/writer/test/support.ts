@@ -43,10 +43,39 @@ export function changeEvent(
 }
 
 /** A batch of `events` for `partition`, following `previousKey`. */
-export function batchOf(partition: number, events: CapturedEvent[], previousKey = ''): ChangeBatch {
+export function batchOf(
+  partition: number,
+  events: CapturedEvent[],
+  previousKey = '',
+  generation = 1,
+): ChangeBatch<CapturedEvent> {
   const last = events[events.length - 1];
   if (!last) throw new Error('a batch needs events');
-  return { partition, events, position: { key: last.key, token: last.event._id }, previousKey };
+  return {
+    partition,
+    generation,
+    sequence: 0,
+    events,
+    position: { key: last.key, token: last.event._id },
+    previousKey,
+  };
+}
+
+/** A heartbeat for `partition` at the key of `at`, with `token`. */
+export function heartbeatAt(
+  partition: number,
+  at: CapturedEvent,
+  previousKey: string,
+  token: Record<string, unknown> = at.event._id,
+): ChangeBatch {
+  return {
+    partition,
+    generation: 1,
+    sequence: 0,
+    events: [],
+    position: { key: at.key, token },
+    previousKey,
+  };
 }
 
 /**
@@ -60,19 +89,30 @@ export function failingOnce(
   pathPart = '',
 ): Lake {
   let seen = 0;
+  return failingWhen(
+    lake,
+    method,
+    (path) => path.includes(pathPart) && ++seen === nth,
+    () => new LakeError('UNAVAILABLE', `injected failure of ${method} #${nth}`),
+  );
+}
+
+/** A lake whose `method` fails with `error()` whenever `when(path)` holds. */
+export function failingWhen(
+  lake: Lake,
+  method: keyof Lake,
+  when: (path: string) => boolean,
+  error: () => unknown,
+): Lake {
   return new Proxy(lake, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver);
       if (property !== method || typeof value !== 'function')
         return typeof value === 'function' ? value.bind(target) : value;
-      return (...args: unknown[]) => {
-        if (String(args[0]).includes(pathPart) && ++seen === nth) {
-          return Promise.reject(
-            new LakeError('UNAVAILABLE', `injected failure of ${method} #${nth}`),
-          );
-        }
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
+      return (...args: unknown[]) =>
+        when(String(args[0]))
+          ? Promise.reject(error())
+          : (value as (...a: unknown[]) => unknown).apply(target, args);
     },
   });
 }
@@ -85,12 +125,11 @@ export function failingOnce(
 export function fixture(limits: Partial<PartitionWriterOptions> = {}) {
   const lake = createMemoryLake();
   const checkpoints = createLakeCheckpointStore({ lake });
-  let token = 0;
+  let writers = 0;
   const writer = (overrides: Partial<PartitionWriterOptions> = {}) =>
     new PartitionWriter({
       partition: 3,
-      fencingToken: ++token,
-      writerId: `w${token}`,
+      writerId: `w${++writers}`,
       lake,
       checkpoints,
       pathTemplate: '{db}/{coll}/year={YYYY}/month={MM}/day={DD}/hour={HH}',

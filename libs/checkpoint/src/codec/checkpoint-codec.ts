@@ -1,7 +1,12 @@
 import { isOrderingKey } from '@tributary/core';
 import { EJSON, type Document } from 'bson';
 import { CheckpointError } from '../checkpoint-error.ts';
-import type { CaptureOrigin, OpenFileRecord, PartitionCheckpoint } from '../checkpoint-store.ts';
+import type {
+  CaptureOrigin,
+  GapReport,
+  OpenFileRecord,
+  PartitionCheckpoint,
+} from '../checkpoint-store.ts';
 import { asDate, asDocument, asSafeInteger, asTimestamp } from './bson-values.ts';
 
 /**
@@ -10,7 +15,7 @@ import { asDate, asDocument, asSafeInteger, asTimestamp } from './bson-values.ts
  */
 export const CHECKPOINT_FORMAT_VERSION = 1;
 
-type Kind = 'partition-checkpoint' | 'capture-origin';
+type Kind = 'partition-checkpoint' | 'capture-origin' | 'gap-report';
 
 /**
  * Every store keeps its documents as canonical MongoDB Extended JSON
@@ -90,35 +95,34 @@ export function decodePartitionCheckpoint(text: string, partition: number): Part
     return record;
   });
   if (typeof raw.writerId !== 'string') throw problem('writerId is not a string');
-  const fencingToken = asSafeInteger(raw.fencingToken);
-  if (fencingToken === undefined || fencingToken < 0)
-    throw problem('fencingToken is not a non-negative integer');
   const updatedAt = asDate(raw.updatedAt);
   if (updatedAt === undefined) throw problem('updatedAt is not a date');
-  // Optional flags the port may carry are kept as stored, but must be booleans.
-  for (const [name, flag] of Object.entries(raw)) {
-    if (!KNOWN_FIELDS.has(name) && typeof flag !== 'boolean')
-      throw problem(`${name} is not a known field`);
+  // Boolean flags a newer release may add are kept as stored; fields an
+  // earlier release wrote are dropped; anything else is not a checkpoint.
+  const flags: Record<string, boolean> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (KNOWN_FIELDS.has(name) || LEGACY_FIELDS.has(name)) continue;
+    if (typeof value !== 'boolean') throw problem(`${name} is not a known field`);
+    flags[name] = value;
   }
   return {
-    ...raw,
+    ...flags,
     partition,
     ...(position ? { position } : {}),
     openFiles,
     writerId: raw.writerId,
-    fencingToken,
     updatedAt,
-  } as PartitionCheckpoint;
+  };
 }
 
-const KNOWN_FIELDS = new Set([
-  'partition',
-  'position',
-  'openFiles',
-  'writerId',
-  'fencingToken',
-  'updatedAt',
-]);
+const KNOWN_FIELDS = new Set(['partition', 'position', 'openFiles', 'writerId', 'updatedAt']);
+
+/**
+ * Fields earlier releases stored and this one ignores: a fencing token that
+ * fenced nothing (exclusivity is the compare-and-set and the files' write
+ * leases), and a flag that let a dead letter break the batch chain.
+ */
+const LEGACY_FIELDS = new Set(['fencingToken', 'chainBroken']);
 
 /** A decoded record, or the name of the field that is wrong. */
 function decodeOpenFile(value: unknown): OpenFileRecord | string {
@@ -131,7 +135,15 @@ function decodeOpenFile(value: unknown): OpenFileRecord | string {
   if (typeof raw.version !== 'string') return 'version';
   const openedAt = asDate(raw.openedAt);
   if (openedAt === undefined) return 'openedAt';
-  return { path: raw.path, firstKey: raw.firstKey, length, version: raw.version, openedAt };
+  if (raw.closed !== undefined && typeof raw.closed !== 'boolean') return 'closed';
+  return {
+    path: raw.path,
+    firstKey: raw.firstKey,
+    length,
+    version: raw.version,
+    openedAt,
+    ...(raw.closed === true ? { closed: true } : {}),
+  };
 }
 
 /**
@@ -160,4 +172,47 @@ export function decodeCaptureOrigin(text: string): CaptureOrigin {
   const createdAt = asDate(raw.createdAt);
   if (createdAt === undefined) throw new Corrupt(what, 'createdAt is not a date');
   return { startAtOperationTime, createdAt };
+}
+
+/**
+ * Encodes a gap report for storage (validated like
+ * {@link encodePartitionCheckpoint}).
+ *
+ * @throws CheckpointError `CORRUPT` when the report is not valid.
+ */
+export function encodeGapReport(report: GapReport): string {
+  const text = encode('gap-report', report);
+  decodeGapReport(text, report.partition);
+  return text;
+}
+
+/**
+ * Decodes and validates a stored gap report.
+ *
+ * @param partition the partition it was stored under; a mismatch is corruption.
+ * @throws CheckpointError `CORRUPT` naming the problem.
+ */
+export function decodeGapReport(text: string, partition: number): GapReport {
+  const what = `gap report of partition ${partition}`;
+  const raw = decode('gap-report', what, text);
+  const problem = (reason: string) => new Corrupt(what, reason);
+  if (asSafeInteger(raw.partition) !== partition) throw problem('it names another partition');
+  if (raw.afterKey !== '' && !isOrderingKey(raw.afterKey))
+    throw problem('afterKey is not an ordering key');
+  if (raw.missingUpTo !== '' && !isOrderingKey(raw.missingUpTo))
+    throw problem('missingUpTo is not an ordering key');
+  const generation = asSafeInteger(raw.generation);
+  if (generation === undefined || generation < 0)
+    throw problem('generation is not a whole number ≥ 0');
+  if (typeof raw.writerId !== 'string') throw problem('writerId is not a string');
+  const reportedAt = asDate(raw.reportedAt);
+  if (reportedAt === undefined) throw problem('reportedAt is not a date');
+  return {
+    partition,
+    afterKey: raw.afterKey as string,
+    generation,
+    missingUpTo: raw.missingUpTo as string,
+    writerId: raw.writerId,
+    reportedAt,
+  };
 }

@@ -3,13 +3,16 @@ import { CheckpointError } from '../checkpoint-error.ts';
 import type {
   CaptureOrigin,
   CheckpointStore,
+  GapReport,
   PartitionCheckpoint,
   Versioned,
 } from '../checkpoint-store.ts';
 import {
   decodeCaptureOrigin,
+  decodeGapReport,
   decodePartitionCheckpoint,
   encodeCaptureOrigin,
+  encodeGapReport,
   encodePartitionCheckpoint,
 } from '../codec/checkpoint-codec.ts';
 
@@ -19,7 +22,12 @@ export interface LakeCheckpointStoreOptions {
   readonly lake: Lake;
   /** Directory of the checkpoint documents (default `_tributary/checkpoints`). */
   readonly prefix?: string;
+  /** Directory of the gap reports (default `_tributary/gaps`). */
+  readonly gapsPrefix?: string;
 }
+
+/** Replacing a gap report races only its own writer's retries; a few rounds always settle it. */
+const GAP_WRITE_ATTEMPTS = 3;
 
 /** Parallel reads in {@link LakeCheckpointStore.readAllPartitions}. */
 const READ_CONCURRENCY = 16;
@@ -36,10 +44,17 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 export class LakeCheckpointStore implements CheckpointStore {
   readonly #lake: Lake;
   readonly #prefix: string;
+  readonly #gapsPrefix: string;
 
   constructor(options: LakeCheckpointStoreOptions) {
     this.#lake = options.lake;
     this.#prefix = (options.prefix ?? '_tributary/checkpoints').replace(/\/+$/, '');
+    this.#gapsPrefix = (options.gapsPrefix ?? '_tributary/gaps').replace(/\/+$/, '');
+  }
+
+  /** Where partition `partition`'s gap report lives, e.g. `…/partition-0003.json`. */
+  gapPath(partition: number): string {
+    return `${this.#gapsPrefix}/partition-${String(partition).padStart(4, '0')}.json`;
   }
 
   /** Where partition `partition`'s checkpoint lives, e.g. `…/partition-0003.json`. */
@@ -112,6 +127,52 @@ export class LakeCheckpointStore implements CheckpointStore {
       });
     }
     return result;
+  }
+
+  async reportGap(report: GapReport): Promise<void> {
+    const path = this.gapPath(report.partition);
+    const data = encoder.encode(encodeGapReport(report));
+    for (let attempt = 1; ; attempt += 1) {
+      const stored = await this.#readConsistent(path);
+      try {
+        await this.#lake.writeDocument(
+          path,
+          data,
+          stored === undefined ? { ifAbsent: true } : { ifVersion: stored.version },
+        );
+        return;
+      } catch (error) {
+        // Only the partition's owner reports its gaps: a conflict is its own
+        // earlier attempt, whose answer was lost. Read again and replace.
+        if (!isLakeError(error) || error.code !== 'CONFLICT' || attempt >= GAP_WRITE_ATTEMPTS)
+          throw translate(error, `report a gap of partition ${report.partition}`);
+      }
+    }
+  }
+
+  async clearGap(partition: number): Promise<void> {
+    try {
+      await this.#lake.delete(this.gapPath(partition));
+    } catch (error) {
+      throw translate(error, `clear the gap report of partition ${partition}`);
+    }
+  }
+
+  async readGaps(): Promise<GapReport[]> {
+    const reports: GapReport[] = [];
+    try {
+      for await (const entry of this.#lake.list(this.#gapsPrefix)) {
+        const partition = /\/partition-(\d{4})\.json$/.exec(entry.path)?.[1];
+        if (partition === undefined || entry.path !== this.gapPath(Number(partition))) continue;
+        const stored = await this.#readConsistent(entry.path);
+        if (stored === undefined) continue; // cleared meanwhile
+        const text = decodeText(stored.data, `gap report of partition ${Number(partition)}`);
+        reports.push(decodeGapReport(text, Number(partition)));
+      }
+    } catch (error) {
+      throw translate(error, 'read the gap reports');
+    }
+    return reports;
   }
 
   async readOrigin(): Promise<CaptureOrigin | undefined> {

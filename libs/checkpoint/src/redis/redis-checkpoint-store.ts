@@ -3,13 +3,16 @@ import { CheckpointError } from '../checkpoint-error.ts';
 import type {
   CaptureOrigin,
   CheckpointStore,
+  GapReport,
   PartitionCheckpoint,
   Versioned,
 } from '../checkpoint-store.ts';
 import {
   decodeCaptureOrigin,
+  decodeGapReport,
   decodePartitionCheckpoint,
   encodeCaptureOrigin,
+  encodeGapReport,
   encodePartitionCheckpoint,
 } from '../codec/checkpoint-codec.ts';
 import { COMPARE_AND_SET_SCRIPT } from './compare-and-set-script.ts';
@@ -60,6 +63,36 @@ export class RedisCheckpointStore implements CheckpointStore {
 
   #originKey(): string {
     return `${this.#prefix}origin`;
+  }
+
+  /** One hash of every partition's gap report, field = partition number. */
+  #gapsKey(): string {
+    return `${this.#prefix}gaps`;
+  }
+
+  async reportGap(report: GapReport): Promise<void> {
+    const text = encodeGapReport(report);
+    await this.#call(`report a gap of partition ${report.partition}`, () =>
+      this.#client.hset(this.#gapsKey(), String(report.partition), text),
+    );
+  }
+
+  async clearGap(partition: number): Promise<void> {
+    await this.#call(`clear the gap report of partition ${partition}`, () =>
+      this.#client.hdel(this.#gapsKey(), String(partition)),
+    );
+  }
+
+  async readGaps(): Promise<GapReport[]> {
+    const stored = await this.#call('read the gap reports', () =>
+      this.#client.hgetall(this.#gapsKey()),
+    );
+    return Object.entries(stored).map(([field, text]) => {
+      const partition = Number(field);
+      if (!Number.isSafeInteger(partition) || partition < 0)
+        throw new CheckpointError('CORRUPT', `The gap reports hold a field '${field}'.`);
+      return decodeGapReport(text, partition);
+    });
   }
 
   async readPartition(partition: number): Promise<Versioned<PartitionCheckpoint> | undefined> {

@@ -3,8 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { isCheckpointError } from '../../src/checkpoint-error.ts';
 import {
   decodeCaptureOrigin,
+  decodeGapReport,
   decodePartitionCheckpoint,
   encodeCaptureOrigin,
+  encodeGapReport,
   encodePartitionCheckpoint,
 } from '../../src/codec/checkpoint-codec.ts';
 import { sampleCheckpoint } from '../checkpoint-conformance.ts';
@@ -69,7 +71,10 @@ describe('checkpoint codec', () => {
       'an open file with a negative length',
       storedWith((v) => ((v.openFiles as Record<string, unknown>[])[0]!.length = new Int32(-1))),
     ],
-    ['a fractional fencing token', storedWith((v) => (v.fencingToken = 1.5))],
+    [
+      'an open file with a closed flag that is not a boolean',
+      storedWith((v) => ((v.openFiles as Record<string, unknown>[])[0]!.closed = 'yes')),
+    ],
     ['an updatedAt that is not a date', storedWith((v) => (v.updatedAt = '2026-11-21'))],
     ['an unknown field that is not a flag', storedWith((v) => (v.surprise = 'x'))],
   ])('reports %s as CORRUPT', (_what, text) => {
@@ -77,8 +82,31 @@ describe('checkpoint codec', () => {
   });
 
   it('refuses to encode a checkpoint it could not read back', () => {
-    const bad = { ...sampleCheckpoint(1, 1), fencingToken: Number.NaN };
+    const bad = { ...sampleCheckpoint(1, 1), updatedAt: new Date(Number.NaN) };
     expect(failureCode(() => encodePartitionCheckpoint(bad))).toBe('CORRUPT');
+  });
+
+  it('reads a checkpoint of the previous release, dropping its fencing token and chain flag', () => {
+    const text = storedWith((v) => {
+      v.fencingToken = new Int32(7);
+      v.chainBroken = true;
+    });
+    expect(decodePartitionCheckpoint(text, 3)).toEqual(sampleCheckpoint(3, 1));
+  });
+
+  it('round-trips a gap report', () => {
+    const report = {
+      partition: 5,
+      afterKey: '1763730000-0000000001-0000000000',
+      generation: 1_764_619_200_123,
+      missingUpTo: '1763730000-0000000009-0000000000',
+      writerId: 'w1',
+      reportedAt: new Date(9),
+    };
+    expect(decodeGapReport(encodeGapReport(report), 5)).toEqual(report);
+    expect(failureCode(() => decodeGapReport(encodeGapReport(report), 6))).toBe('CORRUPT');
+    expect(failureCode(() => encodeGapReport({ ...report, generation: -1 }))).toBe('CORRUPT');
+    expect(failureCode(() => encodeGapReport({ ...report, afterKey: 'x' }))).toBe('CORRUPT');
   });
 
   it('round-trips the capture origin with its BSON Timestamp', () => {

@@ -1,7 +1,7 @@
 import type { ConfigProblem } from '../errors/config-error.ts';
 import { type EnvSource, loadConfig } from './load-config.ts';
 import { enumSetting, intSetting, listSetting, textSetting, urlSetting } from './setting.ts';
-import { lakeRule, sharedSettings, transportRule } from './shared-settings.ts';
+import { batchLimitRule, lakeRule, sharedSettings, transportRule } from './shared-settings.ts';
 
 const NAMESPACE_PATTERN = /^[^.\s]+(\.[^\s]+)?$/;
 
@@ -75,13 +75,6 @@ export const captureSettings = {
     max: 100_000,
     defaultText: '500',
   }),
-  batchMaxBytes: intSetting({
-    env: 'TRIBUTARY_BATCH_MAX_BYTES',
-    description:
-      'A batch is published before it grows past this many bytes of encoded events (Service Bus caps a message at 256 KiB on Standard, 100 MiB on Premium).',
-    min: 1024,
-    defaultText: '1048576',
-  }),
   batchMaxWaitMs: intSetting({
     env: 'TRIBUTARY_BATCH_MAX_WAIT_MS',
     description: 'A non-empty batch is published at the latest this long after its first event.',
@@ -94,6 +87,13 @@ export const captureSettings = {
       'Capture stops reading the change stream while this many batches wait in the queue, and resumes below it.',
     min: 1,
     defaultText: '1000',
+  }),
+  gapCheckIntervalMs: intSetting({
+    env: 'TRIBUTARY_GAP_CHECK_INTERVAL_MS',
+    description:
+      'How often capture looks for writers’ reports of batches lost from the queue, and re-sends those partitions from their checkpoints.',
+    min: 100,
+    defaultText: '2000',
   }),
   heartbeatIntervalMs: intSetting({
     env: 'TRIBUTARY_HEARTBEAT_INTERVAL_MS',
@@ -138,5 +138,10 @@ function scopeRule(c: { scope?: string; database?: string; collection?: string }
  * @throws ConfigError naming every problem, before anything is contacted.
  */
 export function loadCaptureConfig(env: EnvSource) {
-  return loadConfig('capture', captureSettings, env, [scopeRule, transportRule, lakeRule]);
+  return loadConfig('capture', captureSettings, env, [
+    scopeRule,
+    transportRule,
+    lakeRule,
+    batchLimitRule,
+  ]);
 }

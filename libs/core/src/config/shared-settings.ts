@@ -44,6 +44,13 @@ export const sharedSettings = {
     max: 4096,
     defaultText: '16',
   }),
+  batchMaxBytes: intSetting({
+    env: 'TRIBUTARY_BATCH_MAX_BYTES',
+    description:
+      'Largest encoded batch capture publishes; writers reserve this much memory per batch before fetching one. Capped by what the transport carries in one message (BullMQ 64 MiB; Service Bus 256 KiB on Standard, up to 100 MiB on Premium, read from the queue); a single larger event travels by claim check through the lake.',
+    min: 1024,
+    defaultText: '1048576',
+  }),
   checkpointStore: enumSetting({
     env: 'TRIBUTARY_CHECKPOINT_STORE',
     description:
@@ -108,6 +115,33 @@ export const sharedSettings = {
     defaultText: '30000',
   }),
 };
+
+/**
+ * The most a transport carries in one message: BullMQ's own limit on a
+ * Tributary batch (Redis takes far more, but a batch that size is a mistake),
+ * and Service Bus Premium's largest message. Service Bus Standard takes only
+ * 256 KiB; capture reads the queue's own limit at start and cuts to it.
+ */
+export const TRANSPORT_MESSAGE_LIMITS = {
+  bullmq: 64 * 1024 * 1024,
+  servicebus: 100 * 1024 * 1024,
+} as const;
+
+/** A batch limit the transport cannot carry is refused at start-up. */
+export function batchLimitRule(config: {
+  transport?: 'bullmq' | 'servicebus';
+  batchMaxBytes?: number;
+}): ConfigProblem[] {
+  if (config.transport === undefined || config.batchMaxBytes === undefined) return [];
+  const limit = TRANSPORT_MESSAGE_LIMITS[config.transport];
+  if (config.batchMaxBytes <= limit) return [];
+  return [
+    {
+      setting: 'TRIBUTARY_BATCH_MAX_BYTES',
+      message: `is ${config.batchMaxBytes} bytes, more than the ${config.transport} transport carries in one message (${limit}); lower it (larger single events travel by claim check anyway)`,
+    },
+  ];
+}
 
 /**
  * The transport named must exist in this release and have what it needs to

@@ -2,7 +2,7 @@ import type { ConfigProblem } from '../errors/config-error.ts';
 import { DEFAULT_PATH_TEMPLATE, pathTemplateProblem } from '../paths/path-template.ts';
 import { type EnvSource, loadConfig } from './load-config.ts';
 import { enumSetting, intSetting, textSetting } from './setting.ts';
-import { lakeRule, sharedSettings, transportRule } from './shared-settings.ts';
+import { batchLimitRule, lakeRule, sharedSettings, transportRule } from './shared-settings.ts';
 
 /** Everything a writer reads at start-up. */
 export const writerSettings = {
@@ -91,5 +91,10 @@ function pathTemplateRule(c: { pathTemplate?: string }): ConfigProblem[] {
  * @throws ConfigError naming every problem, before anything is contacted.
  */
 export function loadWriterConfig(env: EnvSource) {
-  return loadConfig('writer', writerSettings, env, [pathTemplateRule, lakeRule, transportRule]);
+  return loadConfig('writer', writerSettings, env, [
+    pathTemplateRule,
+    lakeRule,
+    transportRule,
+    batchLimitRule,
+  ]);
 }

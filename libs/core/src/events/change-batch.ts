@@ -1,9 +1,16 @@
 import { BSON, type Document } from 'bson';
 import { CoreError } from '../errors/core-error.ts';
+import { isClaimPath } from './claim-check.ts';
 import { isOrderingKey, type OrderingKey } from './ordering-key.ts';
+import { serializeDocument } from './serialize-document.ts';
 
-/** The format version written by this release; readers refuse others. */
-export const BATCH_FORMAT_VERSION = 1;
+/**
+ * The format version written by this release. Version 1 (no generation or
+ * sequence, no claim checks) is still read, so batches queued by the
+ * previous release are written after an upgrade.
+ */
+export const BATCH_FORMAT_VERSION = 2;
+const READABLE_VERSIONS = new Set([1, BATCH_FORMAT_VERSION]);
 
 /** One change event as capture read it. */
 export interface CapturedEvent {
@@ -16,9 +23,31 @@ export interface CapturedEvent {
 }
 
 /**
+ * An event too large for one message: its change event travels by claim
+ * check, staged in the lake at `claim` (see `claimPath`), and the batch
+ * carries only the reference. The writer reads it back before writing.
+ */
+export interface ClaimedEvent {
+  readonly key: OrderingKey;
+  readonly capturedAt: Date;
+  /** Lake path of the staged change event (BSON). */
+  readonly claim: string;
+}
+
+/** What a batch carries per event: the event itself, or a claim check for it. */
+export type BatchEntry = CapturedEvent | ClaimedEvent;
+
+/** True for an entry whose change event waits in the lake. */
+export function isClaimed(entry: BatchEntry): entry is ClaimedEvent {
+  return 'claim' in entry;
+}
+
+/**
  * Where a partition stands once a batch is written: the last key it covers
  * and the resume token to restart the change stream from. For an event
- * batch, its last event; for a heartbeat, capture's position in the stream.
+ * batch, its last event; for a heartbeat, capture's position in the stream
+ * (which may be the stream's postBatchResumeToken, past the last event,
+ * under the last event's key).
  */
 export interface StreamPosition {
   readonly key: OrderingKey;
@@ -29,13 +58,21 @@ export interface StreamPosition {
  * What travels on the queue: events of one partition, in change-stream
  * order, or none at all for a heartbeat that only advances the partition.
  */
-export interface ChangeBatch {
+export interface ChangeBatch<Entry extends BatchEntry = BatchEntry> {
   readonly partition: number;
-  readonly events: readonly CapturedEvent[];
+  /**
+   * Capture's rewind generation of the partition: it grows each time capture
+   * re-reads the partition from its checkpoint, so a re-sent batch is never
+   * taken for a stale copy of an earlier one. 0 in version-1 batches.
+   */
+  readonly generation: number;
+  /** The batch's place in its generation (0, 1, …); with the generation it names the batch. */
+  readonly sequence: number;
+  readonly events: readonly Entry[];
   readonly position: StreamPosition;
   /**
    * The position key of the batch capture sent before this one on the same
-   * partition (after a restart: the partition's checkpoint key as capture
+   * partition (after a rewind: the partition's checkpoint key as capture
    * read it; '' when it had none). A writer whose checkpoint is behind it
    * knows batches went missing from the queue and must not skip over them.
    */
@@ -47,27 +84,59 @@ export function isHeartbeat(batch: ChangeBatch): boolean {
   return batch.events.length === 0;
 }
 
+/** The document `encodeBatch` writes, without its events. */
+function headerDocument(batch: Omit<ChangeBatch, 'events'>): Document {
+  return {
+    v: BATCH_FORMAT_VERSION,
+    p: batch.partition,
+    g: batch.generation,
+    s: batch.sequence,
+    pos: { k: batch.position.key, t: batch.position.token },
+    prev: batch.previousKey,
+  };
+}
+
+function entryDocument(entry: BatchEntry): Document {
+  return isClaimed(entry)
+    ? { k: entry.key, at: entry.capturedAt, c: entry.claim }
+    : { k: entry.key, at: entry.capturedAt, e: entry.event };
+}
+
 /**
  * Encodes a batch as BSON, so every BSON type of the events survives the
  * queue exactly (JSON would not keep Decimal128, Long or binary subtypes).
+ * Its length is exactly {@link batchHeaderBytes} plus each entry's
+ * {@link batchEntryBytes}, which is how capture cuts batches to a limit.
  */
 export function encodeBatch(batch: ChangeBatch): Uint8Array {
-  const doc = {
-    v: BATCH_FORMAT_VERSION,
-    p: batch.partition,
-    pos: { k: batch.position.key, t: batch.position.token },
-    prev: batch.previousKey,
-    ev: batch.events.map((e) => ({ k: e.key, at: e.capturedAt, e: e.event })),
-  };
-  try {
-    return BSON.serialize(doc);
-  } catch (error) {
-    if (!(error instanceof RangeError)) throw error;
-    // BSON.serialize stages into a ~17 MB buffer; a batch can be larger when
-    // events carry big pre- and post-images. Grow the buffer (once) and retry.
-    BSON.setInternalBufferSize(BSON.calculateObjectSize(doc));
-    return BSON.serialize(doc);
-  }
+  return serializeDocument({ ...headerDocument(batch), ev: batch.events.map(entryDocument) });
+}
+
+/** The encoded size of a batch with these header fields and no events. */
+export function batchHeaderBytes(batch: Omit<ChangeBatch, 'events'>): number {
+  return BSON.calculateObjectSize({ ...headerDocument(batch), ev: [] });
+}
+
+/** Bytes of an ordering key field (`k`: type, name, length, 32 characters, NUL). */
+const KEY_FIELD_BYTES = 1 + 2 + 4 + 32 + 1;
+/** Bytes of the capture-time field (`at`: type, name, int64). */
+const TIME_FIELD_BYTES = 1 + 3 + 8;
+
+/**
+ * The bytes the entry at `index` adds to an encoded batch, from the encoded
+ * size of its change event (`BSON.calculateObjectSize`) or its claim path —
+ * computed, so capture need not encode an event twice to cut a batch.
+ */
+export function batchEntryBytes(
+  index: number,
+  entry: { readonly eventBytes: number } | { readonly claim: string },
+): number {
+  const element = 1 + String(index).length + 1;
+  const value =
+    'claim' in entry
+      ? 1 + 2 + 4 + Buffer.byteLength(entry.claim, 'utf8') + 1
+      : 1 + 2 + entry.eventBytes;
+  return element + 4 + KEY_FIELD_BYTES + TIME_FIELD_BYTES + value + 1;
 }
 
 function invalid(reason: string): CoreError {
@@ -79,6 +148,8 @@ function invalid(reason: string): CoreError {
 
 const isObject = (v: unknown): v is Document =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 
 /**
  * Decodes and validates a batch for a writer that expects `partitionCount`
@@ -97,12 +168,15 @@ export function decodeBatch(bytes: Uint8Array, partitionCount: number): ChangeBa
       { cause: error },
     );
   }
-  if (doc.v !== BATCH_FORMAT_VERSION)
+  if (!READABLE_VERSIONS.has(doc.v as number))
     throw invalid(`format version ${String(doc.v)}, expected ${BATCH_FORMAT_VERSION}`);
   const partition = doc.p;
   if (!Number.isInteger(partition) || partition < 0 || partition >= partitionCount) {
     throw invalid(`partition ${String(partition)} is outside 0…${partitionCount - 1}`);
   }
+  const [generation, sequence] = doc.v === 1 ? [0, 0] : [doc.g, doc.s];
+  if (!isCount(generation) || !isCount(sequence))
+    throw invalid('generation or sequence is not a whole number ≥ 0');
   if (!isObject(doc.pos) || !isOrderingKey(doc.pos.k) || !isObject(doc.pos.t)) {
     throw invalid('position lacks a valid key and resume token');
   }
@@ -110,25 +184,40 @@ export function decodeBatch(bytes: Uint8Array, partitionCount: number): ChangeBa
     throw invalid('previous key is not an ordering key');
   if (doc.prev !== '' && doc.prev > doc.pos.k) throw invalid('previous key is after the position');
   if (!Array.isArray(doc.ev)) throw invalid('events is not an array');
-  const events: CapturedEvent[] = [];
-  let previous = '';
+  const events: BatchEntry[] = [];
+  // Version 1 did not promise that events follow the predecessor's key.
+  let previous = doc.v === 1 ? '' : (doc.prev as string);
   for (const [index, raw] of (doc.ev as unknown[]).entries()) {
-    if (!isObject(raw) || !isOrderingKey(raw.k) || !(raw.at instanceof Date) || !isObject(raw.e)) {
-      throw invalid(`event ${index} lacks a key, a capture time or the change event`);
-    }
-    if (typeof raw.e.operationType !== 'string' || !isObject(raw.e._id)) {
-      throw invalid(`event ${index} is not a change event (no operationType or resume token)`);
-    }
-    if (raw.k <= previous)
-      throw invalid(`event ${index} is out of order (${raw.k} after ${previous})`);
-    previous = raw.k;
-    events.push({ key: raw.k, capturedAt: raw.at, event: raw.e });
+    const entry = decodeEntry(raw, index, partition);
+    // Every event follows the batch's predecessor: capture never sends again
+    // what it already sent on the partition.
+    if (entry.key <= previous)
+      throw invalid(`event ${index} is out of order (${entry.key} after ${previous})`);
+    previous = entry.key;
+    events.push(entry);
   }
-  if (previous !== '' && doc.pos.k < previous) throw invalid('position is behind the last event');
+  if (doc.pos.k < previous) throw invalid('position is behind the last event');
   return {
     partition,
+    generation,
+    sequence,
     events,
     position: { key: doc.pos.k, token: doc.pos.t },
     previousKey: doc.prev,
   };
+}
+
+function decodeEntry(raw: unknown, index: number, partition: number): BatchEntry {
+  if (!isObject(raw) || !isOrderingKey(raw.k) || !(raw.at instanceof Date)) {
+    throw invalid(`event ${index} lacks a key or a capture time`);
+  }
+  if (raw.c !== undefined) {
+    if (typeof raw.c !== 'string' || !isClaimPath(raw.c, partition))
+      throw invalid(`event ${index} has a claim check outside the partition's claims`);
+    return { key: raw.k, capturedAt: raw.at, claim: raw.c };
+  }
+  if (!isObject(raw.e) || typeof raw.e.operationType !== 'string' || !isObject(raw.e._id)) {
+    throw invalid(`event ${index} is not a change event (no operationType or resume token)`);
+  }
+  return { key: raw.k, capturedAt: raw.at, event: raw.e };
 }

@@ -56,6 +56,18 @@ export function eventTimeOfKey(key: OrderingKey): Date {
   return new Date(parts.t * 1000);
 }
 
+/**
+ * The greatest key before every event at or after `clusterTime`: where a
+ * partition stands that has seen nothing since a stream that starts at
+ * `clusterTime` (inclusive) began. Heartbeats carry it until the first event.
+ */
+export function keyBefore(clusterTime: ClusterTimeLike): OrderingKey {
+  const { t, i } = clusterTime;
+  if (i > 0) return formatOrderingKey({ t, i: i - 1, n: MAX_FIELD });
+  if (t > 0) return formatOrderingKey({ t: t - 1, i: MAX_FIELD, n: MAX_FIELD });
+  return formatOrderingKey({ t: 0, i: 0, n: 0 });
+}
+
 /** True when `key` is a well-formed ordering key. */
 export function isOrderingKey(key: unknown): key is OrderingKey {
   return typeof key === 'string' && parseOrderingKey(key) !== undefined;

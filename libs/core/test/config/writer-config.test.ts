@@ -55,3 +55,20 @@ describe('writer configuration', () => {
     ).toEqual(['TRIBUTARY_MAX_FILE_BYTES', 'TRIBUTARY_LEASE_TTL_MS']);
   });
 });
+
+describe('batch size limits', () => {
+  it('refuses a batch limit larger than the transport carries, naming both sizes', () => {
+    let message = '';
+    try {
+      loadWriterConfig({ TRIBUTARY_BATCH_MAX_BYTES: String(65 * 1024 * 1024) });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain(
+      'TRIBUTARY_BATCH_MAX_BYTES: is 68157440 bytes, more than the bullmq transport carries in one message (67108864)',
+    );
+    expect(loadWriterConfig({ TRIBUTARY_BATCH_MAX_BYTES: '67108864' }).batchMaxBytes).toBe(
+      67108864,
+    );
+  });
+});

@@ -3,6 +3,7 @@ import {
   OrderingKeyAssigner,
   eventTimeOfKey,
   formatOrderingKey,
+  keyBefore,
   parseOrderingKey,
 } from '../../src/index.ts';
 
@@ -64,5 +65,23 @@ describe('ordering keys', () => {
     expect(eventTimeOfKey(formatOrderingKey({ t: 1_763_731_200, i: 3, n: 0 })).toISOString()).toBe(
       '2025-11-21T13:20:00.000Z',
     );
+  });
+});
+
+describe('the key before a start time', () => {
+  it('sorts before every event at or after the time, and after every event before it', () => {
+    for (const [t, i] of [
+      [1_763_731_200, 7],
+      [1_763_731_200, 0],
+      [1, 0],
+    ] as const) {
+      const before = keyBefore({ t, i });
+      expect(before < formatOrderingKey({ t, i, n: 0 })).toBe(true);
+      if (i > 0) expect(before > formatOrderingKey({ t, i: i - 1, n: 5 })).toBe(true);
+      else expect(before > formatOrderingKey({ t: t - 1, i: 99, n: 5 })).toBe(true);
+      expect(new OrderingKeyAssigner(before).next({ t, i })).toBe(
+        formatOrderingKey({ t, i, n: 0 }),
+      );
+    }
   });
 });

@@ -1,12 +1,9 @@
 import type { Job } from 'bullmq';
 import { QueueError } from '../queue-error.ts';
-import type { DeadLetter, DeadLetterStore } from '../transport.ts';
+import { REQUEUED_AT_HEADER, type DeadLetter, type DeadLetterStore } from '../transport.ts';
 import { bodyOf, decodePayload } from './job-payload.ts';
 import type { PartitionQueues } from './partition-queues.ts';
 import { translated } from './translate-error.ts';
-
-/** Header added to a requeued batch: when it was requeued (ISO 8601). */
-export const REQUEUED_AT_HEADER = 'tributary-requeued-at';
 
 const DEFAULT_LIST_LIMIT = 100;
 
@@ -73,6 +70,8 @@ export class BullmqDeadLetters implements DeadLetterStore {
           ...payload,
           failedAttempts: 0,
           headers: { ...payload.headers, [REQUEUED_AT_HEADER]: new Date().toISOString() },
+          // Kept: replay needs to know which of the events are in the lake.
+          eventsInLake: payload.eventsInLake ?? [],
         }),
       );
     }
@@ -92,6 +91,7 @@ function toDeadLetter(job: Job, partition: number): DeadLetter {
     partition,
     body: payload ? bodyOf(payload) : new Uint8Array(),
     reason: job.failedReason ?? '',
+    eventsInLake: payload?.eventsInLake ?? [],
     failedAttempts: payload?.failedAttempts ?? 0,
     deadLetteredAt: new Date(job.finishedOn ?? job.timestamp),
     headers: payload?.headers ?? {},

@@ -12,6 +12,12 @@ export interface BullmqTransportOptions {
   /** BullMQ key prefix. Default `tributary`. */
   readonly prefix?: string;
   /**
+   * How long a writer's partition lease lasts without renewal: a dead
+   * writer's partitions move after this. Also how long a writer asked to
+   * give a partition back may take before it is taken from it. Default 15000.
+   */
+  readonly leaseTtlMs?: number;
+  /**
    * Upper bound on any single Redis command, including time spent waiting for
    * a reconnect. A command that runs out fails with `UNAVAILABLE`. Default 5000.
    */
@@ -47,6 +53,7 @@ const RECONNECT_BACKOFF: BackoffPolicy = {
 export function resolveBullmqOptions(options: BullmqTransportOptions): ResolvedBullmqOptions {
   const resolved: ResolvedBullmqOptions = {
     prefix: 'tributary',
+    leaseTtlMs: 15_000,
     operationTimeoutMs: 5000,
     pollIntervalMs: 100,
     maxBatchBytes: 64 * 1024 * 1024,
@@ -68,10 +75,15 @@ export function resolveBullmqOptions(options: BullmqTransportOptions): ResolvedB
   for (const field of ['operationTimeoutMs', 'pollIntervalMs', 'maxBatchBytes'] as const) {
     if (!(resolved[field] > 0)) problems.push(`${field} must be > 0 (got ${resolved[field]})`);
   }
+  if (!(resolved.leaseTtlMs >= MIN_LEASE_TTL_MS))
+    problems.push(`leaseTtlMs must be ≥ ${MIN_LEASE_TTL_MS} (got ${resolved.leaseTtlMs})`);
   if (problems.length > 0)
     throw new RangeError(`Invalid BullMQ transport options: ${problems.join('; ')}`);
   return resolved;
 }
+
+/** Below this a lease cannot be renewed reliably (a third of it between renewals). */
+const MIN_LEASE_TTL_MS = 300;
 
 /** Lease timings derived from a writer's lease TTL (see {@link leaseTimings}). */
 export interface LeaseTimings {
@@ -91,8 +103,8 @@ export interface LeaseTimings {
  * job unlocked and BullMQ's stalled check returns it to the front.
  */
 export function leaseTimings(leaseTtlMs: number): LeaseTimings {
-  if (!Number.isFinite(leaseTtlMs) || leaseTtlMs < 300) {
-    throw new RangeError(`leaseTtlMs must be ≥ 300 (got ${leaseTtlMs})`);
+  if (!Number.isFinite(leaseTtlMs) || leaseTtlMs < MIN_LEASE_TTL_MS) {
+    throw new RangeError(`leaseTtlMs must be ≥ ${MIN_LEASE_TTL_MS} (got ${leaseTtlMs})`);
   }
   return {
     leaseTtlMs: Math.round(leaseTtlMs),

@@ -22,8 +22,10 @@ export interface ClaimsContext {
  * and marks itself alive — and hungry when it owns fewer than floor(K / live
  * writers) — then, with share = ceil(K / live writers):
  *
- * - owning more than its share while another writer is hungry, it hands the
- *   extras over (highest-numbered first), so partitions spread on scale-out;
+ * - owning more than its share while another writer is hungry, it asks for
+ *   the extras back (highest-numbered first: their readers' `revoked`), so
+ *   partitions spread on scale-out. The writer finishes the batch in hand and
+ *   releases; one that has not after a lease TTL loses the partition anyway;
  * - owning fewer, it takes free or expired leases up to its share;
  * - when nobody is hungry, it also takes any partition left free (released
  *   or expired), so none stays idle.
@@ -57,7 +59,7 @@ export class BullmqPartitionClaims implements PartitionClaims {
     }
     this.#context = context;
     this.#writerId = options.writerId;
-    this.#timings = leaseTimings(options.leaseTtlMs);
+    this.#timings = leaseTimings(context.options.leaseTtlMs);
   }
 
   /**
@@ -130,6 +132,10 @@ export class BullmqPartitionClaims implements PartitionClaims {
     const count = layout.partitionCount;
     await Promise.all([...this.#readers.values()].map((reader) => reader.renew()));
     const now = Date.now();
+    // A writer asked to give a partition back has had a lease TTL to do so.
+    for (const reader of this.#readers.values()) {
+      if (reader.revokedForMs(now) >= this.#timings.leaseTtlMs) void reader.end('rebalanced');
+    }
     const cooling = [...this.#cooldownUntil.values()].filter((until) => until > now).length;
     const hungry = this.#readers.size + cooling < Math.floor(count / this.#live);
     const presence = await leases.beat(this.#writerId, this.#timings.leaseTtlMs, hungry);
@@ -155,8 +161,7 @@ export class BullmqPartitionClaims implements PartitionClaims {
     const count = this.#context.layout.partitionCount;
     const share = Math.ceil(count / this.#live);
     if (this.#readers.size > share && othersHungry > 0) {
-      const extras = this.owned().slice(share).reverse();
-      await Promise.all(extras.map((p) => this.#readers.get(p)?.end('rebalanced')));
+      for (const p of this.owned().slice(share)) this.#readers.get(p)?.revoke();
     } else if (this.#readers.size < share) {
       await this.#acquire(share);
     } else if (othersHungry === 0) {
@@ -238,10 +243,10 @@ export class BullmqPartitionClaims implements PartitionClaims {
   #ended(reader: BullmqPartitionReader, how: ReaderEnd): void {
     if (this.#readers.get(reader.partition) !== reader) return;
     this.#readers.delete(reader.partition);
-    if (how === 'released' || how === 'rebalanced') {
+    if (how === 'released' || how === 'rebalanced' || reader.revoked.aborted) {
       this.#cooldownUntil.set(reader.partition, Date.now() + this.#timings.leaseTtlMs);
     }
-    // The writer asked for a release itself; every other end is news to it.
+    // The writer released itself (perhaps when asked to); every other end is news to it.
     if (how !== 'released') this.#handlers?.lost(reader.partition);
   }
 }

@@ -1,7 +1,13 @@
 import { sleep } from '@tributary/core';
 import type { Job, Worker } from 'bullmq';
 import { QueueError } from '../queue-error.ts';
-import type { DeliveredBatch, PartitionReader } from '../transport.ts';
+import type {
+  DeadLetterNote,
+  DeliveredBatch,
+  FetchOptions,
+  FetchRoom,
+  PartitionReader,
+} from '../transport.ts';
 import type { LeaseTimings, ResolvedBullmqOptions } from './bullmq-options.ts';
 import { bodyOf, decodePayload, type JobPayload } from './job-payload.ts';
 import type { Lease, LeaseStore } from './lease-store.ts';
@@ -46,29 +52,58 @@ export interface ReaderContext {
  */
 export class BullmqPartitionReader implements PartitionReader {
   readonly partition: number;
+  /** Grows every time the partition changes owner (the lease's fencing token, for logs). */
   readonly fencingToken: number;
   readonly #context: ReaderContext;
   readonly #abort = new AbortController();
+  readonly #revoke = new AbortController();
   #held: HeldJob | undefined;
   #fetches = 0;
+  /** When the last renewal that reached Redis started: the lease holds until this + TTL. */
+  #renewedAt: number;
+  #revokedAt: number | undefined;
   #ending: Promise<void> | undefined;
 
   constructor(context: ReaderContext) {
     this.#context = context;
     this.partition = context.lease.partition;
     this.fencingToken = context.lease.fencingToken;
+    this.#renewedAt = context.lease.acquiredAt;
   }
 
   get lost(): AbortSignal {
     return this.#abort.signal;
   }
 
-  async next(waitMs: number, signal?: AbortSignal): Promise<DeliveredBatch | undefined> {
+  get revoked(): AbortSignal {
+    return this.#revoke.signal;
+  }
+
+  /** Asks the writer to give the partition back (see {@link PartitionReader.revoked}). Idempotent. */
+  revoke(): void {
+    this.#revokedAt ??= Date.now();
+    this.#revoke.abort();
+  }
+
+  /** How long ago the writer was asked to give the partition back; 0 if it was not. */
+  revokedForMs(now: number): number {
+    return this.#revokedAt === undefined ? 0 : now - this.#revokedAt;
+  }
+
+  async next(waitMs: number, options: FetchOptions = {}): Promise<DeliveredBatch | undefined> {
+    const { signal, reserve } = options;
     this.#assertOwned('reading');
     if (this.#held) return this.#delivered(this.#held);
     const deadline = Date.now() + Math.max(0, waitMs);
     for (;;) {
-      const batch = await this.#fetch();
+      const room: FetchRoom | undefined = await reserve?.();
+      let batch: DeliveredBatch | undefined;
+      try {
+        batch = signal?.aborted ? undefined : await this.#fetch();
+      } finally {
+        // Room is only kept for a batch actually taken out of Redis.
+        if (!batch) room?.release();
+      }
       if (batch) return batch;
       const remaining = deadline - Date.now();
       if (remaining <= 0 || signal?.aborted) return undefined;
@@ -111,14 +146,19 @@ export class BullmqPartitionReader implements PartitionReader {
     this.#held = { ...held, payload };
   }
 
-  async deadLetter(batch: DeliveredBatch, reason: string): Promise<void> {
+  async deadLetter(batch: DeliveredBatch, note: DeadLetterNote): Promise<void> {
     const held = this.#requireHeld(batch, 'dead-lettering');
+    const doing = `dead-lettering batch ${batch.id}`;
+    // Which events reached the lake goes into the job data first; should
+    // the move below not happen, the batch is delivered again and judged again.
+    const payload = { ...held.payload, eventsInLake: [...note.eventsInLake] };
+    await this.#guarded(doing, () => held.job.updateData(payload));
     held.settling = true;
     try {
       // With attempts = 1, BullMQ moves the job straight to the partition's
-      // failed set with `reason` as failedReason, in one script.
-      await this.#guarded(`dead-lettering batch ${batch.id}`, () =>
-        held.job.moveToFailed(new Error(reason), held.token, false),
+      // failed set with the reason as failedReason, in one script.
+      await this.#guarded(doing, () =>
+        held.job.moveToFailed(new Error(note.reason), held.token, false),
       );
     } catch (error) {
       held.settling = false;
@@ -133,12 +173,17 @@ export class BullmqPartitionReader implements PartitionReader {
 
   /**
    * Called by the claims at every renewal tick: extends the lease and the held
-   * job's lock, or ends the reader as lost. Never throws.
+   * job's lock, or ends the reader as lost. When Redis cannot be reached the
+   * lease may well still hold, so the writer is asked to give the partition
+   * back (it finishes the batch in hand, whose writes the lake fences
+   * anyway); only once the lease must have expired is the reader lost.
+   * Never throws.
    */
   async renew(): Promise<boolean> {
     if (this.#ending) return false;
     const { leases, lease, timings } = this.#context;
     const doing = `renewing the lease of partition ${this.partition}`;
+    const attemptedAt = Date.now();
     try {
       if (!(await leases.renew(lease, timings.leaseTtlMs))) {
         void this.end(
@@ -154,10 +199,17 @@ export class BullmqPartitionReader implements PartitionReader {
         void this.end('lost', new QueueError('OWNERSHIP_LOST', `${doing}: the batch lock expired`));
         return false;
       }
+      this.#renewedAt = attemptedAt;
       return true;
     } catch (error) {
-      void this.end('lost', translateError(error, doing));
-      return false;
+      const failure = translateError(error, doing);
+      if (failure.code !== 'UNAVAILABLE' || Date.now() >= this.#renewedAt + timings.leaseTtlMs) {
+        void this.end('lost', failure);
+        return false;
+      }
+      this.#context.options.onBackgroundError(failure);
+      this.revoke();
+      return true;
     }
   }
 

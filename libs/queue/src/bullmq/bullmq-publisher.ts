@@ -22,6 +22,7 @@ export class BullmqPublisher implements BatchPublisher {
   #closing: Promise<void> | undefined;
 
   readonly #epoch: () => Promise<string>;
+  readonly maxBatchBytes: number;
 
   constructor(
     queues: PartitionQueues,
@@ -31,9 +32,11 @@ export class BullmqPublisher implements BatchPublisher {
     this.#queues = queues;
     this.#options = options;
     this.#epoch = epoch;
+    this.maxBatchBytes = options.maxBatchBytes;
   }
 
-  queueEpoch(): Promise<string> {
+  /** A random id stored in Redis, which a Redis that lost everything no longer has. */
+  contentsEpoch(): Promise<string> {
     if (this.#closing) return Promise.reject(new Error('This publisher is closed.'));
     return this.#epoch();
   }
@@ -58,6 +61,12 @@ export class BullmqPublisher implements BatchPublisher {
       return Promise.reject(
         new RangeError(`partition ${partition} is outside 0…${this.#options.partitionCount - 1}`),
       );
+    }
+    for (const field of ['generation', 'sequence'] as const) {
+      if (!Number.isSafeInteger(batch[field]) || batch[field] < 0)
+        return Promise.reject(
+          new RangeError(`${field} must be a whole number ≥ 0 (got ${batch[field]})`),
+        );
     }
     if (batch.body.byteLength > this.#options.maxBatchBytes) {
       return Promise.reject(
@@ -89,7 +98,7 @@ export class BullmqPublisher implements BatchPublisher {
 
   async #add(batch: OutgoingBatch): Promise<void> {
     const { layout } = this.#queues;
-    const jobId = layout.jobIdOf(batch.partition, batch.previousKey, batch.lastKey);
+    const jobId = layout.jobIdOf(batch.partition, batch.generation, batch.sequence);
     const queue = await this.#queues.ready(batch.partition);
     await translated(`publishing batch ${jobId}`, () =>
       queue.add(BATCH_JOB_NAME, encodePayload(batch.body, batch.headers), {

@@ -8,6 +8,8 @@ export interface JobPayload {
   readonly body: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly failedAttempts: number;
+  /** Set on a dead letter: keys of its events that reached the lake. */
+  readonly eventsInLake?: readonly string[];
 }
 
 /** The payload of a freshly published batch. */
@@ -25,8 +27,13 @@ export function encodePayload(
 /** The payload of a job, or `undefined` when the job was not written by this adapter. */
 export function decodePayload(data: unknown): JobPayload | undefined {
   if (typeof data !== 'object' || data === null) return undefined;
-  const { body, headers, failedAttempts } = data as Record<string, unknown>;
+  const { body, headers, failedAttempts, eventsInLake } = data as Record<string, unknown>;
   if (typeof body !== 'string') return undefined;
+  if (
+    eventsInLake !== undefined &&
+    !(Array.isArray(eventsInLake) && eventsInLake.every((key) => typeof key === 'string'))
+  )
+    return undefined;
   if (!Number.isInteger(failedAttempts) || (failedAttempts as number) < 0) return undefined;
   if (typeof headers !== 'object' || headers === null) return undefined;
   const entries = Object.entries(headers);
@@ -35,6 +42,7 @@ export function decodePayload(data: unknown): JobPayload | undefined {
     body,
     headers: Object.fromEntries(entries) as Record<string, string>,
     failedAttempts: failedAttempts as number,
+    ...(eventsInLake === undefined ? {} : { eventsInLake: eventsInLake as string[] }),
   };
 }
 

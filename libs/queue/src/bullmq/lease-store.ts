@@ -91,6 +91,8 @@ export interface Lease {
   readonly fencingToken: number;
   /** The lease key's value: `<writerId>|<fencingToken>`. */
   readonly value: string;
+  /** When the acquiring request was sent: the lease holds at most until this + TTL. */
+  readonly acquiredAt: number;
 }
 
 /** What a writer learns from its presence beat. */
@@ -116,6 +118,7 @@ export class LeaseStore {
 
   /** Takes partition `p` when nobody holds it; `undefined` when someone does. */
   async acquire(partition: number, writerId: string, ttlMs: number): Promise<Lease | undefined> {
+    const acquiredAt = Date.now();
     const token = Number(
       await this.#run(
         'tributaryLeaseAcquire',
@@ -126,7 +129,7 @@ export class LeaseStore {
       ),
     );
     if (token === 0) return undefined;
-    return { partition, fencingToken: token, value: `${writerId}|${token}` };
+    return { partition, fencingToken: token, value: `${writerId}|${token}`, acquiredAt };
   }
 
   /** True while the lease is still ours (and now extended). */

@@ -19,15 +19,14 @@ export class PartitionLayout {
   }
 
   /**
-   * The job id of a batch: partition, previous key and last key name it, so
-   * BullMQ ignores a second publish while the first copy exists. BullMQ 6
-   * refuses ':' in custom ids (it separates key parts), hence `p<n>.` and
-   * escaped keys.
+   * The job id of a batch: partition, capture's rewind generation and the
+   * batch's sequence in it name it, so BullMQ ignores a second publish of
+   * the same batch while the first copy exists, and a batch re-sent after a
+   * rewind (a new generation) never collides with a stale copy. BullMQ 6
+   * refuses ':' in custom ids (it separates key parts), hence `.`.
    */
-  jobIdOf(partition: number, previousKey: string, lastKey: string): string {
-    // '.' separates the parts, so it is escaped inside them like everything else.
-    const escape = (key: string) => encodeURIComponent(key).replace(/\./g, '%2E');
-    return `p${partition}.${escape(previousKey)}.${escape(lastKey)}`;
+  jobIdOf(partition: number, generation: number, sequence: number): string {
+    return `p${partition}.g${generation}.s${sequence}`;
   }
 
   /** The key holding the queue epoch (see `readQueueEpoch`). */

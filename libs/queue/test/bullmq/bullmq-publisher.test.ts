@@ -39,58 +39,68 @@ function controlledQueues() {
   return { queues, arrived, settle };
 }
 
-/** The job id the layout gives the batch `batch(partition, key)`. */
-const id = (partition: number, key: string) =>
-  new PartitionLayout(options).jobIdOf(partition, '', key);
+/** The job id the layout gives the batch `batch(partition, sequence)`. */
+const id = (partition: number, sequence: number) =>
+  new PartitionLayout(options).jobIdOf(partition, 1, sequence);
 
-const batch = (partition: number, key: string): OutgoingBatch => ({
+const batch = (partition: number, sequence: number): OutgoingBatch => ({
   partition,
+  generation: 1,
+  sequence,
   body: new Uint8Array([1]),
-  previousKey: '',
-  lastKey: key,
 });
 
 describe('BullmqPublisher', () => {
   it('sends the batches of a partition one after another, in call order', async () => {
     const { queues, arrived, settle } = controlledQueues();
     const publisher = new BullmqPublisher(queues, options, async () => 'epoch');
-    const first = publisher.publish(batch(0, 'a'));
-    const second = publisher.publish(batch(0, 'b'));
-    const other = publisher.publish(batch(1, 'z'));
-    await settle(id(1, 'z'));
+    const first = publisher.publish(batch(0, 1));
+    const second = publisher.publish(batch(0, 2));
+    const other = publisher.publish(batch(1, 26));
+    await settle(id(1, 26));
     await other;
-    expect(arrived).toEqual([id(0, 'a'), id(1, 'z')]);
-    await settle(id(0, 'a'));
+    expect(arrived).toEqual([id(0, 1), id(1, 26)]);
+    await settle(id(0, 1));
     await first;
-    await settle(id(0, 'b'));
+    await settle(id(0, 2));
     await second;
-    expect(arrived).toEqual([id(0, 'a'), id(1, 'z'), id(0, 'b')]);
+    expect(arrived).toEqual([id(0, 1), id(1, 26), id(0, 2)]);
   });
 
   it('fails the publishes queued behind a failed one instead of letting them land after a gap', async () => {
     const { queues, arrived, settle } = controlledQueues();
     const publisher = new BullmqPublisher(queues, options, async () => 'epoch');
-    const first = publisher.publish(batch(0, 'a'));
-    const second = publisher.publish(batch(0, 'b'));
-    await settle(id(0, 'a'), new Error('connection reset'));
+    const first = publisher.publish(batch(0, 1));
+    const second = publisher.publish(batch(0, 2));
+    await settle(id(0, 1), new Error('connection reset'));
     const [a, b] = await Promise.allSettled([first, second]);
     expect(a.status).toBe('rejected');
     expect(b.status === 'rejected' && isQueueError(b.reason) && b.reason.code).toBe('UNAVAILABLE');
-    expect(arrived).toEqual([id(0, 'a')]);
-    const retried = publisher.publish(batch(0, 'a'));
-    await settle(id(0, 'a'));
+    expect(arrived).toEqual([id(0, 1)]);
+    const retried = publisher.publish(batch(0, 1));
+    await settle(id(0, 1));
     await retried;
-    expect(arrived).toEqual([id(0, 'a'), id(0, 'a')]);
+    expect(arrived).toEqual([id(0, 1), id(0, 1)]);
+  });
+
+  it('refuses a fractional or negative generation or sequence with RangeError', async () => {
+    const { queues, arrived } = controlledQueues();
+    const publisher = new BullmqPublisher(queues, options, async () => 'epoch');
+    await expect(publisher.publish({ ...batch(0, 1), generation: 1.5 })).rejects.toThrow(
+      'generation',
+    );
+    await expect(publisher.publish({ ...batch(0, 1), sequence: -1 })).rejects.toThrow('sequence');
+    expect(arrived).toEqual([]);
   });
 
   it('refuses a body over maxBatchBytes with TOO_LARGE and an unknown partition with RangeError', async () => {
     const { queues, arrived } = controlledQueues();
     const publisher = new BullmqPublisher(queues, options, async () => 'epoch');
     const large = await publisher
-      .publish({ ...batch(0, 'a'), body: new Uint8Array(9) })
+      .publish({ ...batch(0, 1), body: new Uint8Array(9) })
       .catch((e: unknown) => e);
     expect(isQueueError(large) && large.code).toBe('TOO_LARGE');
-    await expect(publisher.publish(batch(2, 'a'))).rejects.toThrow(RangeError);
+    await expect(publisher.publish(batch(2, 1))).rejects.toThrow(RangeError);
     expect(arrived).toEqual([]);
   });
 
@@ -99,6 +109,6 @@ describe('BullmqPublisher', () => {
     const publisher = new BullmqPublisher(queues, options, async () => 'epoch');
     await publisher.close();
     await publisher.close();
-    await expect(publisher.publish(batch(0, 'a'))).rejects.toThrow('closed');
+    await expect(publisher.publish(batch(0, 1))).rejects.toThrow('closed');
   });
 });

@@ -18,26 +18,28 @@ describe('PartitionLayout', () => {
   });
 
   it.each([
-    ['an ordering key', 3, '0001763731200-0000000007-0000000000'],
-    ['a key with colons', 7, 'a:b:c'],
-    ['a key with a dot and spaces', 0, 'x. y'],
-    ['an all-digit key', 5, '12345'],
-  ])('makes a job id without colons from %s and reads its partition back', (_, partition, key) => {
-    const id = layout.jobIdOf(partition, key, key);
-    expect(id).not.toContain(':');
-    expect(`${parseInt(id, 10)}`).not.toBe(id);
-    expect(layout.partitionOfJobId(id)).toBe(partition);
-  });
+    ['a first generation', 3, 1, 0],
+    ['a generation from the clock', 7, 1_764_619_200_000, 42],
+    ['partition 0', 0, 5, 9],
+  ])(
+    'makes a job id without colons from %s and reads its partition back',
+    (_, partition, generation, sequence) => {
+      const id = layout.jobIdOf(partition, generation, sequence);
+      expect(id).not.toContain(':');
+      expect(`${parseInt(id, 10)}`).not.toBe(id);
+      expect(layout.partitionOfJobId(id)).toBe(partition);
+    },
+  );
 
   it('gives different batches different ids and the same batch the same id', () => {
-    expect(layout.jobIdOf(1, '', 'a')).toBe(layout.jobIdOf(1, '', 'a'));
-    expect(layout.jobIdOf(1, '', 'a')).not.toBe(layout.jobIdOf(2, '', 'a'));
-    expect(layout.jobIdOf(1, '', 'a.b')).not.toBe(layout.jobIdOf(1, '', 'a%2Eb'));
+    expect(layout.jobIdOf(1, 2, 3)).toBe(layout.jobIdOf(1, 2, 3));
+    expect(layout.jobIdOf(1, 2, 3)).not.toBe(layout.jobIdOf(2, 2, 3));
+    expect(layout.jobIdOf(1, 2, 3)).not.toBe(layout.jobIdOf(1, 2, 4));
+    expect(layout.jobIdOf(1, 12, 3)).not.toBe(layout.jobIdOf(1, 1, 23));
   });
 
-  it('tells apart batches that end alike but follow different batches (a re-send after a rewind)', () => {
-    expect(layout.jobIdOf(1, 'k1', 'k9')).not.toBe(layout.jobIdOf(1, 'k5', 'k9'));
-    expect(layout.jobIdOf(1, 'a.b', 'c')).not.toBe(layout.jobIdOf(1, 'a', 'b.c'));
+  it('tells a batch re-sent after a rewind (a new generation) from a stale copy of the same place', () => {
+    expect(layout.jobIdOf(1, 7, 0)).not.toBe(layout.jobIdOf(1, 8, 0));
   });
 
   it.each([['p8.x'], ['x'], [''], ['p-1.x'], ['q1.x']])(

@@ -19,6 +19,17 @@ export interface ObservedWriter {
   readonly gained: PartitionReader[];
   /** Every partition reported lost, in order. */
   readonly lost: number[];
+  /** Every partition this writer was asked to give back, in order. */
+  readonly revoked: number[];
+}
+
+/** How a test writer behaves. */
+export interface WriterBehaviour {
+  /**
+   * Release a partition as soon as it is asked to give it back, as a writer
+   * with no batch in hand does (default true).
+   */
+  readonly releaseWhenRevoked?: boolean;
 }
 
 /** Generous per-test limit; most behaviours take well under a few seconds. */
@@ -28,12 +39,12 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** A batch whose body names it, so what a reader gets can be compared with what was sent. */
-export function batch(partition: number, seq: number): OutgoingBatch {
+export function batch(partition: number, seq: number, generation = 1): OutgoingBatch {
   return {
     partition,
-    body: encoder.encode(`p${partition}#${seq}`),
-    previousKey: seq > 1 ? `0001763731200-${String(seq - 1).padStart(10, '0')}-0000000000` : '',
-    lastKey: `0001763731200-${String(seq).padStart(10, '0')}-0000000000`,
+    generation,
+    sequence: seq,
+    body: encoder.encode(`p${partition}#${seq}${generation === 1 ? '' : `@g${generation}`}`),
     headers: { traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01` },
   };
 }
@@ -99,18 +110,27 @@ export class ConformanceContext {
   readonly startWriter = async (
     transport: QueueTransport,
     writerId: string,
+    behaviour: WriterBehaviour = {},
   ): Promise<ObservedWriter> => {
     const observed: ObservedWriter = {
-      claims: transport.claims({ writerId, leaseTtlMs: this.harness.leaseTtlMs }),
+      claims: transport.claims({ writerId }),
       readers: new Map(),
       gained: [],
       lost: [],
+      revoked: [],
     };
     this.later(() => observed.claims.stop());
     await observed.claims.start({
       gained: (reader) => {
         observed.readers.set(reader.partition, reader);
         observed.gained.push(reader);
+        reader.revoked.addEventListener('abort', () => {
+          observed.revoked.push(reader.partition);
+          if (behaviour.releaseWhenRevoked === false) return;
+          if (observed.readers.get(reader.partition) === reader)
+            observed.readers.delete(reader.partition);
+          void reader.release();
+        });
       },
       lost: (partition) => {
         observed.readers.delete(partition);

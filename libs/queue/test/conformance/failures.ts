@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isQueueError, type DeliveredBatch } from '../../src/index.ts';
+import { REQUEUED_AT_HEADER, isQueueError, type DeliveredBatch } from '../../src/index.ts';
 import { TEST_TIMEOUT_MS, batch, text, type ConformanceContext } from './conformance-context.ts';
 
 /** Failures: retries stay first, crashes return the batch first, dead letters. */
@@ -85,7 +85,10 @@ export function describeFailureBehaviours(ctx: ConformanceContext): void {
         const poison = (await reader.next(1000)) as DeliveredBatch;
         await reader.fail(poison, new Error('undecodable'));
         const before = Date.now();
-        await reader.deadLetter(poison, 'BATCH_INVALID: not BSON');
+        await reader.deadLetter(poison, {
+          reason: 'BATCH_INVALID: not BSON',
+          eventsInLake: ['0001763731200-0000000001-0000000000'],
+        });
         const after = Date.now();
         expect((await drain(reader)).map(text)).toEqual(['p1#2']);
         const deadLetters = transport.deadLetters();
@@ -96,6 +99,7 @@ export function describeFailureBehaviours(ctx: ConformanceContext): void {
           id: poison.id,
           partition: 1,
           reason: 'BATCH_INVALID: not BSON',
+          eventsInLake: ['0001763731200-0000000001-0000000000'],
           failedAttempts: 1,
           headers: batch(1, 1).headers,
         });
@@ -119,11 +123,15 @@ export function describeFailureBehaviours(ctx: ConformanceContext): void {
         await publisher.publish(batch(0, 2));
         const reader = await readerOf(await startWriter(transport, 'w1'), 0);
         const poison = (await reader.next(1000)) as DeliveredBatch;
-        await reader.deadLetter(poison, 'schema mismatch');
+        await reader.deadLetter(poison, { reason: 'schema mismatch', eventsInLake: [] });
         const deadLetters = transport.deadLetters();
         await deadLetters.requeue(poison.id);
         expect(await deadLetters.count()).toBe(0);
-        expect((await drain(reader)).map(text)).toEqual(['p0#2', 'p0#1']);
+        const replayed = await drain(reader);
+        expect(replayed.map(text)).toEqual(['p0#2', 'p0#1']);
+        expect(replayed[0]?.headers[REQUEUED_AT_HEADER]).toBeUndefined();
+        const requeuedAt = Date.parse(replayed[1]?.headers[REQUEUED_AT_HEADER] ?? '');
+        expect(Math.abs(Date.now() - requeuedAt)).toBeLessThan(60_000);
         const unknown = await deadLetters.requeue(poison.id).catch((error: unknown) => error);
         expect(isQueueError(unknown) && unknown.code).toBe('NOT_FOUND');
       },

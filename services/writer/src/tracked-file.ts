@@ -7,8 +7,12 @@ export interface TailLine {
   readonly end: number;
 }
 
-/** A file a partition writes, or wrote and has not yet seen fully covered by a checkpoint. */
-export interface OpenFile {
+/**
+ * A data file of the partition that this writer appends to, or finished and
+ * has not yet seen a checkpoint cover fully. Every such file exists in the
+ * lake under this writer's write lease.
+ */
+export interface TrackedFile {
   readonly path: string;
   /** Directory the file lives in: the event-time path it serves. */
   readonly dir: string;
@@ -19,10 +23,8 @@ export interface OpenFile {
   readonly openedAt: Date;
   /** Last time anything was appended, for idle closing (process-local). */
   lastAppendAt: number;
-  /** Recorded in a stored checkpoint already (so a new owner would look at it). */
+  /** Listed in a stored checkpoint (so a new owner would look at it). */
   recorded: boolean;
-  /** Exists in the lake (created by this writer, found on takeover, or adopted). */
-  created: boolean;
   /**
    * How much of the file the stored checkpoint covers: every line before it
    * has a key at or below the checkpoint's position. What lies beyond was
@@ -31,17 +33,24 @@ export interface OpenFile {
   checkpointedLength: number;
   /** The lines between `checkpointedLength` and `length`, in the order they were written. */
   readonly tail: TailLine[];
-  /** The closing flush was done; nothing more is appended. */
-  closed: boolean;
+  /**
+   * Nothing more is appended: checkpoints list the file as closed from now
+   * on, and the closing flush follows a checkpoint that says so.
+   */
+  finished: boolean;
+  /** A stored checkpoint lists the file as closed: its closing flush may go ahead. */
+  closeRecorded: boolean;
+  /** The closing flush is done and the write lease released. */
+  closedInLake: boolean;
 }
 
-/** A new, empty, not yet created file of `dir` starting at `firstKey`. */
-export function newOpenFile(
+/** A new file of `dir` starting at `firstKey`, not yet in the lake. */
+export function newTrackedFile(
   partition: number,
   dir: string,
   firstKey: string,
   now: number,
-): OpenFile {
+): TrackedFile {
   return {
     path: `${dir}/${fileNameFor(partition, firstKey)}`,
     dir,
@@ -51,10 +60,11 @@ export function newOpenFile(
     openedAt: new Date(now),
     lastAppendAt: now,
     recorded: false,
-    created: false,
     checkpointedLength: 0,
     tail: [],
-    closed: false,
+    finished: false,
+    closeRecorded: false,
+    closedInLake: false,
   };
 }
 
@@ -70,7 +80,7 @@ export function fileNameFor(partition: number, firstKey: string): string {
  * only makes the covered length shorter, which is safe (a new owner reads a
  * little more than it must).
  */
-export function coverage(file: OpenFile, key: string): { length: number; lines: number } {
+export function coverage(file: TrackedFile, key: string): { length: number; lines: number } {
   let length = file.checkpointedLength;
   let lines = 0;
   for (const line of file.tail) {
@@ -82,13 +92,14 @@ export function coverage(file: OpenFile, key: string): { length: number; lines: 
 }
 
 /** The checkpoint's record of a file, covering `length` of it. */
-export function toRecord(file: OpenFile, length: number): OpenFileRecord {
+export function toRecord(file: TrackedFile, length: number): OpenFileRecord {
   return {
     path: file.path,
     firstKey: file.firstKey,
     length,
     version: file.version,
     openedAt: file.openedAt,
+    ...(file.finished ? { closed: true } : {}),
   };
 }
 

@@ -3,7 +3,7 @@ import { formatOrderingKey } from '@tributary/core';
 import { Timestamp } from 'bson';
 import { describe, expect, it } from 'vitest';
 import { namespaceFilter } from '../src/namespace-filter.ts';
-import { resumePoint } from '../src/resume-point.ts';
+import { restartPoint } from '../src/restart-point.ts';
 
 const origin = {
   startAtOperationTime: new Timestamp({ t: 1_795_266_000, i: 1 }),
@@ -18,46 +18,29 @@ const checkpoint = (partition: number, i?: number): PartitionCheckpoint => ({
   ...(i === undefined ? {} : { position: at(i) }),
   openFiles: [],
   writerId: 'w',
-  fencingToken: 1,
   updatedAt: new Date(),
 });
 
-describe('the resume point', () => {
-  it('resumes after the oldest partition checkpoint when every partition has one', () => {
-    const point = resumePoint(
-      new Map([
-        [0, checkpoint(0, 7)],
-        [1, checkpoint(1, 3)],
-        [2, checkpoint(2, 9)],
-      ]),
-      origin,
-      3,
-    );
-    expect(point.after).toEqual(at(3));
-    expect(point.startAtOperationTime).toBeUndefined();
-    expect([...point.previousKeys]).toEqual([
-      [0, at(7).key],
-      [1, at(3).key],
-      [2, at(9).key],
-    ]);
+describe('the restart point', () => {
+  const stored = new Map([
+    [0, checkpoint(0, 7)],
+    [1, checkpoint(1, 3)],
+    [2, checkpoint(2, 9)],
+    [3, checkpoint(3)],
+  ]);
+
+  it('is after the oldest checkpoint of the partitions that need it', () => {
+    expect(restartPoint(stored, [0, 1, 2], origin)).toEqual({ after: at(3) });
+    expect(restartPoint(stored, [0, 2], origin)).toEqual({ after: at(7) });
+    expect(restartPoint(stored, [2], origin)).toEqual({ after: at(9) });
   });
 
-  it('starts from capture’s origin while any partition has no position yet', () => {
-    const point = resumePoint(
-      new Map([
-        [0, checkpoint(0, 7)],
-        [1, checkpoint(1)], // a dead letter before its first batch
-      ]),
-      origin,
-      3,
-    );
-    expect(point.after).toBeUndefined();
-    expect(point.startAtOperationTime).toEqual(origin.startAtOperationTime);
-    expect([...point.previousKeys]).toEqual([
-      [0, at(7).key],
-      [1, ''],
-      [2, ''],
-    ]);
+  it('is capture’s origin while one of them has no position yet', () => {
+    const point = restartPoint(stored, [0, 3], origin);
+    expect(point).toEqual({ at: origin.startAtOperationTime, keyBefore: expect.any(String) });
+    if (!('at' in point)) throw new Error('expected the origin');
+    expect(point.keyBefore < formatOrderingKey({ t: 1_795_266_000, i: 1, n: 0 })).toBe(true);
+    expect(restartPoint(new Map(), [5], origin)).toEqual(point);
   });
 });
 
