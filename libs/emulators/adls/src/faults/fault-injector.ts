@@ -20,8 +20,13 @@ export interface FaultRule {
   latencyMs?: number;
   /** Extra random delay in `[0, latencyJitterMs)`. */
   latencyJitterMs?: number;
-  /** Answer 500 InternalError or 503 ServerBusy. */
-  status?: 500 | 503;
+  /**
+   * Answer 500 InternalError, 503 ServerBusy, or 409 with `errorCode` —
+   * a conflict of the client's choosing, such as one no client knows yet.
+   */
+  status?: 500 | 503 | 409;
+  /** The `x-ms-error-code` of a 409 answer (required with it, refused otherwise). */
+  errorCode?: string;
   /** Drop the TCP connection (the client sees ECONNRESET / "socket hang up"). */
   reset?: boolean;
   /**
@@ -61,7 +66,7 @@ export interface ActiveFaultRule extends FaultRule {
 export interface FaultDecision {
   latencyMs: number;
   failure:
-    | { kind: 'status'; status: 500 | 503; phase: 'before' | 'after' }
+    | { kind: 'status'; status: 500 | 503 | 409; errorCode?: string; phase: 'before' | 'after' }
     | { kind: 'reset'; phase: 'before' | 'after' }
     | { kind: 'crash'; point: CrashPoint; phase: 'before' }
     | undefined;
@@ -84,6 +89,7 @@ export function validateFaultRule(value: unknown): FaultRule {
     'times',
     'phase',
     'crash',
+    'errorCode',
   ]);
   for (const key of Object.keys(rule))
     if (!known.has(key)) throw new TypeError(`unknown fault rule field '${key}'`);
@@ -99,8 +105,20 @@ export function validateFaultRule(value: unknown): FaultRule {
   ) {
     throw new TypeError('probability must be between 0 and 1');
   }
-  if (rule.status !== undefined && rule.status !== 500 && rule.status !== 503)
-    throw new TypeError('status must be 500 or 503');
+  if (
+    rule.status !== undefined &&
+    rule.status !== 500 &&
+    rule.status !== 503 &&
+    rule.status !== 409
+  )
+    throw new TypeError('status must be 500, 503 or 409');
+  if ((rule.status === 409) !== (rule.errorCode !== undefined))
+    throw new TypeError('a 409 answer needs an errorCode, and only a 409 answer takes one');
+  if (
+    rule.errorCode !== undefined &&
+    (typeof rule.errorCode !== 'string' || !/^[A-Za-z]+$/.test(rule.errorCode))
+  )
+    throw new TypeError('errorCode must be letters only, like the service’s codes');
   if (rule.reset !== undefined && typeof rule.reset !== 'boolean')
     throw new TypeError('reset must be a boolean');
   if (rule.status !== undefined && rule.reset === true)
@@ -239,7 +257,12 @@ export class FaultInjector {
         decision.failure = { kind: 'crash', point: rule.crash, phase: 'before' };
       else if (rule.reset) decision.failure = { kind: 'reset', phase };
       else if (rule.status !== undefined)
-        decision.failure = { kind: 'status', status: rule.status, phase };
+        decision.failure = {
+          kind: 'status',
+          status: rule.status,
+          ...(rule.errorCode === undefined ? {} : { errorCode: rule.errorCode }),
+          phase,
+        };
     }
     return decision;
   }

@@ -187,7 +187,12 @@ async function injectFailure(
     req.socket.resetAndDestroy();
     return;
   }
-  const error = failure.status === 503 ? errors.serverBusy() : errors.internalError();
+  const error =
+    failure.status === 503
+      ? errors.serverBusy()
+      : failure.status === 409
+        ? errors.injectedConflict(failure.errorCode ?? 'Conflict')
+        : errors.internalError();
   // Take the whole body first, as the service does before it answers, so a
   // client still uploading sees the 500/503 rather than a broken pipe.
   if (!(await bodyDiscarded(req))) return;

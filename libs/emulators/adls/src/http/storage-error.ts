@@ -182,6 +182,8 @@ export const errors = {
       'InternalError',
       'The server encountered an internal error. Please retry the request.',
     ),
+  injectedConflict: (code: string): StorageError =>
+    new StorageError(409, code, 'The request conflicts with the state of the resource.'),
   serverBusy: (): StorageError =>
     new StorageError(
       503,

@@ -67,6 +67,23 @@ describe('fault injection', () => {
     expect((await file.readToBuffer()).toString()).toBe('abcx');
   });
 
+  it('answers a 409 with the error code a rule names, such as one no client knows', async () => {
+    const file = await newFile();
+    emulator.faults.add({
+      operations: ['path.flush'],
+      status: 409,
+      errorCode: 'BrandNewConflict',
+      times: 1,
+    });
+    await file.append(Buffer.from('y'), 3, 1);
+    const error = await restError(file.flush(4));
+    expect([error.statusCode, error.code]).toEqual([409, 'BrandNewConflict']);
+    await file.flush(4);
+    expect((await file.readToBuffer()).toString()).toBe('abcy');
+    expect(() => emulator.faults.add({ status: 409 })).toThrow(/errorCode/);
+    expect(() => emulator.faults.add({ status: 503, errorCode: 'X' })).toThrow(/errorCode/);
+  });
+
   it('answers a large append it fails with 503, not a broken connection', async () => {
     const file = await newFile();
     emulator.faults.failNext(1, 503, ['path.append']);
