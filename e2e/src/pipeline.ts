@@ -31,6 +31,8 @@ export interface PipelineOptions {
   /** Settings added to every service's environment. */
   readonly env?: Readonly<Record<string, string>>;
   readonly oplogMaxEntries?: number;
+  /** Keep MongoDB's data on disk, so {@link Pipeline.restartMongo} brings the same replica set back. */
+  readonly persistentMongo?: boolean;
 }
 
 /** The lake checked against the source's oplog. */
@@ -55,8 +57,8 @@ const QUIET_MS = 3_000;
  * is the independent record the lake is checked against.
  */
 export class Pipeline {
-  readonly mongo: MongoEmulator;
-  readonly adls: AdlsEmulator | undefined;
+  mongo: MongoEmulator;
+  adls: AdlsEmulator | undefined;
   readonly client: MongoClient;
   readonly env: Record<string, string>;
   readonly processes: ServiceProcess[] = [];
@@ -64,6 +66,8 @@ export class Pipeline {
   readonly #dirs: string[];
   readonly #queueName: string;
   readonly #redisUrl: string;
+  readonly #root: string;
+  readonly #mongoDir: string | undefined;
   #reader: Lake | undefined;
   #transport: QueueTransport | undefined;
 
@@ -75,8 +79,11 @@ export class Pipeline {
     dirs: string[];
     queueName: string;
     redisUrl: string;
+    mongoDir: string | undefined;
   }) {
     this.mongo = init.mongo;
+    this.#root = init.dirs[0] ?? '';
+    this.#mongoDir = init.mongoDir;
     this.adls = init.adls;
     this.client = init.client;
     this.env = init.env;
@@ -87,9 +94,13 @@ export class Pipeline {
 
   static async start(options: PipelineOptions = {}): Promise<Pipeline> {
     const root = await mkdtemp(join(tmpdir(), 'tributary-e2e-'));
-    const mongo = await startMongoEmulator(
-      options.oplogMaxEntries === undefined ? {} : { oplogMaxEntries: options.oplogMaxEntries },
-    );
+    const mongoDir = options.persistentMongo ? join(root, 'mongo') : undefined;
+    const mongo = await startMongoEmulator({
+      ...(options.oplogMaxEntries === undefined
+        ? {}
+        : { oplogMaxEntries: options.oplogMaxEntries }),
+      ...(mongoDir ? { dataDir: mongoDir } : {}),
+    });
     const useAdls = (options.lake ?? 'adls') === 'adls';
     const adls = useAdls ? await startAdlsEmulator({ dataDir: join(root, 'adls') }) : undefined;
     const queueName = `e2e-${randomBytes(4).toString('hex')}`;
@@ -119,7 +130,31 @@ export class Pipeline {
     };
     const client = new MongoClient(mongo.uri);
     await client.connect();
-    return new Pipeline({ mongo, adls, client, env, dirs: [root], queueName, redisUrl });
+    return new Pipeline({ mongo, adls, client, env, dirs: [root], queueName, redisUrl, mongoDir });
+  }
+
+  /** Stops the MongoDB emulator: MongoDB down until {@link restartMongo}. */
+  async stopMongo(): Promise<void> {
+    await this.mongo.stop();
+  }
+
+  /** Starts MongoDB again on its port with its data (needs `persistentMongo`). */
+  async restartMongo(): Promise<void> {
+    if (!this.#mongoDir)
+      throw new Error('start the pipeline with persistentMongo to restart MongoDB');
+    this.mongo = await startMongoEmulator({ port: this.mongo.port, dataDir: this.#mongoDir });
+  }
+
+  /** Stops the ADLS emulator: the lake down until {@link restartAdls}. */
+  async stopAdls(): Promise<void> {
+    await this.adls?.stop();
+  }
+
+  /** Starts the ADLS emulator again on its port with its data. */
+  async restartAdls(): Promise<void> {
+    const port = this.adls?.port;
+    if (port === undefined) throw new Error('this pipeline has no ADLS emulator');
+    this.adls = await startAdlsEmulator({ port, dataDir: join(this.#root, 'adls') });
   }
 
   /**
@@ -134,13 +169,11 @@ export class Pipeline {
     return process;
   }
 
-  /** Starts a writer named `name`. */
+  /** Starts a writer named `name`; a setting given as '' is left out (unset). */
   startWriter(name: string, env: Record<string, string> = {}): ServiceProcess {
-    const process = ServiceProcess.start('writer', name, {
-      ...this.env,
-      TRIBUTARY_WRITER_ID: name,
-      ...env,
-    });
+    const merged: Record<string, string> = { ...this.env, TRIBUTARY_WRITER_ID: name, ...env };
+    for (const [key, value] of Object.entries(merged)) if (value === '') delete merged[key];
+    const process = ServiceProcess.start('writer', name, merged);
     this.processes.push(process);
     return process;
   }

@@ -1,36 +1,16 @@
-import { createServer } from 'node:net';
 import { requireRedis } from '@tributary/testing';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EXACT } from '../src/exactly-once.ts';
+import { freePort, probe, untilAnswer } from '../src/health.ts';
 import { Pipeline } from '../src/pipeline.ts';
-
-/** A port nothing listens on right now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 /** The status of GET `path`, or `undefined` while nothing answers. */
 async function statusOf(port: number, path: string): Promise<number | undefined> {
-  try {
-    return (await fetch(`http://127.0.0.1:${port}${path}`)).status;
-  } catch {
-    // Not listening yet: the caller polls.
-    return undefined;
-  }
+  return (await probe(port, path))?.status;
 }
 
 async function untilStatus(port: number, path: string, status: number): Promise<void> {
-  const started = Date.now();
-  while ((await statusOf(port, path)) !== status) {
-    if (Date.now() - started > 30_000)
-      throw new Error(`${path} on ${port} never answered ${status}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await untilAnswer(port, path, (answer) => answer.status === status);
 }
 
 describe('operating the services', () => {

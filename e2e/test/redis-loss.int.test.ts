@@ -42,5 +42,9 @@ describe('the pipeline when Redis loses everything', () => {
 
     expectExactlyOnce(await pipeline.waitUntilComplete(90_000));
     expect(capture.output()).toMatch(/the queue lost what it held/);
+    // The flush wiped Redis's dead-letter sets too: the writers' own logs say none was made.
+    for (const process of pipeline.processes)
+      expect(process.output()).not.toMatch(/"msg":"batch sent to the dead letters"/);
+    expect(await pipeline.transport().deadLetters().count()).toBe(0);
   });
 });

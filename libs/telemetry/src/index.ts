@@ -4,3 +4,9 @@ export { closeEach, type Closable } from './close-each.ts';
 export { ResourceStack } from './resource-stack.ts';
 export { Readiness } from './readiness.ts';
 export { watchDependency, type DependencyJudge } from './watched-dependency.ts';
+export {
+  DependencyWaiter,
+  judgeStoreFailure,
+  type DependencyFailure,
+  type FailureJudge,
+} from './dependency-waiter.ts';

@@ -7,6 +7,10 @@ export interface PrivateRedis extends AsyncDisposable {
   readonly url: string;
   /** FLUSHALL: Redis losing everything, as after a restart without persistence. */
   flushAll(): Promise<void>;
+  /** SIGKILLs the server: Redis down until {@link PrivateRedis.restart}. */
+  kill(): Promise<void>;
+  /** (Re)starts the server on the same port, empty, as a Redis without persistence comes back. */
+  restart(): Promise<void>;
   /** Stops the server; idempotent. */
   stop(): Promise<void>;
 }
@@ -49,35 +53,54 @@ function freePort(): Promise<number> {
   });
 }
 
-/**
- * Starts a private redis-server (no persistence) for tests that must flush
- * or stop Redis without disturbing the shared one others use.
- */
-export async function startPrivateRedis(): Promise<PrivateRedis> {
-  const port = await freePort();
-  const child: ChildProcess = spawn(
+function launch(port: number): ChildProcess {
+  return spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
     { stdio: 'ignore' },
   );
-  const url = `redis://127.0.0.1:${port}`;
+}
+
+async function untilServing(url: string, child: ChildProcess): Promise<void> {
   for (let i = 0; i < 50 && !(await redisAnswers(url)); i += 1)
     await new Promise((r) => setTimeout(r, 100));
   if (!(await redisAnswers(url))) {
     child.kill('SIGKILL');
-    throw new Error(`redis-server did not start on port ${port}`);
+    throw new Error(`redis-server did not start at ${url}`);
   }
+}
+
+function ended(child: ChildProcess): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+/**
+ * Starts a private redis-server (no persistence) for tests that must flush,
+ * stop or restart Redis without disturbing the shared one others use.
+ */
+export async function startPrivateRedis(): Promise<PrivateRedis> {
+  const port = await freePort();
+  const url = `redis://127.0.0.1:${port}`;
+  let child = launch(port);
+  await untilServing(url, child);
   let stopped: Promise<void> | undefined;
-  const stop = () =>
-    (stopped ??= new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    }));
+  const stop = () => (stopped ??= ended(child));
   return {
     url,
     stop,
     [Symbol.asyncDispose]: stop,
+    async kill() {
+      await ended(child);
+    },
+    async restart() {
+      await ended(child);
+      child = launch(port);
+      await untilServing(url, child);
+    },
     async flushAll() {
       const client = new Redis(url, { maxRetriesPerRequest: 1 });
       try {

@@ -10,12 +10,11 @@ import {
   sleep,
 } from '@tributary/core';
 import type { BatchPublisher } from '@tributary/queue';
-import type { Readiness } from '@tributary/telemetry';
+import { DependencyWaiter, type Readiness } from '@tributary/telemetry';
 import { BSON, type Document, type Timestamp } from 'bson';
 import type { ChangeStream, ChangeStreamOptions, MongoClient } from 'mongodb';
 import { CaptureError } from './capture-error.ts';
 import type { ClaimStager } from './claim-stager.ts';
-import { Dependencies } from './dependencies.ts';
 import { namespaceFilter } from './namespace-filter.ts';
 import { type BatchLimits, PartitionLines, type TrackedPosition } from './partition-lines.ts';
 import { type RestartPoint, restartPoint } from './restart-point.ts';
@@ -74,7 +73,7 @@ type Rewind = { readonly all: true } | { readonly partitions: readonly number[] 
 export class ChangeCapture {
   readonly #o: CaptureOptions;
   readonly #stop = new AbortController();
-  readonly #deps: Dependencies;
+  readonly #deps: DependencyWaiter;
   /** Where capture stands; undefined until the stream reported a first token. */
   #position: TrackedPosition | undefined;
   /** The key of the last event read (or the key before the start point). */
@@ -93,7 +92,7 @@ export class ChangeCapture {
 
   constructor(options: CaptureOptions) {
     this.#o = options;
-    this.#deps = new Dependencies(options.readiness, options.logger, this.#stop.signal);
+    this.#deps = new DependencyWaiter(options.readiness, options.logger, this.#stop.signal);
   }
 
   /** The last position read (key and resume token). */

@@ -1,8 +1,9 @@
 import { createCheckpointStoreFromConfig } from '@tributary/checkpoint';
-import { type CaptureConfig, createLogger } from '@tributary/core';
+import { type CaptureConfig, type Logger, createLogger } from '@tributary/core';
 import { createLakeFromConfig } from '@tributary/lake';
 import { createTransportFromConfig } from '@tributary/queue';
 import {
+  DependencyWaiter,
   EXIT_FAILURE,
   Readiness,
   ResourceStack,
@@ -12,7 +13,7 @@ import {
 import { MongoClient } from 'mongodb';
 import { ChangeCapture } from './change-capture.ts';
 import { lakeClaimStager } from './claim-stager.ts';
-import { Dependencies } from './dependencies.ts';
+import { classifyStreamError } from './stream-errors.ts';
 
 /** How long the driver looks for a server before an operation fails (then capture waits and retries). */
 const SERVER_SELECTION_TIMEOUT_MS = 10_000;
@@ -31,6 +32,24 @@ const SERVER_SELECTION_TIMEOUT_MS = 10_000;
 export async function startCapture(config: CaptureConfig, secrets: string[]): Promise<void> {
   const logger = createLogger({ name: 'capture', level: config.logLevel, secrets });
   const resources = new ResourceStack();
+  try {
+    await composeCapture(config, logger, resources);
+  } catch (error) {
+    // One structured line saying what failed, not an unhandled rejection's stack.
+    logger.fatal(
+      { err: error },
+      error instanceof Error ? error.message : 'capture failed to start',
+    );
+    await resources.closeAll(logger);
+    process.exit(EXIT_FAILURE);
+  }
+}
+
+async function composeCapture(
+  config: CaptureConfig,
+  logger: Logger,
+  resources: ResourceStack,
+): Promise<void> {
   const readiness = new Readiness();
   const state: { capture?: ChangeCapture } = {};
   let running = false;
@@ -45,7 +64,7 @@ export async function startCapture(config: CaptureConfig, secrets: string[]): Pr
       await resources.closeAll(logger);
     },
   });
-  const deps = new Dependencies(readiness, logger, stopping.signal);
+  const deps = new DependencyWaiter(readiness, logger, stopping.signal);
   if (config.healthPort > 0) {
     resources.add(
       'health endpoint',
@@ -65,11 +84,20 @@ export async function startCapture(config: CaptureConfig, secrets: string[]): Pr
     'mongodb',
     new MongoClient(config.mongodbUri, {
       appName: 'tributary-capture',
-      serverSelectionTimeoutMS: SERVER_SELECTION_TIMEOUT_MS,
+      // A timeout given in the URI wins (options given here would override it).
+      ...(/[?&]serverSelectionTimeoutMS=/i.test(config.mongodbUri)
+        ? {}
+        : { serverSelectionTimeoutMS: SERVER_SELECTION_TIMEOUT_MS }),
     }),
   );
+  // A connection that fails at start is tried again until MongoDB answers:
+  // one log line per run of failures names the host and what to check.
+  await deps.untilDone('mongodb', () => client.connect(), classifyStreamError);
   client.on('serverHeartbeatFailed', (event) =>
-    readiness.fail('mongodb', `no answer from ${event.connectionId} (${event.failure.name})`),
+    readiness.fail(
+      'mongodb',
+      `MongoDB cannot be reached (no answer from ${event.connectionId}: ${event.failure.name}); check MONGODB_URI, the network, and that the replica set is running`,
+    ),
   );
   const lake = resources.add(
     'lake',

@@ -1,12 +1,14 @@
 import { MongoError, MongoNetworkError, MongoServerSelectionError } from 'mongodb';
+import type { DependencyFailure } from '@tributary/telemetry';
 import { CaptureError } from './capture-error.ts';
 
-/** What a change stream failure means for capture. */
-export type StreamFailure =
-  /** MongoDB is unreachable or in a failover: wait, then read on from where capture is. */
-  | { readonly kind: 'outage'; readonly reason: string }
-  /** Reading on cannot be right: capture stops with this error, which says what to do. */
-  | { readonly kind: 'fatal'; readonly error: Error };
+/**
+ * What a change stream failure means for capture: an outage (MongoDB is
+ * unreachable or failing over — wait, then read on from where capture is),
+ * or fatal (reading on cannot be right: capture stops with an error that
+ * says what to do).
+ */
+export type StreamFailure = DependencyFailure;
 
 /**
  * Server codes after which a change stream can be resumed, as the change
@@ -30,7 +32,7 @@ export function classifyStreamError(error: unknown): StreamFailure {
   if (error instanceof MongoServerSelectionError || error instanceof MongoNetworkError)
     return {
       kind: 'outage',
-      reason: `MongoDB cannot be reached (${error.name}: ${error.message})`,
+      reason: `MongoDB cannot be reached (${error.name}: ${error.message}); check MONGODB_URI, the network, and that the replica set is running`,
     };
   if (!(error instanceof MongoError)) {
     return { kind: 'fatal', error: error instanceof Error ? error : new Error(String(error)) };

@@ -1,6 +1,16 @@
 import { fileURLToPath } from 'node:url';
+import { startMongoEmulator } from '@tributary/emulator-mongodb';
 import { describe, expect, it } from 'vitest';
-import { ConnectionRecorder, runNodeScript } from '@tributary/testing';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  ConnectionRecorder,
+  NodeProcess,
+  runNodeScript,
+  startPrivateRedis,
+} from '@tributary/testing';
 
 const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 
@@ -30,4 +40,48 @@ describe('capture start-up', () => {
     expect(result.code).toBe(78);
     expect(result.stderr).toContain('MONGODB_URI: is required but not set');
   });
+});
+
+describe('capture with MongoDB not answering at start', () => {
+  it('logs one line naming the host and what to check, keeps retrying, and starts once MongoDB is there', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port: free } = probe.address() as { port: number };
+        probe.close(() => resolve(free));
+      });
+    });
+    const lakeDir = await mkdtemp(join(tmpdir(), 'capture-start-'));
+    await using redis = await startPrivateRedis();
+    const child = NodeProcess.start(main, {
+      MONGODB_URI: `mongodb://127.0.0.1:${port}/?replicaSet=rs0&serverSelectionTimeoutMS=300&directConnection=true`,
+      REDIS_URL: redis.url,
+      TRIBUTARY_QUEUE_NAME: `start-${port}`,
+      TRIBUTARY_LAKE_DIR: lakeDir,
+      TRIBUTARY_HEALTH_PORT: '0',
+    });
+    try {
+      await child.waitFor(/MongoDB cannot be reached/);
+      const line =
+        child
+          .output()
+          .split('\n')
+          .find((l) => l.includes('MongoDB cannot be reached')) ?? '';
+      const parsed = JSON.parse(line) as { level: number; msg: string };
+      expect(parsed.msg).toContain(`127.0.0.1:${port}`);
+      expect(parsed.msg).toContain('check MONGODB_URI');
+      expect(line).not.toContain('"stack"');
+      expect(child.running).toBe(true);
+      const mongo = await startMongoEmulator({ port });
+      try {
+        await child.waitFor(/"msg":"capture starting"/, 30_000);
+        expect(child.output()).toMatch(/mongodb works again/);
+      } finally {
+        await child.stop();
+        await mongo.stop();
+      }
+    } finally {
+      await child.stop();
+      await rm(lakeDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -32,6 +32,8 @@ export interface PartitionLoopOptions {
   readonly maxBatchBytes: number;
   /** Shared by the writer's loops: what `/readyz` reports. */
   readonly readiness: Readiness;
+  /** Told when the queue fails under this loop (readiness of the queue is kept by time, see `startWriter`). */
+  readonly onQueueFailure?: (reason: string) => void;
   /** A gap still open after this long makes the writer not ready, naming the partition. */
   readonly stuckAfterMs: number;
   readonly logger: Logger;
@@ -215,14 +217,14 @@ export class PartitionLoop {
    * Logs an environment failure with what to fix: the first of a run of
    * them, and every 20th after. Readiness follows the lake and the
    * checkpoint store themselves (see `watchDependency`); the queue's
-   * failures seen here are recorded here.
+   * failures seen here are passed on to `onQueueFailure`.
    */
   #environment(error: unknown): void {
     const cause = error instanceof SegmentFailure ? error.cause : error;
     const { dependency = 'lake' } = classifyFailure(cause);
     const hint = environmentHint(cause);
     this.#environmentFailures += 1;
-    if (dependency === 'queue') this.#o.readiness.fail('queue', hint);
+    if (dependency === 'queue') this.#o.onQueueFailure?.(hint);
     if (this.#environmentFailures % 20 === 1)
       this.#o.logger.warn(
         { partition: this.partition, dependency, attempts: this.#environmentFailures },
@@ -237,7 +239,6 @@ export class PartitionLoop {
       'the failing dependency works again; writing goes on',
     );
     this.#environmentFailures = 0;
-    this.#o.readiness.recover('queue');
   }
 
   /** One delivery: `done` when settled, `retry`/`wait` when it stays first in line. */

@@ -1,9 +1,12 @@
 import { hostname } from 'node:os';
 import { createCheckpointStoreFromConfig } from '@tributary/checkpoint';
-import { DEFAULT_BACKOFF, type WriterConfig, createLogger } from '@tributary/core';
+import { DEFAULT_BACKOFF, type Logger, type WriterConfig, createLogger } from '@tributary/core';
 import { createLakeFromConfig } from '@tributary/lake';
 import { createTransportFromConfig } from '@tributary/queue';
 import {
+  DependencyWaiter,
+  EXIT_FAILURE,
+  type FailureJudge,
   Readiness,
   ResourceStack,
   exitOnSignal,
@@ -20,6 +23,12 @@ const judge = {
   describe: environmentHint,
 };
 
+/** At start-up, a dependency that is not there yet is waited for; anything else stops the writer. */
+const waitable: FailureJudge = (error) =>
+  classifyFailure(error).class === 'environment'
+    ? { kind: 'outage', reason: environmentHint(error) }
+    : { kind: 'fatal', error: error instanceof Error ? error : new Error(String(error)) };
+
 /**
  * Starts a writer from a validated configuration: opens the lake, the
  * checkpoint store and the transport, claims partitions, serves
@@ -29,8 +38,27 @@ const judge = {
  */
 export async function startWriter(config: WriterConfig, secrets: string[]): Promise<void> {
   const logger = createLogger({ name: 'writer', level: config.logLevel, secrets });
-  const writerId = config.writerId ?? `${hostname()}-${process.pid}`;
   const resources = new ResourceStack();
+  try {
+    await composeWriter(config, logger, resources);
+  } catch (error) {
+    // One structured line saying what failed, not an unhandled rejection's stack.
+    logger.fatal(
+      { err: error },
+      error instanceof Error ? error.message : 'the writer failed to start',
+    );
+    await resources.closeAll(logger);
+    process.exit(EXIT_FAILURE);
+  }
+}
+
+async function composeWriter(
+  config: WriterConfig,
+  logger: Logger,
+  resources: ResourceStack,
+): Promise<void> {
+  const writerId = config.writerId ?? `${hostname()}-${process.pid}`;
+  const stopping = new AbortController();
   const state: { service?: WriterService } = {};
   const readiness = new Readiness();
   let started = false;
@@ -50,22 +78,35 @@ export async function startWriter(config: WriterConfig, secrets: string[]): Prom
     logger,
     shutdown: async () => {
       started = false;
+      stopping.abort();
       await state.service?.stop();
       await resources.closeAll(logger);
     },
   });
 
+  const waiter = new DependencyWaiter(readiness, logger, stopping.signal);
+  if (config.healthPort > 0) {
+    resources.add(
+      'health endpoint',
+      await startHealthServer({ port: config.healthPort, checks: { live: () => true, ready } }),
+    );
+  }
   const lake = watchDependency(
     resources.add(
       'lake',
-      await createLakeFromConfig(config, {
-        // The adapter retries a failing request for up to a minute before
-        // it gives up: readiness says so from the first retry.
-        onRetry: (error, retry, delayMs) => {
-          readiness.fail('lake', environmentHint(error));
-          logger.warn({ err: error, retry, delayMs }, 'lake request failed; retrying');
-        },
-      }),
+      await waiter.untilDone(
+        'lake',
+        () =>
+          createLakeFromConfig(config, {
+            // The adapter retries a failing request for up to a minute before
+            // it gives up: readiness says so from the first retry.
+            onRetry: (error, retry, delayMs) => {
+              readiness.fail('lake', environmentHint(error));
+              logger.warn({ err: error, retry, delayMs }, 'lake request failed; retrying');
+            },
+          }),
+        waitable,
+      ),
     ),
     'lake',
     readiness,
@@ -87,12 +128,6 @@ export async function startWriter(config: WriterConfig, secrets: string[]): Prom
       },
     }),
   );
-  if (config.healthPort > 0) {
-    resources.add(
-      'health endpoint',
-      await startHealthServer({ port: config.healthPort, checks: { live: () => true, ready } }),
-    );
-  }
   const service = new WriterService({
     writerId,
     transport,
@@ -109,10 +144,14 @@ export async function startWriter(config: WriterConfig, secrets: string[]): Prom
     maxBatchBytes: config.batchMaxBytes,
     backoff: { ...DEFAULT_BACKOFF, maxRetries: Infinity, maxElapsedMs: Infinity },
     readiness,
+    onQueueFailure: (reason) => {
+      queueFailedAt = Date.now();
+      queueFailure = reason;
+    },
     logger,
   });
   state.service = service;
-  await service.start();
+  await waiter.untilDone('queue', () => service.start(), waitable);
   started = true;
   logger.info(
     {

@@ -23,6 +23,8 @@ export interface WriterServiceOptions extends RollLimits {
   readonly maxBatchBytes: number;
   readonly backoff: BackoffPolicy;
   readonly readiness: Readiness;
+  /** Told when the queue fails under a partition loop. */
+  readonly onQueueFailure?: (reason: string) => void;
   /** A partition's gap still open after this long makes the writer not ready (default 30 s). */
   readonly stuckAfterMs?: number;
   readonly pollMs?: number;
@@ -92,6 +94,7 @@ export class WriterService {
       budget: this.#budget,
       maxBatchBytes: Math.min(this.#o.maxBatchBytes, this.#o.maxBufferedBytes),
       readiness: this.#o.readiness,
+      ...(this.#o.onQueueFailure ? { onQueueFailure: this.#o.onQueueFailure } : {}),
       stuckAfterMs: this.#o.stuckAfterMs ?? 30_000,
       logger,
       ...(this.#o.onBatch ? { onBatch: this.#o.onBatch } : {}),

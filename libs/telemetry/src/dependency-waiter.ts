@@ -5,29 +5,30 @@ import {
   isTributaryError,
   sleep,
 } from '@tributary/core';
-import type { Readiness } from '@tributary/telemetry';
-import type { StreamFailure } from './stream-errors.ts';
+import type { Readiness } from './readiness.ts';
 
-/** What capture talks to; each is named in `/readyz` while it fails. */
-export type Dependency = 'mongodb' | 'queue' | 'lake' | 'checkpoint store';
+/** What a failure of a dependency means: wait it out (with what to tell), or stop. */
+export type DependencyFailure =
+  | { readonly kind: 'outage'; readonly reason: string }
+  | { readonly kind: 'fatal'; readonly error: Error };
 
-/** How a failure of a dependency is judged: wait it out, or stop. */
-export type FailureJudge = (error: unknown) => StreamFailure;
+/** How a failure of a dependency is judged. */
+export type FailureJudge = (error: unknown) => DependencyFailure;
 
-/** Capture retries for as long as it runs: giving up on a batch would lose it. */
+/** A service retries for as long as it runs: giving up on a batch would lose it. */
 const BACKOFF = { ...DEFAULT_BACKOFF, maxRetries: Infinity, maxElapsedMs: Infinity };
 
-/** Codes that are capture's own mistake or a bad setting: waiting cannot fix them. */
+/** Codes that are the service's own mistake or a bad setting: waiting cannot fix them. */
 const MISTAKES = new Set(['INVALID', 'TOO_LARGE', 'BATCH_INVALID', 'CONFIG_INVALID']);
 
 /**
- * The queue, the lake and the checkpoint store fail for reasons of the
- * environment — unreachable, throttling, refused credentials, a corrupt
- * document an operator must fix — which capture waits out. Only mistakes
- * (a request the service calls invalid, a batch too large, anything that is
- * not one of Tributary's errors) stop it.
+ * Tributary's stores and queues fail for reasons of the environment —
+ * unreachable, throttling, refused credentials, a corrupt document an
+ * operator must fix — which a service waits out. Only mistakes (a request
+ * the service calls invalid, a batch too large, anything that is not one of
+ * Tributary's errors) stop it.
  */
-export function judgeStoreFailure(error: unknown): StreamFailure {
+export function judgeStoreFailure(error: unknown): DependencyFailure {
   const outage = isTributaryError(error) && !MISTAKES.has(error.code);
   return outage
     ? { kind: 'outage', reason: error.message }
@@ -35,16 +36,16 @@ export function judgeStoreFailure(error: unknown): StreamFailure {
 }
 
 /**
- * Retries with backoff and readiness for capture's dependencies: while one
+ * Waits out a service's dependencies, with backoff and readiness: while one
  * fails, `/readyz` names it with the reason, a log line says what is wrong
- * (the first of a run of failures and every 20th), and it is cleared by the
- * next success.
+ * (the first of a run of failures and every 20th), and the next success
+ * clears it.
  */
-export class Dependencies {
+export class DependencyWaiter {
   readonly #readiness: Readiness;
   readonly #logger: Logger;
   readonly #stop: AbortSignal;
-  readonly #failures = new Map<Dependency, number>();
+  readonly #failures = new Map<string, number>();
 
   constructor(readiness: Readiness, logger: Logger, stop: AbortSignal) {
     this.#readiness = readiness;
@@ -58,7 +59,7 @@ export class Dependencies {
    * @throws what `judge` calls fatal, and the last error once capture stops.
    */
   async untilDone<T>(
-    dependency: Dependency,
+    dependency: string,
     operation: () => Promise<T>,
     judge: FailureJudge = judgeStoreFailure,
   ): Promise<T> {
@@ -78,7 +79,7 @@ export class Dependencies {
   }
 
   /** One try: the result, or `undefined` after recording an outage (the caller tries again later). */
-  async attempt<T>(dependency: Dependency, operation: () => Promise<T>): Promise<T | undefined> {
+  async attempt<T>(dependency: string, operation: () => Promise<T>): Promise<T | undefined> {
     try {
       const result = await operation();
       this.working(dependency);
@@ -92,7 +93,7 @@ export class Dependencies {
   }
 
   /** Records a failure of `dependency` (the `attempts`-th in a row). */
-  failing(dependency: Dependency, reason: string, attempts: number): void {
+  failing(dependency: string, reason: string, attempts: number): void {
     this.#failures.set(dependency, attempts);
     this.#readiness.fail(dependency, reason);
     if (attempts % 20 === 1)
@@ -100,7 +101,7 @@ export class Dependencies {
   }
 
   /** Records that `dependency` answered. */
-  working(dependency: Dependency): void {
+  working(dependency: string): void {
     this.#readiness.recover(dependency);
     const failures = this.#failures.get(dependency);
     if (failures === undefined) return;
