@@ -98,7 +98,7 @@ export const captureSettings = {
   heartbeatIntervalMs: intSetting({
     env: 'TRIBUTARY_HEARTBEAT_INTERVAL_MS',
     description:
-      'How often idle partitions get a heartbeat marker so their checkpoints (and the resume point) advance.',
+      'How often idle partitions get a heartbeat carrying capture’s position — the stream’s postBatchResumeToken while nothing happens — so their checkpoints, and the resume point, keep moving.',
     min: 100,
     defaultText: '10000',
   }),

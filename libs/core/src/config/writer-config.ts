@@ -39,26 +39,29 @@ export const writerSettings = {
   }),
   maxInFlightBatches: intSetting({
     env: 'TRIBUTARY_MAX_IN_FLIGHT_BATCHES',
-    description: 'Batches a writer holds at once across its partitions; the queue keeps the rest.',
+    description:
+      'Batches a writer holds at once across its partitions; room for each is reserved before it is fetched, so the queue keeps the rest.',
     min: 1,
     defaultText: '8',
   }),
   maxBufferedBytes: intSetting({
     env: 'TRIBUTARY_MAX_BUFFERED_BYTES',
-    description: 'Encoded bytes a writer buffers before it stops taking batches.',
+    description:
+      'Encoded bytes a writer holds at once; each fetch first reserves TRIBUTARY_BATCH_MAX_BYTES of it (shrunk to the batch once in hand).',
     min: 1024 * 1024,
     defaultText: String(64 * 1024 * 1024),
   }),
   leaseTtlMs: intSetting({
     env: 'TRIBUTARY_LEASE_TTL_MS',
     description:
-      'How long a partition lease lasts without renewal; a dead writer’s partitions move after this.',
+      'BullMQ: how long a partition lease lasts without renewal; a dead writer’s partitions move after this, and a writer asked to hand a partition over has this long to finish its batch in hand.',
     min: 1000,
     defaultText: '15000',
   }),
   maxDeliveryAttempts: intSetting({
     env: 'TRIBUTARY_MAX_DELIVERY_ATTEMPTS',
-    description: 'A batch that fails this many times goes to the dead-letter set with its reason.',
+    description:
+      'A batch that fails this many times for a reason of its own goes to the dead letters with its reason; failures of the environment (credentials, throttling, outages) never count.',
     min: 1,
     defaultText: '5',
   }),
