@@ -168,8 +168,13 @@ export class PartitionWriter {
    * follow separately ({@link closeFinished}).
    */
   async commit(batch: ChangeBatch): Promise<void> {
-    for (const file of this.#files.due(this.#now(), this.#appended)) this.#files.finish(file);
-    await this.#storeCheckpoint(this.#later(batch.position));
+    const due = this.#files.due(this.#now(), this.#appended);
+    for (const file of due) this.#files.finish(file);
+    const position = this.#later(batch.position);
+    // A stale copy (everything in it is behind the checkpoint, nothing
+    // appended or finished) changes nothing worth a checkpoint write.
+    const changed = position !== this.#position || this.#appended.size > 0 || due.length > 0;
+    if (changed) await this.#storeCheckpoint(position);
     const claims = batch.events.filter(isClaimed).map((entry) => entry.claim);
     if (claims.length > 0) await cleanUpClaims(this.#o, batch.position.key, claims);
   }

@@ -42,14 +42,16 @@ describe('a partition writer', () => {
     ]);
   });
 
-  it('drops a redelivered batch it already wrote', async () => {
-    const { lake, writer } = fixture();
+  it('drops a redelivered batch it already wrote, without another checkpoint write', async () => {
+    const { lake, checkpoints, writer } = fixture();
     const w = writer();
     await w.recover();
     const batch = batchOf(3, range(0, 4));
     await w.write(batch);
+    const version = (await checkpoints.readPartition(3))?.version;
     expect(await w.write(batch)).toMatchObject({ written: 0, dropped: 4 });
     expect(await keysInLake(lake)).toEqual(batch.events.map((e) => e.key));
+    expect((await checkpoints.readPartition(3))?.version).toBe(version);
   });
 
   it('writes nothing twice when the owner dies after appending but before its checkpoint', async () => {
