@@ -1,38 +1,36 @@
-import { randomUUID } from 'node:crypto';
 import { withApplicationProperties, type PropertyValue } from '../amqp/application-properties.ts';
-import { newLockToken } from '../amqp/lock-token.ts';
+import * as settlement from './queue-settlement.ts';
 import type { ParsedMessage } from '../amqp/message-codec.ts';
-import { withMessageId } from '../amqp/properties-section.ts';
-import { FOREVER_MS, type QueueProperties } from '../config/queue-properties.ts';
+import type { QueueProperties } from '../config/queue-properties.ts';
 import { EmulatorError, errors } from '../emulator-error.ts';
 import { DeadlineList } from './deadline-list.ts';
+import { MessageLocks } from './message-locks.ts';
 import { DuplicateDetector } from './duplicate-detector.ts';
 import type { Journal, MessageImage } from './journal-port.ts';
+import { imageOf, messageFromImage } from './message-image.ts';
 import { SessionCoordinator } from './session-coordinator.ts';
 import {
+  newMessage,
   setEnqueuedTime,
-  storedMessage,
   type MessageLock,
   type MessageTimer,
   type StoredMessage,
 } from './stored-message.ts';
-import { Subqueue, type MessageConsumer } from './subqueue.ts';
+import {
+  Subqueue,
+  Wakeups,
+  countMessages,
+  type MessageConsumer,
+  type QueueCounts,
+} from './subqueue.ts';
+
+export type { QueueCounts } from './subqueue.ts';
 
 /** Properties a client may change when it settles (`propertiesToModify`). */
 export type PropertiesToModify = Readonly<Record<string, PropertyValue | undefined>>;
 
 /** The dead-letter subqueue's address suffix. */
 export const DEAD_LETTER_SUFFIX = '/$DeadLetterQueue';
-
-/** Counts of what a queue holds, for tests and the admin route. */
-export interface QueueCounts {
-  active: number;
-  locked: number;
-  deferred: number;
-  scheduled: number;
-  deadLetter: number;
-  sessions: number;
-}
 
 /**
  * One queue: its messages, peek-locks, sessions, scheduled and deferred
@@ -51,13 +49,11 @@ export class QueueEntity {
   /** Session handling; present when the queue requires sessions. */
   readonly sessions: SessionCoordinator | undefined;
   private nextSequence = 1;
-  private readonly locks = new Map<string, MessageLock>();
-  private readonly lockTimers = new DeadlineList<MessageLock>((lock) => this.lockExpired(lock));
+  private readonly locks = new MessageLocks((lock) => this.releaseLock(lock));
   private readonly messageTimers = new DeadlineList<MessageTimer>((t) => this.timerDue(t));
   private readonly duplicates: DuplicateDetector | undefined;
   readonly journal: Journal;
-  private readonly pending = new Set<MessageConsumer>();
-  private flushScheduled = false;
+  private readonly wakeups = new Wakeups();
 
   constructor(name: string, properties: QueueProperties, journal: Journal) {
     this.name = name;
@@ -86,22 +82,11 @@ export class QueueEntity {
     if (this.duplicates && given.messageId !== undefined) {
       if (this.duplicates.checkAndRecord(given.messageId, nowMs)) return undefined;
     }
-    let parsed = given;
-    if (parsed.messageId === undefined) {
-      const messageId = randomUUID().replaceAll('-', '');
-      parsed = { ...parsed, messageId, rest: withMessageId(parsed.rest, messageId) };
-    }
-    const scheduledAt = parsed.scheduledEnqueueTimeMs;
-    const scheduled = scheduledAt !== undefined && scheduledAt > nowMs;
-    const activeFrom = scheduled ? scheduledAt : nowMs;
-    const ttl = Math.min(parsed.ttlMs ?? FOREVER_MS, this.properties.defaultMessageTimeToLiveMs);
-    const expiresAt = ttl >= FOREVER_MS ? Infinity : activeFrom + ttl;
-    const message = storedMessage(
-      parsed,
+    const message = newMessage(
+      given,
       this.nextSequence++,
-      activeFrom,
-      expiresAt,
-      scheduled ? 'scheduled' : 'active',
+      nowMs,
+      this.properties.defaultMessageTimeToLiveMs,
     );
     this.journal.append({ kind: 'enqueue', queue: this.name, message: imageOf(message) });
     return message;
@@ -122,24 +107,7 @@ export class QueueEntity {
 
   /** Restores a message from the journal (no journal record, no notification). */
   restore(image: MessageImage): StoredMessage {
-    const message = storedMessage(
-      {
-        durable: image.durable,
-        priority: image.priority,
-        ttlMs: image.ttlMs,
-        messageId: image.messageId,
-        sessionId: image.sessionId,
-        partitionKey: image.partitionKey,
-        scheduledEnqueueTimeMs: undefined,
-        annotations: { bytes: image.annotations, count: image.annotationCount },
-        rest: image.rest,
-      },
-      image.sequenceNumber,
-      image.enqueuedTimeMs,
-      image.expiresAtMs,
-      image.state,
-    );
-    message.deliveryCount = image.deliveryCount;
+    const message = messageFromImage(image);
     this.nextSequence = Math.max(this.nextSequence, image.sequenceNumber + 1);
     if (image.subqueue === 'deadletter') {
       message.subqueue = 'deadletter';
@@ -176,7 +144,7 @@ export class QueueEntity {
 
   detach(subqueue: Subqueue, consumer: MessageConsumer): void {
     subqueue.consumers.delete(consumer);
-    this.pending.delete(consumer);
+    this.wakeups.cancel(consumer);
   }
 
   /**
@@ -198,26 +166,19 @@ export class QueueEntity {
   /** Locks `message` for `holder` (peek-lock). Session messages take the session's lock time. */
   lock(message: StoredMessage, holder: object | undefined, nowMs = Date.now()): MessageLock {
     const sessionUntil = this.sessions?.lockedUntil(message);
-    const lock: MessageLock = {
-      dueAtMs: 0,
-      prev: undefined,
-      next: undefined,
-      list: undefined,
-      token: newLockToken(),
+    const lock = this.locks.create(
       message,
-      lockedUntilMs: sessionUntil ?? nowMs + this.properties.lockDurationMs,
       holder,
-    };
-    message.lock = lock;
-    this.locks.set(lock.token.text, lock);
-    if (sessionUntil === undefined) this.lockTimers.schedule(lock, lock.lockedUntilMs);
-    else this.sessions?.trackLock(lock);
+      sessionUntil ?? nowMs + this.properties.lockDurationMs,
+      sessionUntil === undefined,
+    );
+    if (sessionUntil !== undefined) this.sessions?.trackLock(lock);
     return lock;
   }
 
   /** The lock with this token, when it is still held. */
   findLock(tokenText: string): MessageLock | undefined {
-    return this.locks.get(tokenText);
+    return this.locks.find(tokenText);
   }
 
   /** Deletes a message delivered in receive-and-delete mode (or received so by sequence number). */
@@ -227,57 +188,34 @@ export class QueueEntity {
 
   /** Throws the service's error when `lock` can no longer settle its message. */
   checkLock(lock: MessageLock, nowMs = Date.now()): void {
-    const message = lock.message;
-    if (message.removed || message.lock !== lock) throw errors.messageLockLost(this.name);
-    if (this.sessions && message.subqueue === 'main' && message.sessionId !== undefined) {
-      this.sessions.checkHeld(message.sessionId, lock, nowMs);
-      return;
-    }
-    if (lock.lockedUntilMs <= nowMs) {
-      this.lockExpired(lock);
-      throw errors.messageLockLost(this.name);
-    }
+    settlement.checkLock(this, lock, nowMs);
   }
 
   /** Extends a message lock by the lock duration; returns the new expiry. */
   renewLock(lock: MessageLock, nowMs = Date.now()): number {
-    this.checkLock(lock, nowMs);
+    settlement.checkLock(this, lock, nowMs);
     if (this.sessions && lock.message.subqueue === 'main')
       throw new EmulatorError(
         'amqp:not-allowed',
         `The lock of a message in a session cannot be renewed; renew the session lock instead.`,
       );
-    lock.lockedUntilMs = nowMs + this.properties.lockDurationMs;
-    this.lockTimers.schedule(lock, lock.lockedUntilMs);
+    this.locks.extend(lock, nowMs + this.properties.lockDurationMs);
     return lock.lockedUntilMs;
   }
 
   /** Complete: the message is done with. */
   complete(lock: MessageLock): void {
-    this.checkLock(lock);
-    this.unlock(lock);
-    this.remove(lock.message);
+    settlement.complete(this, lock);
   }
 
   /** Abandon: back to the queue (or to deferred) with one more delivery counted. */
   abandon(lock: MessageLock, properties: PropertiesToModify | undefined): void {
-    this.checkLock(lock);
-    this.unlock(lock);
-    this.modify(lock.message, properties);
-    this.redeliverLater(lock.message);
+    settlement.abandon(this, lock, properties);
   }
 
   /** Defer: set aside until received by sequence number. */
   defer(lock: MessageLock, properties: PropertiesToModify | undefined): void {
-    this.checkLock(lock);
-    const message = lock.message;
-    if (message.subqueue === 'deadletter')
-      throw new EmulatorError('amqp:not-allowed', 'A dead-lettered message cannot be deferred.');
-    this.unlock(lock);
-    this.modify(message, properties);
-    message.deliveryCount++;
-    message.state = 'deferred';
-    this.journalUpdate(message, undefined);
+    settlement.defer(this, lock, properties);
   }
 
   /** Dead-letter: move to `<queue>/$DeadLetterQueue` with the reason and description. */
@@ -287,14 +225,7 @@ export class QueueEntity {
     description: string | undefined,
     properties: PropertiesToModify | undefined,
   ): void {
-    this.checkLock(lock);
-    if (lock.message.subqueue === 'deadletter')
-      throw new EmulatorError(
-        'amqp:not-allowed',
-        'A message in the dead-letter subqueue cannot be dead-lettered again.',
-      );
-    this.unlock(lock);
-    this.moveToDeadLetter(lock.message, reason, description, properties);
+    settlement.deadLetter(this, lock, reason, description, properties);
   }
 
   /**
@@ -305,12 +236,12 @@ export class QueueEntity {
   releaseLock(lock: MessageLock): void {
     if (lock.message.lock !== lock || lock.message.removed) return;
     this.unlock(lock);
-    this.redeliverLater(lock.message);
+    settlement.redeliverLater(this, lock.message);
   }
 
   /** Every current message lock (for the "expire every lock now" fault). */
   allLocks(): MessageLock[] {
-    return [...this.locks.values()];
+    return this.locks.all();
   }
 
   /** Schedules `message` (sent through `$management`). Same as {@link accept} + {@link admit}. */
@@ -345,21 +276,8 @@ export class QueueEntity {
 
   /** What the queue holds. */
   counts(): QueueCounts {
-    let active = 0;
-    let locked = 0;
-    let deferred = 0;
-    let scheduled = 0;
-    for (const message of this.main.messages.values()) {
-      if (message.lock) locked++;
-      else if (message.state === 'deferred') deferred++;
-      else if (message.state === 'scheduled') scheduled++;
-      else active++;
-    }
     return {
-      active,
-      locked,
-      deferred,
-      scheduled,
+      ...countMessages(this.main),
       deadLetter: this.deadLetter.messages.size,
       sessions: this.sessions?.count() ?? 0,
     };
@@ -367,7 +285,7 @@ export class QueueEntity {
 
   /** Stops every timer (the emulator is stopping). */
   close(): void {
-    this.lockTimers.close();
+    this.locks.close();
     this.messageTimers.close();
     this.sessions?.close();
   }
@@ -392,55 +310,21 @@ export class QueueEntity {
 
   /** Asks `consumer` to take messages, once, after the current operation. */
   wake(consumer: MessageConsumer): void {
-    this.pending.add(consumer);
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    queueMicrotask(() => {
-      this.flushScheduled = false;
-      const consumers = [...this.pending];
-      this.pending.clear();
-      for (const c of consumers) c.notify();
-    });
+    this.wakeups.wake(consumer);
   }
 
   private wakeAll(subqueue: Subqueue): void {
     for (const consumer of subqueue.consumers) this.wake(consumer);
   }
 
-  private unlock(lock: MessageLock): void {
-    this.lockTimers.remove(lock);
+  /** @internal ends a lock without touching its message. */
+  unlock(lock: MessageLock): void {
     this.sessions?.untrackLock(lock);
-    this.locks.delete(lock.token.text);
-    if (lock.message.lock === lock) lock.message.lock = undefined;
+    this.locks.drop(lock);
   }
 
-  private lockExpired(lock: MessageLock): void {
-    this.releaseLock(lock);
-  }
-
-  private redeliverLater(message: StoredMessage): void {
-    message.deliveryCount++;
-    if (message.subqueue === 'main' && message.deliveryCount >= this.properties.maxDeliveryCount) {
-      this.moveToDeadLetter(
-        message,
-        'MaxDeliveryCountExceeded',
-        `Message could not be consumed after ${this.properties.maxDeliveryCount} delivery attempts.`,
-        undefined,
-      );
-      return;
-    }
-    this.journalUpdate(message, undefined);
-    if (message.state === 'deferred') return;
-    this.makeAvailable(message);
-  }
-
-  private modify(message: StoredMessage, properties: PropertiesToModify | undefined): void {
-    if (!properties || Object.keys(properties).length === 0) return;
-    message.rest = withApplicationProperties(message.rest, properties);
-    this.journalUpdate(message, message.rest);
-  }
-
-  private journalUpdate(message: StoredMessage, rest: Buffer | undefined): void {
+  /** @internal journals a change of delivery count, state or properties. */
+  journalUpdate(message: StoredMessage, rest: Buffer | undefined): void {
     this.journal.append({
       kind: 'update',
       queue: this.name,
@@ -493,7 +377,8 @@ export class QueueEntity {
     this.main.messages.delete(message.sequenceNumber);
   }
 
-  private remove(message: StoredMessage): void {
+  /** @internal deletes a message for good. */
+  remove(message: StoredMessage): void {
     if (message.removed) return;
     if (message.lock) this.unlock(message.lock);
     if (message.subqueue === 'main') this.detachFromMain(message);
@@ -510,7 +395,8 @@ export class QueueEntity {
     });
   }
 
-  private moveToDeadLetter(
+  /** @internal moves a message to the dead-letter subqueue. */
+  moveToDeadLetter(
     message: StoredMessage,
     reason: string | undefined,
     description: string | undefined,
@@ -536,25 +422,4 @@ export class QueueEntity {
     });
     this.makeAvailable(message);
   }
-}
-
-/** A message's journal image. */
-export function imageOf(message: StoredMessage): MessageImage {
-  return {
-    subqueue: message.subqueue,
-    sequenceNumber: message.sequenceNumber,
-    enqueuedTimeMs: message.enqueuedTimeMs,
-    expiresAtMs: message.expiresAtMs,
-    state: message.state,
-    deliveryCount: message.deliveryCount,
-    durable: message.durable,
-    priority: message.priority,
-    ttlMs: message.ttlMs,
-    messageId: message.messageId,
-    sessionId: message.sessionId,
-    partitionKey: message.partitionKey,
-    annotations: message.ownAnnotations.bytes,
-    annotationCount: message.ownAnnotations.count,
-    rest: message.rest,
-  };
 }

@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { MapEntries } from '../amqp/amqp-writer.ts';
+import { withMessageId } from '../amqp/properties-section.ts';
+import { FOREVER_MS } from '../config/queue-properties.ts';
 import type { LockToken } from '../amqp/lock-token.ts';
 import {
   MESSAGE_STATE,
@@ -96,6 +99,37 @@ export function storedMessage(
   };
   message.timer = { ...deadlineEntry(), message: message as StoredMessage, purpose: 'expire' };
   return message as StoredMessage;
+}
+
+/**
+ * A message accepted from a sender: the broker gives it a message id when it
+ * has none, and works out when it becomes active (its scheduled enqueue time,
+ * if in the future) and when it expires (the shorter of its own time to live
+ * and the queue's default; "never" past `TimeSpan.MaxValue`).
+ */
+export function newMessage(
+  given: ParsedMessage,
+  sequenceNumber: number,
+  nowMs: number,
+  defaultTtlMs: number,
+): StoredMessage {
+  let parsed = given;
+  if (parsed.messageId === undefined) {
+    const messageId = randomUUID().replaceAll('-', '');
+    parsed = { ...parsed, messageId, rest: withMessageId(parsed.rest, messageId) };
+  }
+  const scheduledAt = parsed.scheduledEnqueueTimeMs;
+  const scheduled = scheduledAt !== undefined && scheduledAt > nowMs;
+  const activeFrom = scheduled ? scheduledAt : nowMs;
+  const ttl = Math.min(parsed.ttlMs ?? FOREVER_MS, defaultTtlMs);
+  const expiresAt = ttl >= FOREVER_MS ? Infinity : activeFrom + ttl;
+  return storedMessage(
+    parsed,
+    sequenceNumber,
+    activeFrom,
+    expiresAt,
+    scheduled ? 'scheduled' : 'active',
+  );
 }
 
 /** Resets the enqueued time (a scheduled message becoming active). */

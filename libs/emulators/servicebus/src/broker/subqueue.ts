@@ -1,6 +1,30 @@
 import { AvailableQueue } from './available-queue.ts';
 import type { StoredMessage, SubqueueKind } from './stored-message.ts';
 
+/** Counts of what a queue holds, for tests and the admin route. */
+export interface QueueCounts {
+  active: number;
+  locked: number;
+  deferred: number;
+  scheduled: number;
+  deadLetter: number;
+  sessions: number;
+}
+
+/** Messages of a subqueue by state. */
+export function countMessages(
+  subqueue: Subqueue,
+): Pick<QueueCounts, 'active' | 'locked' | 'deferred' | 'scheduled'> {
+  const counts = { active: 0, locked: 0, deferred: 0, scheduled: 0 };
+  for (const message of subqueue.messages.values()) {
+    if (message.lock) counts.locked++;
+    else if (message.state === 'deferred') counts.deferred++;
+    else if (message.state === 'scheduled') counts.scheduled++;
+    else counts.active++;
+  }
+  return counts;
+}
+
 /** Something that takes messages when they become available (a receiving link). */
 export interface MessageConsumer {
   /** Messages may be available: take what credit allows. Called outside any broker operation. */
@@ -47,5 +71,30 @@ export class Subqueue {
     }
     if (!sorted) out.sort((a, b) => a.sequenceNumber - b.sequenceNumber);
     return out.slice(0, count);
+  }
+}
+
+/**
+ * Consumers to notify after the current broker operation, each once: a batch
+ * of 100 messages wakes a receiver once, not 100 times.
+ */
+export class Wakeups {
+  private readonly pending = new Set<MessageConsumer>();
+  private scheduled = false;
+
+  wake(consumer: MessageConsumer): void {
+    this.pending.add(consumer);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      const consumers = [...this.pending];
+      this.pending.clear();
+      for (const c of consumers) c.notify();
+    });
+  }
+
+  cancel(consumer: MessageConsumer): void {
+    this.pending.delete(consumer);
   }
 }
