@@ -1,6 +1,5 @@
 import { createServer as createHttpServer } from 'node:http';
-import type { Journal } from './broker/journal-port.ts';
-import { NO_JOURNAL } from './broker/journal-port.ts';
+import { NO_JOURNAL, type Journal } from './broker/journal-port.ts';
 import { Namespace } from './broker/namespace.ts';
 import type { QueueCounts } from './broker/queue-entity.ts';
 import { entitiesFromConfig, isValidQueueName, loadConfigFile } from './config/config-file.ts';
@@ -10,6 +9,7 @@ import { handleAdminRequest } from './faults/admin-route.ts';
 import { FaultInjector } from './faults/fault-injector.ts';
 import { AmqpServer } from './server/amqp-server.ts';
 import { Listener } from './server/listener.ts';
+import { FileJournal } from './persistence/file-journal.ts';
 
 /** The key name Microsoft's emulator's connection strings use. */
 export const DEFAULT_KEY_NAME = 'RootManageSharedAccessKey';
@@ -119,7 +119,8 @@ export async function startServiceBusEmulator(
   const key = options.sharedAccessKey;
   const host = options.host ?? '127.0.0.1';
 
-  const journal: Journal = NO_JOURNAL;
+  let fileJournal: FileJournal | undefined;
+  let journal: Journal = NO_JOURNAL;
   const autoCreate = options.autoCreateQueues;
   const makeNamespace = (j: Journal): Namespace => {
     const ns = new Namespace(
@@ -130,7 +131,17 @@ export async function startServiceBusEmulator(
     for (const [name, properties] of definitions.values()) ns.addQueue(name, properties);
     return ns;
   };
-  const namespace = makeNamespace(journal);
+  let namespace: Namespace;
+  if (options.dataDir !== undefined) {
+    const opened = await FileJournal.open(
+      options.dataDir,
+      { syncWrites: options.syncWrites ?? false, onError: onInternalError, onWarning: warn },
+      makeNamespace,
+    );
+    fileJournal = opened.journal;
+    journal = fileJournal;
+    namespace = opened.namespace;
+  } else namespace = makeNamespace(journal);
 
   const faults = new FaultInjector();
   const env = {
@@ -154,6 +165,7 @@ export async function startServiceBusEmulator(
     port = await listener.listen(options.port ?? 0, host);
   } catch (error) {
     namespace.close();
+    await fileJournal?.close();
     throw error;
   }
   const clientHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
@@ -208,6 +220,7 @@ export async function startServiceBusEmulator(
       await listener.close();
       http.close();
       namespace.close();
+      await fileJournal?.close();
     })();
     return stopping;
   };

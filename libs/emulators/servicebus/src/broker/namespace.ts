@@ -21,6 +21,7 @@ const MANAGEMENT_SUFFIX = '/$management';
  */
 export class Namespace {
   private readonly queues = new Map<string, QueueEntity>();
+  private readonly autoCreated = new Set<string>();
   private readonly journal: Journal;
   private readonly autoCreate: boolean;
   private readonly autoCreateProperties: QueueProperties;
@@ -46,6 +47,17 @@ export class Namespace {
     const queue = new QueueEntity(name, properties, this.journal);
     this.queues.set(key, queue);
     return queue;
+  }
+
+  /** True for a queue created on first use (the journal keeps its definition). */
+  isAutoCreated(name: string): boolean {
+    return this.autoCreated.has(name.toLowerCase());
+  }
+
+  /** Brings back a queue that was created on first use before a restart. */
+  restoreAutoCreated(name: string, properties: QueueProperties): QueueEntity {
+    this.autoCreated.add(name.toLowerCase());
+    return this.addQueue(name, properties);
   }
 
   /** The queue called `name` (any case). */
@@ -78,6 +90,7 @@ export class Namespace {
     let queue = this.queue(rest);
     if (!queue && this.autoCreate && isValidQueueName(rest) && !rest.includes('$')) {
       queue = this.addQueue(rest, this.autoCreateProperties);
+      this.autoCreated.add(rest.toLowerCase());
       this.journal.append({ kind: 'queue', queue: rest, properties: this.autoCreateProperties });
     }
     if (!queue) return { kind: 'unknown', entityPath: path };

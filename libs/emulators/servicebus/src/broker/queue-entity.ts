@@ -102,7 +102,8 @@ export class QueueEntity {
       return;
     }
     this.scheduleExpiry(message);
-    this.makeAvailable(message);
+    // A deferred message (restored from the journal) waits to be received by sequence number.
+    if (message.state !== 'deferred') this.makeAvailable(message);
   }
 
   /** Restores a message from the journal (no journal record, no notification). */
