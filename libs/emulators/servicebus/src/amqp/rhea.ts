@@ -127,17 +127,22 @@ export function holdAttach(link: Sender | Receiver): void {
   if (state.local_open) {
     state.local_open = false;
     state.open_requests = Math.max(0, state.open_requests - 1);
+    held.add(link);
   }
 }
 
+/** Links whose attach answer {@link holdAttach} is holding. */
+const held = new WeakSet<Sender | Receiver>();
+
 /** Sends the attach held by {@link holdAttach} (with whatever `localAttach` now holds). */
 export function releaseAttach(link: Sender | Receiver): void {
+  if (!held.delete(link)) return;
   link.open();
 }
 
-/** True while our attach has not been sent. */
+/** True while our answer to the peer's attach is held (not merely: the link is closed). */
 export function isAttachHeld(link: Sender | Receiver): boolean {
-  return !internals(link).state.local_open;
+  return held.has(link);
 }
 
 /**

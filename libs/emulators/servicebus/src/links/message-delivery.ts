@@ -117,6 +117,8 @@ export class MessageDelivery implements ClientLink, SessionHolder {
   private sent = 0;
   private attached = false;
   private closed = false;
+  /** Set once this link's session lock was lost: settlements then answer session-lock-lost. */
+  private sessionLostError: EmulatorError | undefined;
 
   private constructor(
     scope: LinkScope,
@@ -189,6 +191,7 @@ export class MessageDelivery implements ClientLink, SessionHolder {
 
   sessionLost(_session: MessageSession, error: EmulatorError): void {
     this.messageSession = undefined;
+    this.sessionLostError = error;
     this.detach(error.toAmqpError());
   }
 
@@ -209,7 +212,7 @@ export class MessageDelivery implements ClientLink, SessionHolder {
     this.scope.context.remove(this);
     // A peek-lock outside a session outlives its link: the message comes
     // back when the lock expires, and can still be settled by lock token.
-    this.locks.clear();
+    // Settlements still arriving on this link are answered from `locks`.
     if (isAttachHeld(this.sender))
       refuseAttach(this.sender, errors.noSessionAvailable(this.queue.name));
   }
@@ -288,13 +291,12 @@ export class MessageDelivery implements ClientLink, SessionHolder {
   private settle(outcome: Outcome, delivery: Delivery): void {
     const lock = this.locks.get(delivery);
     this.locks.delete(delivery);
-    if (!lock) {
-      if (!delivery.remote_settled) delivery.update(true, acceptedState());
-      return;
-    }
     const state = (delivery.remote_state ?? {}) as RemoteOutcome;
     let reply: unknown;
     try {
+      // A delivery with no lock here was never ours to settle (or was sent settled).
+      if (!lock) throw errors.messageLockLost(this.entityPath);
+      if (this.sessionLostError) throw this.sessionLostError;
       reply = this.apply(outcome, lock, state);
     } catch (error) {
       const failure = isEmulatorError(error)
@@ -304,8 +306,10 @@ export class MessageDelivery implements ClientLink, SessionHolder {
       reply = rejectedState(failure.toAmqpError());
     }
     if (delivery.remote_settled) return;
+    // Answered while the AMQP session lasts, even after this link was
+    // detached: the client is waiting for the settled state.
     const answer = (): void => {
-      if (this.sender.is_open()) delivery.update(true, reply);
+      if (this.sender.session.is_open()) delivery.update(true, reply);
     };
     this.scope.env.journal.barrier().then(
       () => {

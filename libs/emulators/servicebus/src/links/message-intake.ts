@@ -24,6 +24,8 @@ export class MessageIntake implements ClientLink {
   private readonly receiver: Receiver;
   private readonly queue: QueueEntity;
   private closed = false;
+  /** Why we detached the link: transfers already in flight are refused with it. */
+  private detachedWith: { condition: string; description: string } | undefined;
 
   constructor(scope: LinkScope, receiver: Receiver, queue: QueueEntity) {
     this.scope = scope;
@@ -46,7 +48,20 @@ export class MessageIntake implements ClientLink {
 
   /** A complete transfer arrived: `payload` is its bytes as sent. */
   received(delivery: Delivery, payload: Buffer): void {
-    if (this.closed) return;
+    if (this.closed) {
+      // Sent before the client saw our detach: refuse it with the detach's
+      // error, so the client retries instead of waiting for an answer.
+      delivery.update(
+        true,
+        rejectedState(
+          this.detachedWith ?? {
+            condition: 'amqp:link:detach-forced',
+            description: 'The link was detached.',
+          },
+        ),
+      );
+      return;
+    }
     let messages: StoredMessage[];
     try {
       messages = this.admitCheck(delivery, payload);
@@ -57,7 +72,8 @@ export class MessageIntake implements ClientLink {
     this.scope.env.journal.barrier().then(
       () => {
         for (const message of messages) this.queue.admit(message);
-        if (!this.closed) delivery.accept();
+        // Stored: tell the client, even if the link was detached meanwhile.
+        if (this.receiver.session.is_open()) delivery.accept();
       },
       (error: unknown) => this.refuse(delivery, error),
     );
@@ -73,6 +89,7 @@ export class MessageIntake implements ClientLink {
 
   detach(error: { condition: string; description: string }): void {
     if (this.closed) return;
+    this.detachedWith = error;
     this.receiver.close(error);
     this.gone();
   }
@@ -124,6 +141,7 @@ export class MessageIntake implements ClientLink {
         'The emulator failed to store the message.',
       );
     }
-    if (!this.closed) delivery.update(true, rejectedState(refusal.toAmqpError()));
+    if (this.receiver.session.is_open())
+      delivery.update(true, rejectedState(refusal.toAmqpError()));
   }
 }
