@@ -198,6 +198,23 @@ interface TransferFrame {
   payload?: Buffer;
 }
 
+/** An error rhea's input handling treats as the peer's protocol violation (it ends the connection). */
+class ProtocolError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProtocolError';
+  }
+}
+
+/**
+ * True when `connection`'s peer has announced a frame larger than
+ * `maxFrameBytes` (rhea itself would buffer whatever size a frame claims).
+ */
+export function frameTooLarge(connection: Connection, maxFrameBytes: number): boolean {
+  const pending = (connection as unknown as { frame_size?: number }).frame_size;
+  return pending !== undefined && pending > maxFrameBytes;
+}
+
 /**
  * Room in a session for more outgoing deliveries: rhea's delivery buffer,
  * and the peer's incoming window less the deliveries queued but not yet
@@ -220,9 +237,11 @@ export function captureTransfers(
   onPayload: (link: Receiver, payload: Buffer) => void,
   onSessionFlow: () => void,
   onUndecodable: (link: Receiver, delivery: Delivery, error: unknown) => void,
+  maxDeliveryBytes: number,
 ): void {
   const inner = session as unknown as SessionInternals;
   const partial = new Map<number, Buffer[]>();
+  const partialBytes = new Map<number, number>();
   const handleTransfer = inner.on_transfer.bind(session);
   inner.on_transfer = (frame: TransferFrame): void => {
     const handle = frame.performative.handle;
@@ -230,11 +249,17 @@ export function captureTransfers(
     let complete = false;
     if (link && frame.payload) {
       const parts = partial.get(handle);
+      const bytes = (partialBytes.get(handle) ?? 0) + frame.payload.length;
+      // A delivery that never ends would grow without bound: end the connection (rhea answers a ProtocolError so).
+      if (bytes > maxDeliveryBytes)
+        throw new ProtocolError(`a delivery exceeds ${maxDeliveryBytes} bytes`);
       if (frame.performative.more) {
+        partialBytes.set(handle, bytes);
         if (parts) parts.push(frame.payload);
         else partial.set(handle, [frame.payload]);
       } else {
         partial.delete(handle);
+        partialBytes.delete(handle);
         complete = true;
         onPayload(
           link as Receiver,
