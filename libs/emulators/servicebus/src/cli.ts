@@ -6,9 +6,10 @@
  *     [--data-dir DIR] [--sync-writes] [--key-name NAME] [--key KEY]
  *
  * Prints the connection string (never the key when one was given: it shows
- * `SharedAccessKey=<your key>`) and stops cleanly on SIGINT / SIGTERM. The
+ * `SharedAccessKey=<your-key>`) and stops cleanly on SIGINT / SIGTERM. The
  * key can also come from `SERVICEBUS_EMULATOR_KEY`, which keeps it out of
- * the process list.
+ * the process list; the configuration file from `SERVICEBUS_EMULATOR_CONFIG`
+ * (as Microsoft's emulator takes `CONFIG_PATH`).
  */
 import { parseArgs } from 'node:util';
 import { startServiceBusEmulator } from './emulator.ts';
@@ -59,13 +60,14 @@ async function main(): Promise<void> {
     queues[name] = flag === 'session' ? { requiresSession: true } : {};
   }
   const key = values.key ?? process.env['SERVICEBUS_EMULATOR_KEY'];
+  const config = values.config ?? (process.env['SERVICEBUS_EMULATOR_CONFIG'] || undefined);
   const emulator = await startServiceBusEmulator({
     port,
     host: values.host,
     queues,
     autoCreateQueues: values['auto-create-queues'],
     syncWrites: values['sync-writes'],
-    ...(values.config !== undefined ? { configFile: values.config } : {}),
+    ...(config !== undefined ? { configFile: config } : {}),
     ...(values['data-dir'] !== undefined ? { dataDir: values['data-dir'] } : {}),
     ...(values['key-name'] !== undefined ? { sharedAccessKeyName: values['key-name'] } : {}),
     ...(key !== undefined ? { sharedAccessKey: key } : {}),
@@ -73,7 +75,7 @@ async function main(): Promise<void> {
   const shown =
     key === undefined
       ? emulator.connectionString
-      : emulator.connectionString.replace(/SharedAccessKey=[^;]*/, 'SharedAccessKey=<your key>');
+      : emulator.connectionString.replace(/SharedAccessKey=[^;]*/, 'SharedAccessKey=<your-key>');
   console.log(`Service Bus emulator listening on ${values.host}:${emulator.port}`);
   console.log(`connection string: ${shown}`);
   console.log(`admin: http://${emulator.host}:${emulator.port}/_emulator/health`);

@@ -18,6 +18,11 @@
  *    frame handling and, when that throws, drops the connection; the service
  *    instead rejects that one delivery. The wrapper catches the decode error
  *    after rhea has registered the delivery and hands the delivery over.
+ * 3c. **Forgetting settled deliveries.** With `rcv-settle-mode` second the
+ *    receiver settles after us and tells nobody (AMQP 1.0 part 2 §2.7.6
+ *    lets the sender forget a delivery it has settled); rhea would keep
+ *    each one in its 2048-slot session buffer for ever and stop sending.
+ *    {@link settleAndForget} settles and lets rhea drop the delivery.
  * 4. **Session-level flow.** A peer that reopens its incoming window sends a
  *    flow without a link handle; rhea tells no link, so the broker would not
  *    resume sending ({@link captureTransfers}'s `onSessionFlow`).
@@ -168,6 +173,15 @@ export function flushDrain(sender: Sender): void {
   if (!link._draining) return;
   link.issue_flow = true;
   link.connection._register();
+}
+
+/**
+ * Settles an outgoing delivery with `state` and lets rhea forget it once
+ * the disposition is written (see 3c above).
+ */
+export function settleAndForget(delivery: Delivery, state: unknown): void {
+  delivery.update(true, state);
+  (delivery as unknown as { remote_settled: boolean }).remote_settled = true;
 }
 
 /** The link credit the peer has granted and rhea has not used yet. */

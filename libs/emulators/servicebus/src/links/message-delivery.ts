@@ -9,6 +9,7 @@ import {
   outgoingRoom,
   releaseAttach,
   remoteAttach,
+  settleAndForget,
   transferredCount,
   types,
   holdAttach,
@@ -309,7 +310,7 @@ export class MessageDelivery implements ClientLink, SessionHolder {
     // Answered while the AMQP session lasts, even after this link was
     // detached: the client is waiting for the settled state.
     const answer = (): void => {
-      if (this.sender.session.is_open()) delivery.update(true, reply);
+      if (this.sender.session.is_open()) settleAndForget(delivery, reply);
     };
     this.scope.env.journal.barrier().then(
       () => {

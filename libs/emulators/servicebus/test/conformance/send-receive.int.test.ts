@@ -136,6 +136,26 @@ describe('sending and receiving through the official SDK', () => {
     expect(await receiver.peekMessages(10)).toEqual([]);
   });
 
+  it('keeps delivering on one peek-lock link past thousands of settled messages', async () => {
+    // More than one AMQP session buffer (2048 deliveries in rhea) of settled messages.
+    const queue = target.queue('deletes');
+    const sender = target.client.createSender(queue);
+    for (let sent = 0; sent < 2200;) {
+      const batch = await sender.createMessageBatch();
+      while (sent < 2200 && batch.tryAddMessage({ body: sent })) sent++;
+      await sender.sendMessages(batch);
+    }
+    const receiver = target.client.createReceiver(queue);
+    let completed = 0;
+    while (completed < 2200) {
+      const got = await receiver.receiveMessages(500, { maxWaitTimeInMs: 5000 });
+      if (got.length === 0) break;
+      await Promise.all(got.map((m) => receiver.completeMessage(m)));
+      completed += got.length;
+    }
+    expect(completed).toBe(2200);
+  });
+
   it('answers MessagingEntityNotFound for a queue that does not exist, sending and receiving', async () => {
     expect(
       await errorCode(target.client.createSender('no-such-queue').sendMessages({ body: 1 })),
