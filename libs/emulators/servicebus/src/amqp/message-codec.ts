@@ -149,6 +149,7 @@ function parseAnnotations(
 ): void {
   const map = readCompound(buffer, section.valueStart);
   if (map.count % 2 !== 0) throw new AmqpDecodeError('message annotations map has an odd count');
+  if (map.count === 0) return;
   const kept: Buffer[] = [];
   let keptPairs = 0;
   let at = map.first;
@@ -168,8 +169,14 @@ function parseAnnotations(
     kept.push(buffer.subarray(keyStart, at));
     keptPairs++;
   }
-  into.annotations = { bytes: Buffer.concat(kept), count: keptPairs };
+  into.annotations = {
+    bytes: kept.length === 1 ? kept[0]! : Buffer.concat(kept),
+    count: keptPairs,
+  };
 }
+
+const EMPTY = Buffer.alloc(0);
+const NO_ANNOTATIONS: MapEntries = { bytes: EMPTY, count: 0 };
 
 /** Reads what the broker needs from an encoded message. Throws {@link AmqpDecodeError}. */
 export function parseMessage(buffer: Buffer): ParsedMessage {
@@ -181,8 +188,8 @@ export function parseMessage(buffer: Buffer): ParsedMessage {
     sessionId: undefined,
     partitionKey: undefined,
     scheduledEnqueueTimeMs: undefined,
-    annotations: { bytes: Buffer.alloc(0), count: 0 },
-    rest: Buffer.alloc(0),
+    annotations: NO_ANNOTATIONS,
+    rest: EMPTY,
   };
   const restParts: Buffer[] = [];
   for (const section of scanSections(buffer)) {

@@ -19,24 +19,29 @@ const BIN = '$bin';
 /** Largest body accepted when reading (a 100 MiB message plus room). */
 export const MAX_RECORD_BYTES = 128 * 1024 * 1024;
 
+/**
+ * A copy of `value` with every Buffer replaced by `{"$bin": length}` (the
+ * bytes go to `blobs`, in order) and Infinity by `{"$inf": true}`. Done by
+ * hand because `JSON.stringify` would first turn each Buffer into an array
+ * of numbers, which at a kilobyte per message costs more than everything else.
+ */
+function extractBlobs(value: unknown, blobs: Buffer[]): unknown {
+  if (Buffer.isBuffer(value)) {
+    blobs.push(value);
+    return { [BIN]: value.length };
+  }
+  if (value === Infinity) return { $inf: true };
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map((v) => extractBlobs(v, blobs));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = extractBlobs(v, blobs);
+  return out;
+}
+
 /** A record's bytes. */
 export function encodeRecord(record: JournalRecord): Buffer {
   const blobs: Buffer[] = [];
-  const header = JSON.stringify(record, (_key, value: unknown) => {
-    if (value === Infinity) return { $inf: true };
-    if (
-      typeof value === 'object' &&
-      value !== null &&
-      (value as { type?: string }).type === 'Buffer' &&
-      Array.isArray((value as { data?: unknown }).data)
-    ) {
-      // JSON.stringify calls Buffer#toJSON before the replacer sees it.
-      const bytes = Buffer.from((value as { data: number[] }).data);
-      blobs.push(bytes);
-      return { [BIN]: bytes.length };
-    }
-    return value;
-  });
+  const header = JSON.stringify(extractBlobs(record, blobs));
   const headerBytes = Buffer.from(header, 'utf8');
   let blobBytes = 0;
   for (const b of blobs) blobBytes += b.length;

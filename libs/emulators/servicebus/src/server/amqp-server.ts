@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import {
   acceptSocket,
+  batchWrites,
   captureTransfers,
   createContainer,
   frameTooLarge,
@@ -101,6 +102,7 @@ export class AmqpServer {
       // A client's receiver link: report modified as modified (abandon vs defer).
       sender_options: { treat_modified_as_released: false },
     });
+    batchWrites(connection, socket);
     this.contexts.set(connection, new ConnectionContext(id, connection, socket));
     socket.on('data', () => {
       if (frameTooLarge(connection, AmqpServer.MAX_FRAME_BYTES + 1024)) socket.destroy();
