@@ -6,12 +6,7 @@ describe('the dead-letter subqueue through the official SDK', () => {
   let target: ConformanceTarget;
 
   beforeAll(async () => {
-    target = await openTarget({
-      retries: { maxDeliveryCount: 2 },
-      expiring: { deadLetteringOnMessageExpiration: true },
-      vanishing: {},
-      dlq: {},
-    });
+    target = await openTarget('dead-letter');
   });
   afterAll(() => target.close());
 

@@ -1,18 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { conformanceQueues } from '../support/conformance-entities.ts';
 import { onEmulator, openTarget, type ConformanceTarget } from '../support/conformance-target.ts';
 
-/** The real service's shortest duplicate-detection window is 20 seconds. */
-const WINDOW_MS = onEmulator ? 1000 : 20_000;
+/** The real service's shortest duplicate-detection window is 20 seconds; this emulator's queue has 1 s. */
+const WINDOW_MS =
+  conformanceQueues(onEmulator)['duplicates']!['dedup']!.duplicateDetectionHistoryTimeWindowMs!;
 
 describe('duplicate detection through the official SDK', () => {
   let target: ConformanceTarget;
 
   beforeAll(async () => {
-    target = await openTarget({
-      dedup: { requiresDuplicateDetection: true, duplicateDetectionHistoryTimeWindowMs: WINDOW_MS },
-      plain: {},
-    });
+    target = await openTarget('duplicates');
   });
   afterAll(() => target.close());
 

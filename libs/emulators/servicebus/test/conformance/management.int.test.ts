@@ -7,7 +7,7 @@ describe('$management operations through the official SDK', () => {
   let target: ConformanceTarget;
 
   beforeAll(async () => {
-    target = await openTarget({ peek: {}, schedule: {}, empty: {} });
+    target = await openTarget('management');
   });
   afterAll(() => target.close());
 

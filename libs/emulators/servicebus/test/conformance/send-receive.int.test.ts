@@ -10,12 +10,7 @@ describe('sending and receiving through the official SDK', () => {
   let target: ConformanceTarget;
 
   beforeAll(async () => {
-    target = await openTarget({
-      basic: {},
-      batches: {},
-      deletes: {},
-      big: { maxMessageSizeBytes: 1024 * 1024 },
-    });
+    target = await openTarget('send-receive');
   });
   afterAll(() => target.close());
 

@@ -11,11 +11,7 @@ describe('sessions through the official SDK', () => {
   let target: ConformanceTarget;
 
   beforeAll(async () => {
-    target = await openTarget({
-      sessions: { requiresSession: true },
-      next: { requiresSession: true },
-      expiring: { requiresSession: true, lockDurationMs: SHORT_LOCK_MS },
-    });
+    target = await openTarget('sessions');
   });
   afterAll(() => target.close());
 

@@ -11,11 +11,7 @@ describe('settling messages through the official SDK', () => {
   let target: ConformanceTarget;
 
   beforeAll(async () => {
-    target = await openTarget({
-      settle: {},
-      short: { lockDurationMs: SHORT_LOCK_MS },
-      props: {},
-    });
+    target = await openTarget('settlement');
   });
   afterAll(() => target.close());
 

@@ -5,20 +5,25 @@ import {
   type ServiceBusClientOptions,
 } from '@azure/service-bus';
 import { startServiceBusEmulator, type ServiceBusEmulator } from '../../src/index.ts';
-import type { QueueProperties } from '../../src/config/queue-properties.ts';
 import { formatIsoDuration } from '../../src/config/iso-duration.ts';
+import { conformanceQueues, fixedQueueName } from './conformance-entities.ts';
 
 /**
- * Where the conformance suite runs: this emulator by default, or a real
- * namespace when `SERVICEBUS_CONNECTION_STRING` is set (with Manage rights:
- * the suite creates uniquely named queues through the administration API
- * and deletes them afterwards). Checks that need emulator-only control
- * live in `test/emulator/`, never here.
+ * Where the conformance suite runs: this emulator by default, or, when
+ * `SERVICEBUS_CONNECTION_STRING` is set, a real namespace (with Manage
+ * rights: the suite creates uniquely named queues through the administration
+ * API and deletes them afterwards) or Microsoft's emulator (the connection
+ * string says `UseDevelopmentEmulator=true`; start it with the queues of
+ * `microsoftEmulatorConfig()`, which the suite empties before use). Checks
+ * that need emulator-only control live in `test/emulator/`, never here.
  */
 export const realConnectionString = process.env['SERVICEBUS_CONNECTION_STRING'] || undefined;
 
 /** True when the suite talks to this emulator. */
 export const onEmulator = realConnectionString === undefined;
+
+/** True when the target is Microsoft's emulator, whose queues are fixed by its Config.json. */
+const onMicrosoftEmulator = /UseDevelopmentEmulator=true/i.test(realConnectionString ?? '');
 
 /** Fast failure against the emulator; a few retries against a real namespace's transient errors. */
 export const clientOptions: ServiceBusClientOptions = onEmulator
@@ -42,20 +47,64 @@ export interface ConformanceTarget {
  * Lock durations the real service accepts start at 5 s; the emulator takes
  * shorter ones, which keeps the lock-expiry tests quick.
  */
-export const SHORT_LOCK_MS = onEmulator ? 1500 : 5000;
+export const SHORT_LOCK_MS = conformanceQueues(onEmulator)['settlement']!['short']!.lockDurationMs!;
 
-/** Opens the target with `queues` (alias → properties) for one test file. */
+/** Empties a fixed queue of Microsoft's emulator (main queue, dead letters, every session). */
+async function purge(client: ServiceBusClient, queue: string, sessions: boolean): Promise<void> {
+  for (const subQueueType of [undefined, 'deadLetter'] as const) {
+    if (sessions && subQueueType === undefined) {
+      for (;;) {
+        let receiver;
+        try {
+          receiver = await client.acceptNextSession(queue, { receiveMode: 'receiveAndDelete' });
+        } catch {
+          break;
+        }
+        while ((await receiver.receiveMessages(100, { maxWaitTimeInMs: 500 })).length > 0);
+        await receiver.setSessionState(null);
+        await receiver.close();
+      }
+      continue;
+    }
+    const receiver = client.createReceiver(queue, {
+      receiveMode: 'receiveAndDelete',
+      ...(subQueueType ? { subQueueType } : {}),
+    });
+    while ((await receiver.receiveMessages(100, { maxWaitTimeInMs: 500 })).length > 0);
+    await receiver.close();
+  }
+}
+
+/** Opens the target with the queues of conformance suite `suite` (see `conformance-entities.ts`). */
 export async function openTarget(
-  queues: Record<string, Partial<QueueProperties>>,
+  suite: string,
   emulatorOptions: { sharedAccessKey?: string } = {},
 ): Promise<ConformanceTarget> {
+  const queues = conformanceQueues(onEmulator)[suite];
+  if (!queues) throw new Error(`no conformance suite '${suite}'`);
   const suffix = randomBytes(4).toString('hex');
-  const names = new Map(Object.keys(queues).map((alias) => [alias, `${alias}-${suffix}`]));
+  const names = new Map(
+    Object.keys(queues).map((alias) => [
+      alias,
+      onMicrosoftEmulator ? fixedQueueName(suite, alias) : `${alias}-${suffix}`,
+    ]),
+  );
   const clients: ServiceBusClient[] = [];
   let emulator: ServiceBusEmulator | undefined;
   let admin: ServiceBusAdministrationClient | undefined;
   let connectionString: string;
-  if (realConnectionString) {
+  if (realConnectionString && onMicrosoftEmulator) {
+    connectionString = realConnectionString;
+    const cleaner = new ServiceBusClient(connectionString, {
+      retryOptions: { maxRetries: 0, timeoutInMs: 2000 },
+    });
+    try {
+      for (const [alias, p] of Object.entries(queues))
+        await purge(cleaner, names.get(alias)!, p.requiresSession ?? false);
+    } finally {
+      await cleaner.close();
+    }
+  } else if (realConnectionString) {
     connectionString = realConnectionString;
     admin = new ServiceBusAdministrationClient(realConnectionString);
     for (const [alias, p] of Object.entries(queues)) {

@@ -3,6 +3,7 @@ import { entitiesFromConfig } from '../../src/config/config-file.ts';
 import { formatIsoDuration, parseIsoDuration } from '../../src/config/iso-duration.ts';
 import { DEFAULT_QUEUE_PROPERTIES, FOREVER_MS } from '../../src/config/queue-properties.ts';
 import { isEmulatorError } from '../../src/emulator-error.ts';
+import { microsoftEmulatorConfig } from '../support/conformance-entities.ts';
 
 describe('ISO 8601 durations', () => {
   it.each([
@@ -107,6 +108,19 @@ describe('Config.json (Microsoft emulator shape)', () => {
     expect(message).toContain("queue 'a' is defined twice");
     expect(message).toContain('Queues[2].Name');
     expect(message).toContain('ForwardTo: auto-forwarding is not emulated');
+  });
+
+  it('reads the Config.json generated for running the conformance suite on Microsoft emulator', () => {
+    const config = entitiesFromConfig(microsoftEmulatorConfig());
+    expect(config.queues.size).toBeGreaterThan(15);
+    expect(config.queues.get('sessions.expiring')).toMatchObject({
+      requiresSession: true,
+      lockDurationMs: 5000,
+    });
+    expect(config.queues.get('duplicates.dedup')).toMatchObject({
+      requiresDuplicateDetection: true,
+      duplicateDetectionHistoryTimeWindowMs: 20_000,
+    });
   });
 
   it('refuses a document that is not in the Config.json shape', () => {
