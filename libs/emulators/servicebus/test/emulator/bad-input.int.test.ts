@@ -194,6 +194,49 @@ describe('bad input', () => {
     }
   });
 
+  it('lists sessions and guards session operations to the session’s holder', async () => {
+    await client.createSender('sessions').sendMessages([
+      { body: 1, sessionId: 'listed-a' },
+      { body: 2, sessionId: 'listed-b' },
+    ]);
+    const raw = await rawClient(emulator.port);
+    try {
+      const request = await raw.management('sessions');
+      const listed = await request({
+        application_properties: { operation: 'com.microsoft:get-message-sessions' },
+        body: {
+          'last-updated-time': new Date(0),
+          skip: rhea.types.wrap_int(0),
+          top: rhea.types.wrap_int(10),
+        },
+      });
+      expect((listed['application_properties'] as Record<string, unknown>)['statusCode']).toBe(200);
+      expect(
+        ((listed['body'] as Record<string, unknown>)['sessions-ids'] as string[]).sort(),
+      ).toEqual(['listed-a', 'listed-b']);
+      // This raw connection holds no session: its state and renewal are refused.
+      for (const operation of [
+        'com.microsoft:get-session-state',
+        'com.microsoft:renew-session-lock',
+      ]) {
+        const answer = await request({
+          application_properties: { operation },
+          body: { 'session-id': 'listed-a' },
+        });
+        expect(
+          (answer['application_properties'] as Record<string, unknown>)['errorCondition'],
+        ).toBe('com.microsoft:session-lock-lost');
+      }
+    } finally {
+      await raw.close();
+    }
+    for (const id of ['listed-a', 'listed-b']) {
+      const r = await client.acceptSession('sessions', id, { receiveMode: 'receiveAndDelete' });
+      await r.receiveMessages(1, { maxWaitTimeInMs: 5000 });
+      await r.close();
+    }
+  });
+
   it('refuses a second receiver on a locked session, and a session receiver on a queue without sessions', async () => {
     const first = await client.acceptSession('sessions', 'taken');
     expect(await errorCode(client.acceptSession('sessions', 'taken'))).toBe(
