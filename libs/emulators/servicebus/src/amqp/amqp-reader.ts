@@ -144,12 +144,6 @@ export function readCompound(buffer: Buffer, offset: number): CompoundView {
   throw new AmqpDecodeError(`expected a list or map, got type code 0x${code.toString(16)}`);
 }
 
-/** True when the value at `offset` is the AMQP null. */
-export function isNull(buffer: Buffer, offset: number): boolean {
-  need(buffer, offset, 1);
-  return buffer[offset] === 0x40;
-}
-
 /** Reads a string or symbol; `undefined` for null. */
 export function readString(buffer: Buffer, offset: number): string | undefined {
   need(buffer, offset, 1);

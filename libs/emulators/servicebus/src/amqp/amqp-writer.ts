@@ -133,11 +133,6 @@ export interface MapEntries {
   count: number;
 }
 
-/** Concatenated `key, value` pairs for a map body. */
-export function mapEntries(pairs: ReadonlyArray<readonly [Buffer, Buffer]>): MapEntries {
-  return { bytes: Buffer.concat(pairs.flatMap(([k, v]) => [k, v])), count: pairs.length };
-}
-
 /**
  * The message-annotations section from entry groups, as one map32
  * (descriptor, `0xd1`, size, count, entries).
@@ -161,23 +156,5 @@ export function encodeAnnotationsSection(groups: readonly MapEntries[]): Buffer 
     group.bytes.copy(out, at);
     at += group.bytes.length;
   }
-  return out;
-}
-
-/** One data section holding `payload` (AMQP 1.0 part 3 §3.2.6). */
-export function encodeDataSection(payload: Buffer): Buffer {
-  const head = payload.length <= 255 ? 5 : 8;
-  const out = Buffer.allocUnsafe(head + payload.length);
-  out[0] = 0x00;
-  out[1] = 0x53;
-  out[2] = SECTION.data;
-  if (head === 5) {
-    out[3] = 0xa0;
-    out[4] = payload.length;
-  } else {
-    out[3] = 0xb0;
-    out.writeUInt32BE(payload.length, 4);
-  }
-  payload.copy(out, head);
   return out;
 }

@@ -53,9 +53,6 @@ export type { Connection, Container, Delivery, Receiver, Sender, Session, Typed 
 /** rhea's type helpers (`wrap_*`, …). */
 export const types = rhea.types;
 
-/** rhea's message helpers (`encode`, `decode`). */
-export const messageUtil = rhea.message;
-
 interface Outcome {
   described(): unknown;
 }

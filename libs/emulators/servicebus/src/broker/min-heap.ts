@@ -52,16 +52,6 @@ export class MinHeap<T> {
     if (this.stale > 64 && this.stale * 2 > this.items.length) this.rebuild();
   }
 
-  /** Every live entry, in no particular order. */
-  live(): T[] {
-    return this.items.filter(this.isLive);
-  }
-
-  clear(): void {
-    this.items = [];
-    this.stale = 0;
-  }
-
   private dropStaleTop(): void {
     while (this.items.length > 0 && !this.isLive(this.items[0]!)) {
       this.takeTop();

@@ -1,4 +1,4 @@
-import { EmulatorError } from '../emulator-error.ts';
+import { errors } from '../emulator-error.ts';
 
 /** What a `server-busy` rule can refuse. */
 export type BusyOperation = 'send' | 'receive' | 'management' | 'attach';
@@ -163,11 +163,7 @@ export class FaultInjector {
       entity,
       (r) => r.kind === 'server-busy' && (r.operations ?? BUSY_OPERATIONS).includes(operation),
     );
-    if (rule)
-      throw new EmulatorError(
-        'com.microsoft:server-busy',
-        `The request was terminated because the entity is being throttled (fault injection). Error code : 50009. Please wait 2 seconds and try again.`,
-      );
+    if (rule) throw errors.serverBusy(entity);
   }
 
   /** @internal how long to hold the answer to a settlement on `entity` (0: none). */

@@ -71,11 +71,6 @@ export function modifiedState(undeliverableHere: boolean): unknown {
     .described();
 }
 
-/** Ignores an error on purpose, saying why (the style rule for deliberate ignores). */
-export function ignoreBecause(_reason: string): (error: unknown) => void {
-  return () => undefined;
-}
-
 /** `a` as a string, when it is one. */
 export function asString(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
