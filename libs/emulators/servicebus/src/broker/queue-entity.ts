@@ -281,6 +281,10 @@ export class QueueEntity {
       ...countMessages(this.main),
       deadLetter: this.deadLetter.messages.size,
       sessions: this.sessions?.count() ?? 0,
+      receivers:
+        this.main.consumers.size +
+        this.deadLetter.consumers.size +
+        (this.sessions?.lockedCount() ?? 0),
     };
   }
 

@@ -34,6 +34,11 @@ export class SessionCoordinator {
     this.queue = queue;
   }
 
+  /** Sessions locked by a receiver now. */
+  lockedCount(): number {
+    return this.lockTimers.length;
+  }
+
   /** Sessions known (with messages, state or a lock). */
   count(): number {
     let n = 0;

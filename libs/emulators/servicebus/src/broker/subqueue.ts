@@ -9,6 +9,8 @@ export interface QueueCounts {
   scheduled: number;
   deadLetter: number;
   sessions: number;
+  /** Receiving links attached now (main queue and dead-letter subqueue, sessions included). */
+  receivers: number;
 }
 
 /** Messages of a subqueue by state. */
