@@ -13,8 +13,13 @@ export interface ClientLink {
   readonly session: Session;
   /** Detaches the link from our side with `error`. */
   detach(error: { condition: string; description: string }): void;
-  /** The link is gone (detached, its session ended or its connection dropped): release what it holds. */
-  gone(): void;
+  /**
+   * The link is gone: detached, its session ended or its connection closed
+   * (release what it holds), or its connection dropped without a close
+   * (`abrupt`: a session lock then stays until it expires, as the service
+   * keeps it for a client that could not close).
+   */
+  gone(abrupt?: boolean): void;
 }
 
 /** The path part of an audience URI (`sb://host:port/queue` → `queue`). */

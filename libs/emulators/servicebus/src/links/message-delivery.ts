@@ -204,12 +204,14 @@ export class MessageDelivery implements ClientLink, SessionHolder {
     this.gone();
   }
 
-  gone(): void {
+  gone(abrupt = false): void {
     if (this.closed) return;
     this.closed = true;
     this.withdraw?.();
-    if (this.messageSession) this.queue.sessions?.release(this.messageSession, this);
-    else this.queue.detach(this.subqueue, this);
+    // "The lock is released when the receiver is closed, or when it expires
+    // if the application could not close it" (Service Bus message sessions).
+    if (this.messageSession && !abrupt) this.queue.sessions?.release(this.messageSession, this);
+    else if (!this.messageSession) this.queue.detach(this.subqueue, this);
     this.scope.context.remove(this);
     // A peek-lock outside a session outlives its link: the message comes
     // back when the lock expires, and can still be settled by lock token.

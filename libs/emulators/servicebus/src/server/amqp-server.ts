@@ -73,10 +73,11 @@ export class AmqpServer {
     );
     c.on('session_close', (event: LinkEvent) => this.guard(() => this.sessionClosed(event)));
     c.on('connection_close', (event: LinkEvent) =>
-      this.guard(() => this.connectionGone(event.connection)),
+      this.guard(() => this.connectionGone(event.connection, false)),
     );
+    // Disconnected without a close first: the client crashed or the network failed.
     c.on('disconnected', (event: LinkEvent) =>
-      this.guard(() => this.connectionGone(event.connection)),
+      this.guard(() => this.connectionGone(event.connection, true)),
     );
     // Errors a client causes (bad frames, closing with an error) end at most
     // its connection; rhea has already answered or dropped it.
@@ -234,11 +235,11 @@ export class AmqpServer {
       link.gone();
   }
 
-  private connectionGone(connection: Connection): void {
+  private connectionGone(connection: Connection, abrupt: boolean): void {
     const context = this.contexts.get(connection);
     if (!context) return;
     this.contexts.delete(connection);
-    for (const link of [...context.links]) link.gone();
+    for (const link of [...context.links]) link.gone(abrupt);
   }
 
   /** Runs a link handler; whatever it throws becomes the link's refusal, never a crash. */

@@ -124,6 +124,31 @@ describe('sessions through the official SDK', () => {
     await next.close();
   });
 
+  it('streams a session’s messages in order to a subscriber, completing each', async () => {
+    const queue = target.queue('sessions');
+    await target.client
+      .createSender(queue)
+      .sendMessages(Array.from({ length: 20 }, (_, i) => ({ body: i, sessionId: 'streamed' })));
+    const receiver = await target.client.acceptSession(queue, 'streamed');
+    const seen: number[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const subscription = receiver.subscribe(
+        {
+          processMessage: async (m) => {
+            seen.push(m.body as number);
+            if (seen.length === 20)
+              setTimeout(() => subscription.close().then(resolve, reject), 200);
+          },
+          processError: async (args) => reject(args.error),
+        },
+        { autoCompleteMessages: true, maxConcurrentCalls: 1 },
+      );
+    });
+    expect(seen).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(await receiver.peekMessages(5)).toEqual([]);
+    await receiver.close();
+  });
+
   it('refuses a message without a session id on a session queue', async () => {
     const sender = target.client.createSender(target.queue('sessions'));
     // amqp:not-allowed, which the SDK reports as a GeneralError.

@@ -123,6 +123,48 @@ describe('fault injection', () => {
     }
   });
 
+  it('keeps a dropped client’s session locked until the lock expires, then lets another take it over', async () => {
+    const own = await startServiceBusEmulator({
+      queues: { s: { requiresSession: true, lockDurationMs: 2000 } },
+    });
+    const crashed = new ServiceBusClient(own.connectionString, {
+      retryOptions: { maxRetries: 0, timeoutInMs: 5000 },
+    });
+    const survivor = new ServiceBusClient(own.connectionString, {
+      retryOptions: { maxRetries: 0, timeoutInMs: 5000 },
+    });
+    try {
+      await survivor.createSender('s').sendMessages({ body: 'in flight', sessionId: 'p0' });
+      const owner = await crashed.acceptSession('s', 'p0', { maxAutoLockRenewalDurationInMs: 0 });
+      const lockedUntil = owner.sessionLockedUntilUtc!.getTime();
+      const [m] = await owner.receiveMessages(1, { maxWaitTimeInMs: 5000 });
+      expect(m?.body).toBe('in flight');
+      expect(own.faults.dropConnections('s')).toBeGreaterThanOrEqual(1);
+      await new Promise((r) => setTimeout(r, 100));
+      // The crashed owner never closed its receiver: its session stays locked.
+      expect(own.inspectQueue('s')?.counts.receivers).toBe(1);
+      expect(await errorCode(survivor.acceptSession('s', 'p0'))).toBe('SessionCannotBeLocked');
+      let next;
+      while (!next) {
+        try {
+          next = await survivor.acceptSession('s', 'p0');
+        } catch (error) {
+          expect((error as { code?: string }).code).toBe('SessionCannotBeLocked');
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      expect(Date.now()).toBeGreaterThanOrEqual(lockedUntil - 50);
+      const [again] = await next.receiveMessages(1, { maxWaitTimeInMs: 5000 });
+      expect([again?.body, again?.deliveryCount]).toEqual(['in flight', 1]);
+      await next.completeMessage(again!);
+      await next.close();
+    } finally {
+      await crashed.close().catch(() => undefined);
+      await survivor.close();
+      await own.stop();
+    }
+  });
+
   it('offers the same faults and the queue counts over the admin route', async () => {
     expect(await (await admin('health')).json()).toEqual({ status: 'ok' });
     const created = await admin('faults', {
