@@ -118,6 +118,7 @@ describe('durability in a data directory', () => {
         await sender.sendMessages(batch);
         acknowledged.push(...ids);
       }
+      // The send in flight when the process dies fails; it was never acknowledged, which is the point.
     })().catch(() => undefined);
     while (acknowledged.length < 2000) await new Promise((r) => setTimeout(r, 10));
     first.child.kill('SIGKILL');
@@ -126,6 +127,7 @@ describe('durability in a data directory', () => {
     // The send in flight when the process died waits for its answer until the
     // SDK's timeout; it counts as unacknowledged, so there is no need to wait.
     await Promise.race([sending, new Promise((r) => setTimeout(r, 200))]);
+    // The client's connection died with the process; closing it may report that.
     const closing = client.close().catch(() => undefined);
 
     const second = await startEmulatorProcess([

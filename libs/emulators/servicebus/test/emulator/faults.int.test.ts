@@ -159,6 +159,7 @@ describe('fault injection', () => {
       await next.completeMessage(again!);
       await next.close();
     } finally {
+      // This client's connection was dropped on purpose; closing it may report that.
       await crashed.close().catch(() => undefined);
       await survivor.close();
       await own.stop();
