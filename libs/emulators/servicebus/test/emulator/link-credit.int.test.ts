@@ -8,7 +8,13 @@ describe('link credit and drain', () => {
   let client: ServiceBusClient;
 
   beforeAll(async () => {
-    emulator = await startServiceBusEmulator({ queues: { q: {}, s: { requiresSession: true } } });
+    emulator = await startServiceBusEmulator({
+      queues: {
+        q: {},
+        s: { requiresSession: true },
+        big: { maxMessageSizeBytes: 4 * 1024 * 1024 },
+      },
+    });
     client = new ServiceBusClient(emulator.connectionString, {
       retryOptions: { maxRetries: 0, timeoutInMs: 5000 },
     });
@@ -88,6 +94,16 @@ describe('link credit and drain', () => {
     expect(rest.map((m) => m.body)).toEqual([3, 4, 5, 6, 7, 8, 9]);
     for (const m of rest) await receiver.completeMessage(m);
     await receiver.close();
+  });
+
+  it('takes and gives a message larger than one frame (the emulator announces 1 MiB frames)', async () => {
+    const body = Buffer.alloc(3 * 1024 * 1024);
+    for (let i = 0; i < body.length; i += 4096) body.writeUInt32BE(i, i);
+    await client.createSender('big').sendMessages({ body });
+    const [m] = await client
+      .createReceiver('big', { receiveMode: 'receiveAndDelete' })
+      .receiveMessages(1, { maxWaitTimeInMs: 10_000 });
+    expect(Buffer.compare(m!.body as Buffer, body)).toBe(0);
   });
 
   it('counts a session receiver while it holds its session', async () => {
