@@ -1,0 +1,56 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { conformanceQueues } from '../support/conformance-entities.ts';
+import { onEmulator, openTarget, type ConformanceTarget } from '../support/conformance-target.ts';
+
+/** The real service's shortest duplicate-detection window is 20 seconds; this emulator's queue has 1 s. */
+const WINDOW_MS =
+  conformanceQueues(onEmulator)['duplicates']!['dedup']!.duplicateDetectionHistoryTimeWindowMs!;
+
+describe('duplicate detection through the official SDK', () => {
+  let target: ConformanceTarget;
+
+  beforeAll(async () => {
+    target = await openTarget('duplicates');
+  });
+  afterAll(() => target.close());
+
+  async function drain(queue: string): Promise<unknown[]> {
+    const receiver = target.client.createReceiver(queue, { receiveMode: 'receiveAndDelete' });
+    const bodies: unknown[] = [];
+    for (;;) {
+      const got = await receiver.receiveMessages(10, { maxWaitTimeInMs: 300 });
+      if (got.length === 0) return bodies;
+      bodies.push(...got.map((m) => m.body));
+    }
+  }
+
+  it('acknowledges a resent message id within the window and keeps only the first', async () => {
+    const queue = target.queue('dedup');
+    const sender = target.client.createSender(queue);
+    await sender.sendMessages({ body: 'first', messageId: 'order-7' });
+    await sender.sendMessages({ body: 'second', messageId: 'order-7' });
+    await sender.sendMessages([
+      { body: 'third', messageId: 'order-7' },
+      { body: 'other', messageId: 'order-8' },
+    ]);
+    expect(await drain(queue)).toEqual(['first', 'other']);
+  });
+
+  it('accepts the same message id again once the window has passed', async () => {
+    const queue = target.queue('dedup');
+    const sender = target.client.createSender(queue);
+    await sender.sendMessages({ body: 'early', messageId: 'order-9' });
+    await sleep(WINDOW_MS + 500);
+    await sender.sendMessages({ body: 'late', messageId: 'order-9' });
+    expect(await drain(queue)).toEqual(['early', 'late']);
+  });
+
+  it('keeps every copy on a queue without duplicate detection', async () => {
+    const queue = target.queue('plain');
+    const sender = target.client.createSender(queue);
+    await sender.sendMessages({ body: 1, messageId: 'same' });
+    await sender.sendMessages({ body: 2, messageId: 'same' });
+    expect(await drain(queue)).toEqual([1, 2]);
+  });
+});

@@ -1,0 +1,85 @@
+import Long from 'long';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorCode, openTarget, type ConformanceTarget } from '../support/conformance-target.ts';
+
+describe('$management operations through the official SDK', () => {
+  let target: ConformanceTarget;
+
+  beforeAll(async () => {
+    target = await openTarget('management');
+  });
+  afterAll(() => target.close());
+
+  it('peeks without locking, from a sequence number on, and continues where the last peek ended', async () => {
+    const queue = target.queue('peek');
+    await target.client
+      .createSender(queue)
+      .sendMessages(Array.from({ length: 5 }, (_, i) => ({ body: i })));
+    const receiver = target.client.createReceiver(queue);
+    const first = await receiver.peekMessages(2);
+    const next = await receiver.peekMessages(2);
+    expect([...first, ...next].map((m) => m.body)).toEqual([0, 1, 2, 3]);
+    const third = first[0]!.sequenceNumber!.add(2);
+    const fromThird = await receiver.peekMessages(10, { fromSequenceNumber: third });
+    expect(fromThird.map((m) => m.body)).toEqual([2, 3, 4]);
+    expect(fromThird.every((m) => m.lockToken === undefined && m.deliveryCount === 0)).toBe(true);
+    // Peeking locked nothing: all five are still there to receive.
+    const got = await target.client
+      .createReceiver(queue, { receiveMode: 'receiveAndDelete' })
+      .receiveMessages(5, { maxWaitTimeInMs: 5000 });
+    expect(got).toHaveLength(5);
+  });
+
+  it('peeks an empty queue as no messages (204)', async () => {
+    const receiver = target.client.createReceiver(target.queue('empty'));
+    expect(await receiver.peekMessages(10)).toEqual([]);
+    expect(await receiver.peekMessages(10, { fromSequenceNumber: Long.fromNumber(1000) })).toEqual(
+      [],
+    );
+  });
+
+  it('schedules messages that appear at their time, and cancels others', async () => {
+    const queue = target.queue('schedule');
+    const sender = target.client.createSender(queue);
+    const at = new Date(Date.now() + 1200);
+    const [keep, cancel] = await sender.scheduleMessages(
+      [{ body: 'scheduled' }, { body: 'cancelled' }],
+      at,
+    );
+    expect(keep!.toNumber()).toBeLessThan(cancel!.toNumber());
+    const receiver = target.client.createReceiver(queue, { receiveMode: 'receiveAndDelete' });
+    const peeked = await receiver.peekMessages(5);
+    expect(peeked.map((m) => [m.body, m.state])).toEqual([
+      ['scheduled', 'scheduled'],
+      ['cancelled', 'scheduled'],
+    ]);
+    await sender.cancelScheduledMessages(cancel!);
+    expect(await receiver.receiveMessages(1, { maxWaitTimeInMs: 300 })).toEqual([]);
+    await sleep(Math.max(0, at.getTime() - Date.now()) + 100);
+    const [delivered] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 3000 });
+    expect(delivered?.body).toBe('scheduled');
+    expect(delivered?.sequenceNumber?.toNumber()).toBe(keep!.toNumber());
+    expect(delivered!.enqueuedTimeUtc!.getTime()).toBeGreaterThanOrEqual(at.getTime() - 1000);
+    expect(await receiver.receiveMessages(1, { maxWaitTimeInMs: 300 })).toEqual([]);
+  });
+
+  it('schedules a message sent with scheduledEnqueueTimeUtc', async () => {
+    const queue = target.queue('schedule');
+    await target.client
+      .createSender(queue)
+      .sendMessages({ body: 'later', scheduledEnqueueTimeUtc: new Date(Date.now() + 800) });
+    const receiver = target.client.createReceiver(queue, { receiveMode: 'receiveAndDelete' });
+    expect(await receiver.receiveMessages(1, { maxWaitTimeInMs: 200 })).toEqual([]);
+    const [later] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 5000 });
+    expect(later?.body).toBe('later');
+  });
+
+  it('answers MessageNotFound for a deferred receive of a message that is not deferred', async () => {
+    const queue = target.queue('empty');
+    const receiver = target.client.createReceiver(queue);
+    expect(await errorCode(receiver.receiveDeferredMessages(Long.fromNumber(424242)))).toBe(
+      'MessageNotFound',
+    );
+  });
+});

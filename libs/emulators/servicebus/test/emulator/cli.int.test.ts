@@ -1,0 +1,89 @@
+import { spawnSync } from 'node:child_process';
+import { ServiceBusClient } from '@azure/service-bus';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  CLI_PATH,
+  startEmulatorProcess,
+  type EmulatorProcess,
+} from '../support/emulator-process.ts';
+
+describe('the standalone command', () => {
+  const running: EmulatorProcess[] = [];
+  afterEach(async () => {
+    for (const p of running.splice(0)) {
+      p.child.kill('SIGKILL');
+      await p.exited;
+    }
+  });
+
+  it('serves the queues it is given and stops cleanly on SIGTERM', async () => {
+    const emulator = await startEmulatorProcess([
+      '--port',
+      '0',
+      '--queue',
+      'orders',
+      '--queue',
+      'partitions:session',
+    ]);
+    running.push(emulator);
+    const client = new ServiceBusClient(emulator.connectionString, {
+      retryOptions: { maxRetries: 0 },
+    });
+    try {
+      await client.createSender('orders').sendMessages({ body: 'from the cli' });
+      const [m] = await client
+        .createReceiver('orders', { receiveMode: 'receiveAndDelete' })
+        .receiveMessages(1, { maxWaitTimeInMs: 5000 });
+      expect(m?.body).toBe('from the cli');
+      await client.createSender('partitions').sendMessages({ body: 'p', sessionId: 'p-1' });
+      const health = await fetch(`http://127.0.0.1:${emulator.port}/_emulator/health`);
+      expect(await health.json()).toEqual({ status: 'ok' });
+    } finally {
+      await client.close();
+    }
+    emulator.child.kill('SIGTERM');
+    expect(await emulator.exited).toBe(0);
+  });
+
+  it('takes the key from the environment and never prints it', async () => {
+    const emulator = await startEmulatorProcess(
+      ['--port', '0', '--queue', 'q', '--key-name', 'app'],
+      {
+        SERVICEBUS_EMULATOR_KEY: 'very-secret-key',
+      },
+    );
+    running.push(emulator);
+    expect(emulator.output()).not.toContain('very-secret-key');
+    expect(emulator.connectionString).toContain('SharedAccessKey=<your-key>');
+    const client = new ServiceBusClient(
+      emulator.connectionString.replace('<your-key>', 'very-secret-key'),
+      {
+        retryOptions: { maxRetries: 0 },
+      },
+    );
+    try {
+      await client.createSender('q').sendMessages({ body: 'authorised' });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('refuses bad arguments with exit code 2 and a bad configuration with exit code 1', () => {
+    const bad = spawnSync(process.execPath, [CLI_PATH, '--port', 'seventy'], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--port must be/);
+    const badQueue = spawnSync(process.execPath, [CLI_PATH, '--queue', 'a:sessionful'], {
+      encoding: 'utf8',
+    });
+    expect(badQueue.status).toBe(2);
+    const badConfig = spawnSync(
+      process.execPath,
+      [CLI_PATH, '--port', '0', '--config', '/no/such/Config.json'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(badConfig.status).toBe(1);
+    expect(badConfig.stderr).toMatch(/cannot read the configuration file/);
+  });
+});
