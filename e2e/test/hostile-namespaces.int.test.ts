@@ -16,6 +16,7 @@ const NAMESPACES: readonly (readonly [db: string, coll: string])[] = [
   ['shop', '%'.repeat(120)], // 360 bytes once escaped: shortened
   ['訂'.repeat(40), 'orders'], // a 120-byte database name
   ['_tributary', 'checkpoints'], // where Tributary keeps its state
+  ['c:drive', 'what?*<>|'], // a drive letter, and what Windows refuses
 ];
 
 describe('hostile namespaces', () => {

@@ -90,7 +90,7 @@ describe('the pipeline while a dependency is down for 30 s', () => {
     await load.reach(8);
     await pipeline.stopAdls();
     const down = await notReadyNaming(writerPort, 'lake');
-    expect(down.body).toMatch(/lake cannot be reached|the lake/);
+    expect(down.body).toMatch(/lake: the lake cannot be reached or failed/);
     await new Promise((r) => setTimeout(r, DOWN_MS));
     expect([capture.running, writer.running]).toEqual([true, true]);
     await pipeline.restartAdls();

@@ -91,8 +91,11 @@ export interface CheckpointStore {
   readAllPartitions(partitionCount: number): Promise<Map<number, PartitionCheckpoint>>;
   /** Stores the partition's gap report, replacing an earlier one. */
   reportGap(report: GapReport): Promise<void>;
-  /** Removes the partition's gap report; nothing when there is none. */
-  clearGap(partition: number): Promise<void>;
+  /**
+   * Removes the partition's gap report if it is still `report` — not a
+   * newer one written since (a late removal must never hide a new gap).
+   */
+  clearGap(report: GapReport): Promise<void>;
   /** Every gap report stored (usually none), for capture. */
   readGaps(): Promise<GapReport[]>;
   readOrigin(): Promise<CaptureOrigin | undefined>;

@@ -49,6 +49,8 @@ export {
 } from './events/change-batch.ts';
 export {
   CLAIMS_PREFIX,
+  DEAD_LETTER_CLAIMS_PREFIX,
+  deadLetteredClaimPath,
   claimDirectory,
   claimPath,
   decodeClaim,

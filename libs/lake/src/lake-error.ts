@@ -17,7 +17,13 @@ export type LakeErrorCode =
   | 'UNAVAILABLE'
   /** Credentials were refused or lack permission. */
   | 'UNAUTHORIZED'
-  /** The request itself is wrong (a bug, or a path the service refuses). */
+  /**
+   * The path breaks the lake's naming rules (the port's own, or the
+   * service's: ADLS InvalidResourceName, a name too long for the file
+   * system): the data meant for it cannot go there.
+   */
+  | 'INVALID_PATH'
+  /** The request itself is wrong: a bug, or a feature the service does not offer. */
   | 'INVALID'
   /**
    * The service refused the request for a reason this adapter does not know

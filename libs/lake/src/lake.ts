@@ -99,12 +99,12 @@ export interface Lake {
   releaseLease(path: string, leaseId: string): Promise<void>;
 
   /**
-   * Removes a file that holds no write lease; nothing happens when there is
-   * no such file.
+   * Removes a file that holds no write lease — with `ifVersion`, only while
+   * it is still at that version; nothing happens when there is no such file.
    *
-   * @throws LakeError `CONFLICT` when the file is leased.
+   * @throws LakeError `CONFLICT` when the file is leased or at another version.
    */
-  delete(path: string): Promise<void>;
+  delete(path: string, options?: { readonly ifVersion?: string }): Promise<void>;
 
   /** Committed bytes from `offset` (default 0) to the end or `offset + length`. */
   read(path: string, offset?: number, length?: number): Promise<Uint8Array>;

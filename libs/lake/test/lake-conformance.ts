@@ -295,7 +295,7 @@ export function describeLakeConformance(
       expect(await lake.stat('db/we/ird coll?/part-0-#1.jsonl')).toBeUndefined();
     });
 
-    it('refuses paths that could escape the lake with INVALID', async () => {
+    it('refuses paths that could escape the lake with INVALID_PATH', async () => {
       for (const path of [
         '../x',
         'a/../../x',
@@ -306,15 +306,18 @@ export function describeLakeConformance(
         '',
         'a/.',
       ]) {
-        await expectLakeError(lake.stat(path), 'INVALID');
-        await expectLakeError(lake.create(path), 'INVALID');
-        await expectLakeError(lake.writeDocument(path, bytes('x'), { ifAbsent: true }), 'INVALID');
+        await expectLakeError(lake.stat(path), 'INVALID_PATH');
+        await expectLakeError(lake.create(path), 'INVALID_PATH');
+        await expectLakeError(
+          lake.writeDocument(path, bytes('x'), { ifAbsent: true }),
+          'INVALID_PATH',
+        );
       }
       await expectLakeError(
         (async () => {
           for await (const _entry of lake.list('../')) break;
         })(),
-        'INVALID',
+        'INVALID_PATH',
       );
     });
 

@@ -103,6 +103,19 @@ export function leaseCases(current: () => { lake: Lake; otherClient: Lake }): vo
     await expectLakeError(lake.acquireLease('leased/missing.jsonl', randomUUID()), 'NOT_FOUND');
   });
 
+  it('deletes a document only while it is at the version named', async () => {
+    const { lake } = current();
+    const first = await lake.writeDocument('docs/y.json', bytes('1'), { ifAbsent: true });
+    const second = await lake.writeDocument('docs/y.json', bytes('2'), {
+      ifVersion: first.version,
+    });
+    await expectLakeError(lake.delete('docs/y.json', { ifVersion: first.version }), 'CONFLICT');
+    expect(text(await lake.read('docs/y.json'))).toBe('2');
+    await lake.delete('docs/y.json', { ifVersion: second.version });
+    expect(await lake.stat('docs/y.json')).toBeUndefined();
+    await lake.delete('docs/y.json', { ifVersion: second.version });
+  });
+
   it('deletes an unleased file, ignores a missing one and refuses a leased one', async () => {
     const { lake, otherClient } = current();
     await lake.writeDocument('docs/x.json', bytes('{}'), { ifAbsent: true });

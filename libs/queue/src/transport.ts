@@ -63,6 +63,12 @@ export interface DeliveredBatch {
   /** Failed attempts so far, across owners and crashes (0 on the first delivery). */
   readonly failedAttempts: number;
   readonly headers: Readonly<Record<string, string>>;
+  /**
+   * For a dead letter put back by an operator ({@link REQUEUED_AT_HEADER}):
+   * what its dead letter recorded as in the lake, so a replay writes only
+   * the others and a second dead letter records the same.
+   */
+  readonly eventsInLake?: readonly string[];
 }
 
 /**

@@ -153,18 +153,19 @@ export class PartitionLines {
         position: { key: captured.key, token: captured.event._id },
       });
     let entry: BatchEntry = captured;
-    let entryBytes = batchEntryBytes(0, { eventBytes });
-    if (header(line.previousKey) + entryBytes > limit) {
+    if (header(line.previousKey) + batchEntryBytes(0, { eventBytes }) > limit) {
       // Too large for any message: the event waits in the lake.
       const claim = await this.#hooks.stage(partition, captured);
-      entry = { key: captured.key, capturedAt: captured.capturedAt, claim };
-      entryBytes = batchEntryBytes(0, { claim });
+      entry = { key: captured.key, capturedAt: captured.capturedAt, claim, bytes: eventBytes };
     }
     let pending = line.pending;
     if (pending) {
       const index = pending.entries.length;
       const grown = pending.bytes + this.#entryBytes(entry, index, eventBytes);
-      if (header(line.previousKey) + grown > limit) {
+      // A batch carries one claim-checked event at most, so a writer never
+      // holds more than one such event per batch in memory.
+      const secondClaim = 'claim' in entry && pending.entries.some((e) => 'claim' in e);
+      if (header(line.previousKey) + grown > limit || secondClaim) {
         await this.#send(partition);
         pending = undefined;
       }

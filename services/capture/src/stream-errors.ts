@@ -38,6 +38,8 @@ export function classifyStreamError(error: unknown): StreamFailure {
     return { kind: 'fatal', error: error instanceof Error ? error : new Error(String(error)) };
   }
   const code = typeof error.code === 'number' ? error.code : undefined;
+  if (error.hasErrorLabel('NonResumableChangeStreamError'))
+    return { kind: 'fatal', error: fatalError(error, code) };
   if (
     error.hasErrorLabel('ResumableChangeStreamError') ||
     (code !== undefined && RESUMABLE_CODES.has(code))

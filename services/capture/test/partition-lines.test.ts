@@ -126,6 +126,18 @@ describe('partition lines', () => {
     for (const batch of published) expect(encodeBatch(batch).byteLength).toBeLessThanOrEqual(limit);
   });
 
+  it('put one claim-checked event in a batch at most, so a writer holds at most one such event per batch', async () => {
+    const limit = 2_000;
+    const { l, published, staged, add } = lines({ batchMaxEvents: 100, batchMaxBytes: limit });
+    for (let i = 1; i <= 3; i += 1) await add(0, event(i, 5_000));
+    await l.flushAll();
+    expect(staged).toHaveLength(3);
+    expect(published.map((b) => b.events.length)).toEqual([1, 1, 1]);
+    expect(published.flatMap((b) => b.events).every((e) => 'claim' in e && e.bytes > 5_000)).toBe(
+      true,
+    );
+  });
+
   it('send batches batchMaxWaitMs after their first event, oldest first, not before', async () => {
     const { l, published, add } = lines();
     await add(1, event(1), 1_000);

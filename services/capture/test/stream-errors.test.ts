@@ -35,6 +35,11 @@ describe('change stream failures', () => {
     ['refused credentials', server(18, 'AuthenticationFailed'), 'NOT_AUTHORIZED'],
     ['missing rights', server(13, 'Unauthorized'), 'NOT_AUTHORIZED'],
     ['a bad option', server(9, 'FailedToParse'), 'STREAM_REFUSED'],
+    [
+      'a resumable code the server marks non-resumable',
+      server(10107, 'NotWritablePrimary', ['NonResumableChangeStreamError']),
+      'STREAM_REFUSED',
+    ],
   ])('sees %s as %s', (_what, error, expected) => {
     const failure = classifyStreamError(error);
     if (expected === 'outage') {

@@ -31,7 +31,11 @@ export interface GapNews {
   readonly warn: boolean;
 }
 
-/** How often a gap that stays open is logged again. */
+/**
+ * How often a gap that stays open is logged, and reported, again: a report
+ * that went missing (removed late by an earlier owner, lost with the store)
+ * is repeated, and capture answers it if it has not re-sent since.
+ */
 const REMIND_MS = 30_000;
 
 /**
@@ -41,13 +45,15 @@ const REMIND_MS = 30_000;
  * generation, so a later batch of the same generation still following the
  * gap needs no new report, while one of a newer generation means the re-sent
  * batches went missing too and capture must be asked again. A report that
- * could not be stored is tried again with the next such batch.
+ * could not be stored is tried again with the next such batch, and one that
+ * stays unanswered is repeated every half minute.
  */
 export class GapTracker {
   readonly #partition: number;
   readonly #writerId: string;
   #open: OpenGap | undefined;
-  #reported: { generation: number; afterKey: string } | undefined;
+  /** The report stored last, and when. */
+  #reported: { report: GapReport; at: number } | undefined;
   #warnedAt = 0;
 
   constructor(partition: number, writerId: string) {
@@ -72,8 +78,9 @@ export class GapTracker {
     const reported = this.#reported;
     const ask =
       reported === undefined ||
-      batch.generation > reported.generation ||
-      afterKey !== reported.afterKey;
+      batch.generation > reported.report.generation ||
+      afterKey !== reported.report.afterKey ||
+      now - reported.at >= REMIND_MS;
     const warn = fresh || ask || now - this.#warnedAt >= REMIND_MS;
     if (warn) this.#warnedAt = now;
     if (!ask) return { warn };
@@ -90,16 +97,25 @@ export class GapTracker {
     };
   }
 
-  /** The report was stored. */
-  reported(report: GapReport): void {
-    this.#reported = { generation: report.generation, afterKey: report.afterKey };
+  /** The report was stored at `now`. */
+  reported(report: GapReport, now: number): void {
+    this.#reported = { report, at: now };
   }
 
-  /** A batch continued the chain: the gap, if one was open, is healed; returns it. */
-  continued(): OpenGap | undefined {
-    const healed = this.#open;
+  /**
+   * A batch continued the chain. The gap is healed when the batch is capture's
+   * answer — a newer generation than the one that showed the gap — or
+   * reaches past the missing batches; a stale copy that merely continues
+   * the chain heals nothing. Returns the healed gap with the report to clear.
+   */
+  continued(batch: ChangeBatch): { gap: OpenGap; report: GapReport | undefined } | undefined {
+    const open = this.#open;
+    if (!open) return undefined;
+    if (batch.generation <= open.generation && batch.position.key < open.missingUpTo)
+      return undefined;
+    const report = this.#reported?.report;
     this.#open = undefined;
     this.#reported = undefined;
-    return healed;
+    return { gap: open, report };
   }
 }

@@ -28,6 +28,9 @@ export function buildCheckpoint(input: {
   readonly now: Date;
 }): CheckpointPlan {
   const key = input.position?.key ?? '';
+  const paths = new Set(input.files.map((file) => file.path));
+  if (paths.size !== input.files.length)
+    throw new Error(`partition ${input.partition} tracks one file twice: a writer bug`);
   const covered = new Map(input.files.map((file) => [file, coverage(file, key)]));
   const listed = new Set(
     input.files.filter(

@@ -13,6 +13,10 @@ const LAKE_HINTS: Readonly<Record<string, string>> = {
     'the lake answered with a conflict this release does not know; retrying with backoff — report it if it lasts',
   NOT_FOUND:
     'a data file listed in a checkpoint was changed or removed outside Tributary; restore it (nothing is written to the partition until then)',
+  INVALID:
+    'the lake refused a request as invalid — a bug, or a feature the account lacks (hierarchical namespace, leases, the API version); retrying with backoff — report it if it lasts',
+  INVALID_PATH:
+    'the lake refused a path Tributary keeps its state under; check TRIBUTARY_PATH_TEMPLATE and the account; retrying with backoff',
 };
 
 const CHECKPOINT_HINTS: Readonly<Record<string, string>> = {

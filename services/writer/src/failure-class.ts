@@ -6,8 +6,9 @@ import { isQueueError } from '@tributary/queue';
  * Whose problem a failure is, which decides what the writer does with it:
  *
  * - `event`: one event cannot be written (the lake refuses its file's
- *   path). The batch's other events are written; the batch goes to the dead
- *   letters recording which events reached the lake.
+ *   path; its claim-checked copy is gone). The batch's other events are
+ *   written; the batch goes to the dead letters recording which events
+ *   reached the lake.
  * - `batch`: the batch itself is wrong (undecodable, a staged event that is
  *   not a change event, a bug that throws). Retried, then dead-lettered.
  * - `ownership`: another writer owns the partition now (a checkpoint or a
@@ -15,8 +16,9 @@ import { isQueueError } from '@tributary/queue';
  *   Stop at once; write nothing more.
  * - `environment`: something around the writer is failing (credentials,
  *   throttling, an unreachable service, a conflict nobody recognises, a
- *   corrupt checkpoint). Never dead-lettered: retried with backoff while
- *   `/readyz` says what is wrong, until it works again.
+ *   request the service calls invalid, a corrupt checkpoint). Never
+ *   dead-lettered: retried with backoff while `/readyz` says what is
+ *   wrong, until it works again.
  */
 export type FailureClass = 'event' | 'batch' | 'ownership' | 'environment';
 
@@ -57,7 +59,10 @@ const LAKE_CODES: Readonly<Record<string, FailureClass>> = {
   // an operator must look, and no dead letter would help.
   NOT_FOUND: 'environment',
   ALREADY_EXISTS: 'environment',
-  INVALID: 'batch',
+  // A request the service calls invalid is no event's fault: a bug, or a
+  // feature the account lacks. Retried, loudly, never dead-lettered.
+  INVALID: 'environment',
+  INVALID_PATH: 'environment',
 };
 
 const CHECKPOINT_CODES: Readonly<Record<string, FailureClass>> = {
@@ -82,9 +87,9 @@ const QUEUE_CODES: Readonly<Record<string, FailureClass>> = {
  */
 export function classifyFailure(error: unknown): Classification {
   if (error instanceof SegmentFailure) {
-    // The lake refused the request for this file (its path): the events'
-    // problem, not the batch's. Everything else keeps the cause's class.
-    const refused = isLakeError(error.cause) && error.cause.code === 'INVALID';
+    // The lake refused this file's path: the events' problem, not the
+    // batch's. Everything else keeps the cause's class.
+    const refused = isLakeError(error.cause) && error.cause.code === 'INVALID_PATH';
     return refused ? { class: 'event' } : classifyFailure(error.cause);
   }
   const [codes, dependency]: [Readonly<Record<string, FailureClass>>, Dependency] | [] =

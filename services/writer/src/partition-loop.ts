@@ -5,6 +5,7 @@ import {
   type Logger,
   backoffDelayMs,
   decodeBatch,
+  isClaimed,
   sleep,
 } from '@tributary/core';
 import { type DeliveredBatch, type PartitionReader, REQUEUED_AT_HEADER } from '@tributary/queue';
@@ -152,14 +153,22 @@ export class PartitionLoop {
     let room: BatchRoom | undefined;
     try {
       while (this.#active()) {
-        const batch = await this.#reader.next(this.#o.pollMs, {
-          signal: this.#interrupt(),
-          reserve: async () => {
-            room?.release();
-            room = await this.#o.budget.reserve(this.#o.maxBatchBytes);
-            return room;
-          },
-        });
+        const interrupt = this.#interrupt();
+        let batch: DeliveredBatch | undefined;
+        try {
+          batch = await this.#reader.next(this.#o.pollMs, {
+            signal: interrupt,
+            reserve: async () => {
+              room?.release();
+              room = await this.#o.budget.reserve(this.#o.maxBatchBytes, interrupt);
+              return room;
+            },
+          });
+        } catch (error) {
+          // Waiting for room ends when the loop must end: nothing was fetched.
+          if (interrupt.aborted) break;
+          throw error;
+        }
         let outcome: Outcome = 'done';
         if (batch) outcome = await this.#settle(batch, room);
         else await this.#untilDone(() => this.#writer.maintain());
@@ -243,27 +252,30 @@ export class PartitionLoop {
 
   /** One delivery: `done` when settled, `retry`/`wait` when it stays first in line. */
   async #handle(delivered: DeliveredBatch, room: BatchRoom | undefined): Promise<Outcome> {
-    await room?.resize(delivered.body.byteLength);
+    room?.resize(delivered.body.byteLength);
     let batch: ChangeBatch;
     try {
       batch = decodeBatch(delivered.body, this.#o.partitionCount);
     } catch (error) {
       return this.#deadLetter(delivered, undefined, messageOf(error), []);
     }
+    // The events its claim checks bring count too (capture puts one in a batch at most).
+    room?.resize(delivered.body.byteLength + claimedBytes(batch));
     if (batch.partition !== this.partition) {
       const reason = `batch for partition ${batch.partition} arrived on partition ${this.partition}`;
       return this.#deadLetter(delivered, undefined, reason, []);
     }
     if (delivered.headers[REQUEUED_AT_HEADER] !== undefined && this.#writer.isBehind(batch)) {
-      // A dead letter put back by an operator: its events never reached the
-      // lake, but the checkpoint has moved past them, so writing would need
-      // a replay this writer does not do yet. Dropping would lose them
-      // silently; back to the dead letters, saying why, instead.
-      const reason = `requeued batch is behind the partition's checkpoint (${this.#writer.position?.key}); replaying dead letters behind the checkpoint is not supported yet — its events are not in the lake`;
-      return this.#deadLetter(delivered, undefined, reason, this.#writer.keysInLake(batch));
+      // A dead letter put back by an operator: the events its dead letter did
+      // not record as in the lake never got there, but the checkpoint has
+      // moved past them, so writing them would need a replay this writer
+      // does not do yet. Dropping would lose them silently; back to the dead
+      // letters, saying why and keeping the record, instead.
+      const reason = `requeued batch is behind the partition's checkpoint (${this.#writer.position?.key}); replaying dead letters behind the checkpoint is not supported yet — its events not recorded as in the lake are not written`;
+      return this.#deadLetter(delivered, undefined, reason, delivered.eventsInLake ?? []);
     }
     if (!followsChain(batch, this.#writer.position?.key)) return this.#followsGap(delivered, batch);
-    this.#healed();
+    await this.#healed(batch);
     try {
       const appended = await this.#writer.append(batch);
       if (appended.refused.length > 0) {
@@ -335,6 +347,8 @@ export class PartitionLoop {
       { partition: this.partition, batch: delivered.id, reason, eventsInLake: eventsInLake.length },
       'batch sent to the dead letters',
     );
+    if (batch)
+      await this.#untilDone(() => this.#writer.keepClaimsOfDeadLetter(batch, eventsInLake));
     await this.#reader.deadLetter(delivered, { reason, eventsInLake });
     if (batch) await this.#untilDone(() => this.#writer.commit(batch));
     this.#o.onBatch?.(this.partition, 0);
@@ -358,8 +372,8 @@ export class PartitionLoop {
       );
     if (news.report) {
       const report = news.report;
-      await this.#untilDone(() => this.#o.checkpoints.reportGap(report));
-      this.#gaps.reported(report);
+      if (await this.#untilDone(() => this.#o.checkpoints.reportGap(report)))
+        this.#gaps.reported(report, Date.now());
     }
     const open = this.#gaps.open;
     if (open && now - open.since >= this.#o.stuckAfterMs)
@@ -373,23 +387,30 @@ export class PartitionLoop {
     return 'done';
   }
 
-  /** A batch continues the chain: a gap being healed is healed. */
-  #healed(): void {
-    const healed = this.#gaps.continued();
+  /** A batch continues the chain: a gap it answers is healed, and its report removed. */
+  async #healed(batch: ChangeBatch): Promise<void> {
+    const healed = this.#gaps.continued(batch);
     if (!healed) return;
     this.#o.readiness.recover(this.#stuckKey);
     this.#o.logger.info(
-      { partition: this.partition, afterKey: healed.afterKey, forMs: Date.now() - healed.since },
+      {
+        partition: this.partition,
+        afterKey: healed.gap.afterKey,
+        forMs: Date.now() - healed.gap.since,
+      },
       'gap healed: capture re-sent the lost batches',
     );
-    void this.#o.checkpoints
-      .clearGap(this.partition)
-      .catch((error: unknown) =>
-        this.#o.logger.debug(
-          { partition: this.partition, err: messageOf(error) },
-          'could not remove the answered gap report; capture ignores answered reports',
-        ),
+    const report = healed.report;
+    if (!report) return;
+    try {
+      // Only that very report: a newer one written since stays.
+      await this.#o.checkpoints.clearGap(report);
+    } catch (error) {
+      this.#o.logger.debug(
+        { partition: this.partition, err: messageOf(error) },
+        'could not remove the answered gap report; capture ignores answered reports',
       );
+    }
   }
 
   /** Closing flushes after the acknowledgement; a failure is retried at maintenance. */
@@ -404,4 +425,9 @@ export class PartitionLoop {
       );
     }
   }
+}
+
+/** The encoded size of the events a batch's claim checks stand for. */
+function claimedBytes(batch: ChangeBatch): number {
+  return batch.events.reduce((sum, entry) => sum + (isClaimed(entry) ? entry.bytes : 0), 0);
 }

@@ -1,25 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type { CheckpointStore } from '@tributary/checkpoint';
 import {
-  type BatchEntry,
-  type CapturedEvent,
   type ChangeBatch,
   type JsonFormat,
   type Logger,
   type StreamPosition,
-  CoreError,
-  decodeClaim,
-  encodeLine,
   eventTimeOfKey,
   isClaimed,
-  renderPath,
 } from '@tributary/core';
 import { type Lake, LakeError } from '@tributary/lake';
 import { applyStoredCheckpoint, buildCheckpoint } from './checkpoint-builder.ts';
-import { cleanUpClaims } from './claim-cleanup.ts';
+import { cleanUpClaims, keepDeadLetteredClaims } from './claim-cleanup.ts';
+import { type LineContext, type RefusedEvents, eventLines } from './event-lines.ts';
 import { SegmentFailure, classifyFailure, messageOf } from './failure-class.ts';
 import { type RollLimits, RollingFileSet } from './rolling-file-set.ts';
-import { type PlannedLine, type Segment, planSegments } from './segment-plan.ts';
+import { type Segment, planSegments } from './segment-plan.ts';
 import { linesWithKeys } from './tail-keys.ts';
 import { takeOverPartition } from './takeover.ts';
 import { newTrackedFile, type TrackedFile } from './tracked-file.ts';
@@ -39,11 +34,10 @@ export interface PartitionWriterOptions extends RollLimits {
   readonly now?: () => number;
 }
 
-/** Events the lake refused for one file (their path), which the dead letter records. */
-export interface RefusedEvents {
-  readonly keys: readonly string[];
-  readonly reason: string;
-}
+export type { RefusedEvents } from './event-lines.ts';
+
+/** Plans of one batch before one must settle; more means the lake keeps changing under the writer. */
+const MAX_PLANS = 10;
 
 /** What appending one batch did. */
 export interface AppendOutcome {
@@ -51,7 +45,7 @@ export interface AppendOutcome {
   /** Events already in the lake (at or below the checkpoint, or found on takeover). */
   readonly dropped: number;
   readonly filesOpened: number;
-  /** Events the lake refused; empty unless a file's path was refused. */
+  /** Events that cannot be written (their file's path refused, their staged copy gone, …). */
   readonly refused: readonly RefusedEvents[];
 }
 
@@ -88,6 +82,7 @@ export class PartitionWriter {
   readonly #inLake = new Set<string>();
   /** Files the batch in progress appended to (they are not closed for their hour before the next). */
   readonly #appended = new Set<TrackedFile>();
+  readonly #lineContext: LineContext;
   #position: StreamPosition | undefined;
   #version: string | undefined;
 
@@ -95,6 +90,11 @@ export class PartitionWriter {
     this.#o = options;
     this.#now = options.now ?? Date.now;
     this.#files = new RollingFileSet(options);
+    this.#lineContext = {
+      ...options,
+      isNew: (key) => this.#isNew(key),
+      checkOwned: () => this.#checkOwned(),
+    };
   }
 
   /** The position of the last stored checkpoint. */
@@ -136,8 +136,10 @@ export class PartitionWriter {
 
   /**
    * Appends the batch's new events. Safe to call again with the same batch
-   * after a failure: what already reached the lake is skipped. Events the
-   * lake refuses (their file's path) are left out and reported; any other
+   * after a failure: what already reached the lake is skipped, and files an
+   * earlier attempt created are used again (found by their deterministic
+   * names). Events that cannot be written — their file's path refused by
+   * the lake, their staged copy gone — are left out and reported; any other
    * failure is thrown.
    */
   async append(batch: ChangeBatch): Promise<AppendOutcome> {
@@ -145,18 +147,23 @@ export class PartitionWriter {
     const refused: RefusedEvents[] = [];
     const left = new Set<string>();
     let filesOpened = 0;
-    for (;;) {
-      const fresh = await this.#freshEvents(batch.events, left);
-      const lines = fresh.map((captured) => this.#planned(captured));
-      const segments = planSegments(lines, (dir) => this.#files.openIn(dir), this.#o);
+    for (let plan = 1; ; plan += 1) {
+      if (plan > MAX_PLANS)
+        throw new Error(
+          `the batch's files kept changing under this writer through ${MAX_PLANS} plans`,
+        );
+      const prepared = await eventLines(batch.events, left, this.#lineContext);
+      this.#leaveOut(prepared.refused, refused, left);
+      for (const line of prepared.lines)
+        this.#files.noteEventTime(eventTimeOfKey(line.key).getTime());
+      const segments = planSegments(prepared.lines, (dir) => this.#files.openIn(dir), this.#o);
       const opened = await this.#openFiles(segments, refused, left);
       filesOpened += opened.created;
       if (opened.refusedSome) continue;
       await this.#recordNewFiles();
       if (await this.#readAdopted(opened.adopted)) continue;
-      const failed = await this.#appendSegments(segments, opened.files, refused, left);
-      if (failed) continue;
-      const written = fresh.length;
+      if (await this.#appendSegments(segments, opened.files, refused, left)) continue;
+      const written = prepared.lines.length;
       return { written, dropped: batch.events.length - written - left.size, filesOpened, refused };
     }
   }
@@ -168,7 +175,8 @@ export class PartitionWriter {
    * follow separately ({@link closeFinished}).
    */
   async commit(batch: ChangeBatch): Promise<void> {
-    const due = this.#files.due(this.#now(), this.#appended);
+    // Files due to close, and files a batch created but never used.
+    const due = [...this.#files.due(this.#now(), this.#appended), ...this.#files.strays()];
     for (const file of due) this.#files.finish(file);
     const position = this.#later(batch.position);
     // A stale copy (everything in it is behind the checkpoint, nothing
@@ -177,6 +185,15 @@ export class PartitionWriter {
     if (changed) await this.#storeCheckpoint(position);
     const claims = batch.events.filter(isClaimed).map((entry) => entry.claim);
     if (claims.length > 0) await cleanUpClaims(this.#o, batch.position.key, claims);
+  }
+
+  /**
+   * Before a batch goes to the dead letters: keeps the staged copies of its
+   * claim-checked events that are not in the lake (see `keepDeadLetteredClaims`).
+   */
+  async keepClaimsOfDeadLetter(batch: ChangeBatch, eventsInLake: readonly string[]): Promise<void> {
+    this.#checkOwned();
+    await keepDeadLetteredClaims(this.#o, batch, new Set(eventsInLake));
   }
 
   /** {@link append}, {@link commit} and {@link closeFinished} in one, for a batch nobody refused. */
@@ -254,59 +271,16 @@ export class PartitionWriter {
     return this.#position && this.#position.key > position.key ? this.#position : position;
   }
 
-  /** The batch's events to write: new, not refused, claim checks resolved. */
-  async #freshEvents(
-    entries: readonly BatchEntry[],
-    left: ReadonlySet<string>,
-  ): Promise<CapturedEvent[]> {
-    const fresh: CapturedEvent[] = [];
-    for (const entry of entries) {
-      if (!this.#isNew(entry.key) || left.has(entry.key)) continue;
-      if (!isClaimed(entry)) {
-        fresh.push(entry);
-        continue;
-      }
-      this.#checkOwned();
-      fresh.push({ ...entry, event: await this.#resolveClaim(entry.claim) });
-    }
-    return fresh;
-  }
-
   /**
-   * The staged change event of a claim check. One that is gone was removed
-   * outside Tributary (writers remove them only once a checkpoint covers
-   * them): the batch's problem, which ends in the dead letters.
-   */
-  async #resolveClaim(path: string): Promise<CapturedEvent['event']> {
-    try {
-      return decodeClaim(await this.#o.lake.read(path), path);
-    } catch (error) {
-      if (!(error instanceof LakeError) || error.code !== 'NOT_FOUND') throw error;
-      throw new CoreError(
-        'BATCH_INVALID',
-        `the claim-checked event at ${path} is gone; it was removed outside Tributary`,
-        { cause: error },
-      );
-    }
-  }
-
-  #planned(captured: CapturedEvent): PlannedLine {
-    const time = eventTimeOfKey(captured.key);
-    this.#files.noteEventTime(time.getTime());
-    const ns = captured.event.ns as { db?: string; coll?: string } | undefined;
-    const dir = renderPath(this.#o.pathTemplate, { db: ns?.db, coll: ns?.coll, eventTime: time });
-    return {
-      dir,
-      key: captured.key,
-      line: encodeLine(captured, this.#o.partition, this.#o.jsonFormat),
-    };
-  }
-
-  /**
-   * Creates the files new segments need, each under this writer's lease. A
-   * file that is there already (an earlier attempt, or an owner that died
-   * before recording it) is taken over instead, and read before use. A
-   * directory whose file the lake refuses has all its events left out.
+   * The file of each segment: the open one it continues, one an earlier
+   * attempt of the batch created (found by path), or a new one created
+   * under this writer's lease. A file that exists already but is not ours
+   * (an owner died before recording it) is taken over — after a checkpoint
+   * compare-and-set has shown this writer still owns the partition — and
+   * read before use. New files are tracked, not opened: a file becomes its
+   * directory's open one, finishing the one before, only once its first
+   * lines are in. A directory whose file the lake refuses has all its
+   * events left out.
    */
   async #openFiles(
     segments: readonly Segment[],
@@ -322,30 +296,32 @@ export class PartitionWriter {
     const files = new Map<Segment, TrackedFile>();
     let created = 0;
     for (const segment of segments) {
-      if (segment.file) {
-        files.set(segment, segment.file);
+      const planned = newTrackedFile(this.#o.partition, segment.dir, segment.firstKey, this.#now());
+      const known = segment.file ?? this.#files.byPath(planned.path);
+      if (known) {
+        files.set(segment, known);
         continue;
       }
-      const file = newTrackedFile(this.#o.partition, segment.dir, segment.firstKey, this.#now());
       this.#checkOwned();
       try {
-        const state = await this.#o.lake.create(file.path, { leaseId: this.leaseId });
-        file.version = state.version;
+        const state = await this.#o.lake.create(planned.path, { leaseId: this.leaseId });
+        planned.version = state.version;
         created += 1;
       } catch (error) {
         if (error instanceof LakeError && error.code === 'ALREADY_EXISTS') {
-          await this.#o.lake.acquireLease(file.path, this.leaseId, { takeOver: true });
-          adopted.push(file);
+          await this.#storeCheckpoint(this.#position);
+          await this.#o.lake.acquireLease(planned.path, this.leaseId, { takeOver: true });
+          adopted.push(planned);
         } else {
           const keys = segments.filter((s) => s.dir === segment.dir).flatMap((s) => s.keys);
-          const failure = new SegmentFailure(file.path, keys, error);
+          const failure = new SegmentFailure(planned.path, keys, error);
           if (classifyFailure(failure).class !== 'event') throw failure;
-          this.#refuse(failure, refused, left);
+          this.#leaveOut([{ keys, reason: failure.message }], refused, left);
           return { created, adopted, files, refusedSome: true };
         }
       }
-      this.#files.open(file);
-      files.set(segment, file);
+      this.#files.track(planned);
+      files.set(segment, planned);
     }
     return { created, adopted, files, refusedSome: false };
   }
@@ -414,13 +390,14 @@ export class PartitionWriter {
           .filter((key) => !this.#inLake.has(key));
         const failure = new SegmentFailure(file.path, keys, error);
         if (classifyFailure(failure).class !== 'event') throw failure;
-        this.#refuse(failure, refused, left);
+        this.#leaveOut([{ keys, reason: failure.message }], refused, left);
         return true;
       }
       file.length = state.length;
       file.version = state.version;
       file.lastAppendAt = this.#now();
       this.#appended.add(file);
+      if (this.#files.openIn(file.dir) !== file) this.#files.open(file);
       let end = state.length - data.length;
       segment.keys.forEach((key, i) => {
         end += segment.byteLengths[i] ?? 0;
@@ -431,13 +408,16 @@ export class PartitionWriter {
     return false;
   }
 
-  #refuse(failure: SegmentFailure, refused: RefusedEvents[], left: Set<string>): void {
-    for (const key of failure.keys) left.add(key);
-    refused.push({ keys: failure.keys, reason: failure.message });
-    this.#o.logger.error(
-      { partition: this.#o.partition, path: failure.path, events: failure.keys.length },
-      'the lake refused a file of this batch; its events go to the dead letters with the batch',
-    );
+  /** Leaves events out of the batch: they go to the dead letters with it. */
+  #leaveOut(news: readonly RefusedEvents[], refused: RefusedEvents[], left: Set<string>): void {
+    for (const events of news) {
+      for (const key of events.keys) left.add(key);
+      refused.push(events);
+      this.#o.logger.error(
+        { partition: this.#o.partition, events: events.keys.length, reason: events.reason },
+        'events of this batch cannot be written; they go to the dead letters with the batch',
+      );
+    }
   }
 
   /** Stores the checkpoint at `position` (see `buildCheckpoint`). */

@@ -77,8 +77,32 @@ export class RollingFileSet {
   }
 
   /**
-   * Makes `file` the one its directory appends to; a file it replaces is
-   * finished (it rolled away).
+   * Tracks a file that exists under this writer's lease but is not appended
+   * to yet (a new file of a batch in progress): checkpoints list it, and the
+   * batch's next attempt finds it again by its path.
+   */
+  track(file: TrackedFile): void {
+    this.#tracked.add(file);
+  }
+
+  /** The tracked file at `path`, if any. */
+  byPath(path: string): TrackedFile | undefined {
+    for (const file of this.#tracked) if (file.path === path) return file;
+    return undefined;
+  }
+
+  /**
+   * Tracked files that were created for a batch but never appended to nor
+   * opened (a later attempt planned the batch differently): empty, to be
+   * finished so they are closed and forgotten.
+   */
+  strays(): TrackedFile[] {
+    return [...this.#tracked].filter((file) => !file.finished && this.#open.get(file.dir) !== file);
+  }
+
+  /**
+   * Makes `file` the one its directory appends to — once its first lines are
+   * in — and finishes the file it replaces (it rolled away).
    */
   open(file: TrackedFile): void {
     const previous = this.#open.get(file.dir);

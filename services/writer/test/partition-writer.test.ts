@@ -1,4 +1,4 @@
-import { claimPath, decodeLine, encodeClaim, isCoreError } from '@tributary/core';
+import { claimPath, decodeLine, encodeClaim } from '@tributary/core';
 import { LakeError } from '@tributary/lake';
 import { describe, expect, it } from 'vitest';
 import {
@@ -154,7 +154,7 @@ describe('a partition writer', () => {
       lake,
       'create',
       (path) => path.includes('/refused/'),
-      () => new LakeError('INVALID', 'the lake refuses that name'),
+      () => new LakeError('INVALID_PATH', 'the lake refuses that name'),
     );
     const w = writer({ lake: refusing });
     await w.recover();
@@ -194,6 +194,36 @@ describe('a partition writer', () => {
     }
     expect(await keysInLake(lake)).toEqual(events.map((e) => e.key));
     expect(w.openFiles()).toHaveLength(1);
+  });
+
+  it('rolls through several new files in one batch, and after a failed append retries into the same files', async () => {
+    const { lake, checkpoints, writer } = fixture({ maxFileBytes: 1_200 });
+    const w = writer({ lake: failingOnce(lake, 'append', 1) });
+    await w.recover();
+    const events = Array.from({ length: 6 }, (_, n) => changeEvent(n, { pad: 300 }));
+    const batch = batchOf(3, events);
+    await expect(w.write(batch)).rejects.toThrow(/injected failure of append/);
+    expect(await w.write(batch)).toMatchObject({ written: 6, dropped: 0 });
+    const files = await linesInLake(lake);
+    expect(files.size).toBeGreaterThan(2);
+    for (const [path, lines] of files)
+      expect(path.endsWith(`part-0003-${decodeLine(lines[0] ?? '')._tributary.key}.jsonl`)).toBe(
+        true,
+      );
+    expect(await keysInLake(lake)).toEqual(events.map((e) => e.key));
+    const listed = (await checkpoints.readPartition(3))?.value.openFiles.map((f) => f.path) ?? [];
+    expect(new Set(listed).size).toBe(listed.length);
+    // A file is recorded closed only once the next one holds lines.
+    expect(
+      (await checkpoints.readPartition(3))?.value.openFiles.filter(
+        (f) => f.closed && f.length === 0,
+      ),
+    ).toEqual([]);
+    const next = writer();
+    await next.recover();
+    const more = changeEvent(9, { pad: 300 });
+    expect(await next.write(batchOf(3, [more], events[5]?.key))).toMatchObject({ written: 1 });
+    expect(await keysInLake(lake)).toEqual([...events, more].map((e) => e.key));
   });
 
   it('closes the previous hour’s file when events of a later hour arrive', async () => {
@@ -320,7 +350,7 @@ describe('a partition writer', () => {
     await lake.writeDocument(path, encodeClaim(big.event), { ifAbsent: true });
     const claimed = {
       ...batchOf(3, [big]),
-      events: [{ key: big.key, capturedAt: big.capturedAt, claim: path }],
+      events: [{ key: big.key, capturedAt: big.capturedAt, claim: path, bytes: 6_000 }],
     };
     expect(await w.write(claimed)).toMatchObject({ written: 1 });
     const [line] = [...(await linesInLake(lake)).values()][0] ?? [];
@@ -330,17 +360,25 @@ describe('a partition writer', () => {
     expect(await w.write(claimed)).toMatchObject({ written: 0, dropped: 1 });
   });
 
-  it('treats a claim-checked event that is gone as the batch’s problem', async () => {
-    const { writer } = fixture();
+  it('leaves out a claim-checked event whose staged copy is gone, writing the rest of the batch', async () => {
+    const { lake, writer } = fixture();
     const w = writer();
     await w.recover();
-    const big = changeEvent(0);
+    const [gone, kept] = [changeEvent(0), changeEvent(1)];
     const claimed = {
-      ...batchOf(3, [big]),
-      events: [{ key: big.key, capturedAt: big.capturedAt, claim: claimPath(3, big.key) }],
+      ...batchOf(3, [gone, kept]),
+      events: [
+        { key: gone.key, capturedAt: gone.capturedAt, claim: claimPath(3, gone.key), bytes: 100 },
+        kept,
+      ],
     };
-    const error = await w.append(claimed).catch((e: unknown) => e);
-    expect(isCoreError(error) && error.code).toBe('BATCH_INVALID');
+    const outcome = await w.append(claimed);
+    expect(outcome.written).toBe(1);
+    expect(outcome.refused).toEqual([
+      { keys: [gone.key], reason: expect.stringMatching(/claim-checked event .* is gone/) },
+    ]);
+    await w.commit(claimed);
+    expect(await keysInLake(lake)).toEqual([kept.key]);
   });
 
   it('starts no lake request once its ownership is lost', async () => {

@@ -150,11 +150,17 @@ export class LakeCheckpointStore implements CheckpointStore {
     }
   }
 
-  async clearGap(partition: number): Promise<void> {
+  async clearGap(report: GapReport): Promise<void> {
+    const path = this.gapPath(report.partition);
+    const expected = Buffer.from(encoder.encode(encodeGapReport(report)));
+    const stored = await this.#readConsistent(path);
+    if (stored === undefined || !Buffer.from(stored.data).equals(expected)) return;
     try {
-      await this.#lake.delete(this.gapPath(partition));
+      await this.#lake.delete(path, { ifVersion: stored.version });
     } catch (error) {
-      throw translate(error, `clear the gap report of partition ${partition}`);
+      // Replaced since it was read: a newer report, which stays.
+      if (isLakeError(error) && error.code === 'CONFLICT') return;
+      throw translate(error, `clear the gap report of partition ${report.partition}`);
     }
   }
 

@@ -77,9 +77,16 @@ export class RedisCheckpointStore implements CheckpointStore {
     );
   }
 
-  async clearGap(partition: number): Promise<void> {
-    await this.#call(`clear the gap report of partition ${partition}`, () =>
-      this.#client.hdel(this.#gapsKey(), String(partition)),
+  async clearGap(report: GapReport): Promise<void> {
+    // Compare and delete in one step: a newer report written meanwhile stays.
+    await this.#call(`clear the gap report of partition ${report.partition}`, () =>
+      this.#client.eval(
+        "if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end return 0",
+        1,
+        this.#gapsKey(),
+        String(report.partition),
+        encodeGapReport(report),
+      ),
     );
   }
 

@@ -32,6 +32,8 @@ export interface ClaimedEvent {
   readonly capturedAt: Date;
   /** Lake path of the staged change event (BSON). */
   readonly claim: string;
+  /** Encoded size of the staged change event: what it takes in memory once read back. */
+  readonly bytes: number;
 }
 
 /** What a batch carries per event: the event itself, or a claim check for it. */
@@ -98,7 +100,7 @@ function headerDocument(batch: Omit<ChangeBatch, 'events'>): Document {
 
 function entryDocument(entry: BatchEntry): Document {
   return isClaimed(entry)
-    ? { k: entry.key, at: entry.capturedAt, c: entry.claim }
+    ? { k: entry.key, at: entry.capturedAt, c: entry.claim, b: entry.bytes }
     : { k: entry.key, at: entry.capturedAt, e: entry.event };
 }
 
@@ -124,8 +126,9 @@ const TIME_FIELD_BYTES = 1 + 3 + 8;
 
 /**
  * The bytes the entry at `index` adds to an encoded batch, from the encoded
- * size of its change event (`BSON.calculateObjectSize`) or its claim path —
- * computed, so capture need not encode an event twice to cut a batch.
+ * size of its change event (`BSON.calculateObjectSize`) or its claim path
+ * (and the staged event's size, an int32) — computed, so capture need not
+ * encode an event twice to cut a batch.
  */
 export function batchEntryBytes(
   index: number,
@@ -134,10 +137,13 @@ export function batchEntryBytes(
   const element = 1 + String(index).length + 1;
   const value =
     'claim' in entry
-      ? 1 + 2 + 4 + Buffer.byteLength(entry.claim, 'utf8') + 1
+      ? 1 + 2 + 4 + Buffer.byteLength(entry.claim, 'utf8') + 1 + (1 + 2 + 4)
       : 1 + 2 + entry.eventBytes;
   return element + 4 + KEY_FIELD_BYTES + TIME_FIELD_BYTES + value + 1;
 }
+
+/** A staged change event is one MongoDB event: 16 MiB, with pre- and post-images three times that. */
+const MAX_STAGED_EVENT_BYTES = 64 * 1024 * 1024;
 
 function invalid(reason: string): CoreError {
   return new CoreError(
@@ -214,7 +220,9 @@ function decodeEntry(raw: unknown, index: number, partition: number): BatchEntry
   if (raw.c !== undefined) {
     if (typeof raw.c !== 'string' || !isClaimPath(raw.c, partition))
       throw invalid(`event ${index} has a claim check outside the partition's claims`);
-    return { key: raw.k, capturedAt: raw.at, claim: raw.c };
+    if (!Number.isInteger(raw.b) || raw.b < 0 || raw.b > MAX_STAGED_EVENT_BYTES)
+      throw invalid(`event ${index} has a claim check without the staged event's size`);
+    return { key: raw.k, capturedAt: raw.at, claim: raw.c, bytes: raw.b };
   }
   if (!isObject(raw.e) || typeof raw.e.operationType !== 'string' || !isObject(raw.e._id)) {
     throw invalid(`event ${index} is not a change event (no operationType or resume token)`);

@@ -19,6 +19,19 @@ export function claimPath(partition: number, key: OrderingKey): string {
   return `${partitionDir(partition)}/${key}.bson`;
 }
 
+/** Where a dead letter's claim-checked events are kept, beside the queue's dead letters. */
+export const DEAD_LETTER_CLAIMS_PREFIX = '_tributary/dead-letters/claims';
+
+/**
+ * Where the staged event at claim path `path` is kept once its batch went
+ * to the dead letters: the staged copy itself is removed when the
+ * checkpoint passes it, and the dead letter carries only the path.
+ */
+export function deadLetteredClaimPath(path: string): string {
+  if (!path.startsWith(`${CLAIMS_PREFIX}/`)) throw new RangeError(`not a claim path: ${path}`);
+  return `${DEAD_LETTER_CLAIMS_PREFIX}/${path.slice(CLAIMS_PREFIX.length + 1)}`;
+}
+
 /** The directory holding a partition's staged events (for cleaning up). */
 export function claimDirectory(partition: number): string {
   return partitionDir(partition);

@@ -20,14 +20,16 @@ const RESERVED_NAMES = new Set(['_tributary']);
  * Characters escaped as `%XX` (UTF-8 bytes): `%` itself, so escaping stays
  * reversible; `/` and `\`, which would split the segment; `~`, which never
  * appears raw in an escaped name and so marks a shortened one (and cannot
- * form the lake port's reserved `.~`); C0 and C1 control characters and DEL,
- * private-use code points and the U+FFF0–U+FFFF specials, which Azure Storage
- * refuses in names even when URL-encoded
+ * form the lake port's reserved `.~`); `:` `*` `?` `"` `<` `>` `|`, which
+ * Windows file systems refuse (and `X:` would read as a drive letter); C0
+ * and C1 control characters and DEL, private-use code points and the
+ * U+FFF0–U+FFFF specials, which Azure Storage refuses in names even when
+ * URL-encoded
  * (https://learn.microsoft.com/rest/api/storageservices/naming-and-referencing-containers--blobs--and-metadata).
  */
 // Control characters are matched on purpose: they must never reach a path.
 // eslint-disable-next-line no-control-regex
-const ESCAPED = /[%/\\~\u0000-\u001f\u007f-\u009f\ue000-\uf8ff\ufff0-\uffff]/gu;
+const ESCAPED = /[%/\\~:*?"<>|\u0000-\u001f\u007f-\u009f\ue000-\uf8ff\ufff0-\uffff]/gu;
 
 function percentEncode(char: string): string {
   return [...Buffer.from(char, 'utf8')]
@@ -42,7 +44,7 @@ function percentEncode(char: string): string {
  * - the characters in {@link ESCAPED} are percent-encoded, and a trailing
  *   `.` is too (`.`, `..` and names ending in a dot are refused or mangled
  *   by storage services and filesystems);
- * - `_tributary`, the lake's state directory, becomes `%5Ftributary`;
+ * - `_tributary` (in any case), the lake's state directory, becomes `%5Ftributary`;
  * - a result longer than {@link MAX_SEGMENT_BYTES} keeps a readable prefix
  *   and ends in `~` and 16 hex digits of the SHA-256 of the original name.
  *
@@ -56,7 +58,8 @@ export function encodePathSegment(part: string): string {
   const units = [...part].map((char) => char.replace(ESCAPED, percentEncode));
   const last = units.length - 1;
   if (units[last] === '.') units[last] = '%2E';
-  if (RESERVED_NAMES.has(part)) units[0] = percentEncode(units[0] ?? '');
+  // Case-insensitively, for lakes on file systems that fold case.
+  if (RESERVED_NAMES.has(part.toLowerCase())) units[0] = percentEncode(units[0] ?? '');
   const encoded = units.join('');
   if (Buffer.byteLength(encoded, 'utf8') <= MAX_SEGMENT_BYTES) return encoded;
   return shortened(units, part);

@@ -55,6 +55,12 @@ export function pathTemplateProblem(template: string): string | undefined {
     if (!template.includes(`{${needed}}`)) {
       return `must contain {${needed}} so namespaces never share files`;
     }
+    // Alone in its segment, a name's escaping keeps every namespace apart
+    // and every segment within its length; `{db}_{coll}` would let
+    // `a_b`+`c` and `a`+`b_c` share a directory.
+    if (!segments.includes(`{${needed}}`)) {
+      return `must have {${needed}} as a whole path segment (like {db}/{coll}/…) so namespaces never share a directory`;
+    }
   }
   return undefined;
 }

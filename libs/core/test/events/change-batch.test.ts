@@ -79,8 +79,13 @@ describe('change batches on the queue', () => {
     ['a negative sequence', { s: -1 }, /generation or sequence/],
     [
       'a claim check outside the partition’s claims',
-      { ev: [{ k: key(1), at: new Date(), c: claimPath(4, key(1)) }] },
+      { ev: [{ k: key(1), at: new Date(), c: claimPath(4, key(1)), b: 5 }] },
       /claim check outside/,
+    ],
+    [
+      'a claim check without the staged event’s size',
+      { ev: [{ k: key(1), at: new Date(), c: claimPath(3, key(1)) }] },
+      /without the staged event/,
     ],
     ['a previous key that is not a key', { prev: 'x' }, /previous key is not/],
     [
@@ -130,7 +135,9 @@ describe('change batches on the queue', () => {
   it('carry a claim check in place of an event too large for a message', () => {
     const claimed = {
       ...batch(),
-      events: [{ key: key(1), capturedAt: new Date(5), claim: claimPath(3, key(1)) }],
+      events: [
+        { key: key(1), capturedAt: new Date(5), claim: claimPath(3, key(1)), bytes: 20_000 },
+      ],
       position: { key: key(1), token: token(1) },
     };
     expect(decodeBatch(encodeBatch(claimed), 16)).toEqual(claimed);
@@ -153,7 +160,7 @@ describe('change batches on the queue', () => {
         key: key(n + 1),
         capturedAt: new Date(n),
         ...(n % 3 === 2
-          ? { claim: claimPath(3, key(n + 1)) }
+          ? { claim: claimPath(3, key(n + 1)), bytes: 70_000 }
           : { event: { ...event(n + 1), pad: 'x'.repeat(n * 7) } }),
       }));
       const sized = {

@@ -27,6 +27,9 @@ describe('namespace parts as lake path segments', () => {
     ['Größe-訂單', 'Größe-訂單'],
     ['_tributary', '%5Ftributary'],
     ['_tributary2', '_tributary2'],
+    ['_Tributary', '%5FTributary'],
+    ['c:orders', 'c%3Aorders'],
+    ['what?*<>|"', 'what%3F%2A%3C%3E%7C%22'],
     ['~database', '%7Edatabase'],
   ])('encodes %j as %j', (name, segment) => {
     expect(encodePathSegment(name)).toBe(segment);

@@ -40,6 +40,14 @@ describe('event-time path templates', () => {
     ['{db}/{coll}/x}', 'has an unbalanced "{" or "}"'],
     ['{coll}/{YYYY}', 'must contain {db} so namespaces never share files'],
     ['_tributary/{db}/{coll}', 'must not start with "_tributary", where Tributary keeps its state'],
+    [
+      '{db}_{coll}',
+      'must have {db} as a whole path segment (like {db}/{coll}/…) so namespaces never share a directory',
+    ],
+    [
+      '{db}/x={coll}',
+      'must have {coll} as a whole path segment (like {db}/{coll}/…) so namespaces never share a directory',
+    ],
   ])('judges %s', (template, problem) => {
     expect(pathTemplateProblem(template)).toBe(problem);
   });

@@ -45,6 +45,9 @@ const TRANSIENT_409 = new Set(['FilesystemBeingDeleted', 'ContainerBeingDeleted'
 /** 400s that say the committed length moved under the caller. */
 const POSITION_400 = new Set(['InvalidFlushPosition']);
 
+/** Answers that say the path's name breaks the service's rules. */
+const PATH_CODES = new Set(['InvalidResourceName']);
+
 /** Transport failures (no HTTP answer), as Node and core-rest-pipeline name them. */
 const TRANSPORT_CODES = new Set([
   'ECONNRESET',
@@ -93,6 +96,8 @@ export function lakeCodeOfAdlsFailure(facts: AdlsFailureFacts): LakeErrorCode {
     if (status === 401 || status === 403) return 'UNAUTHORIZED';
     if (status === 408 || status >= 500) return 'UNAVAILABLE';
     if (status === 400 && code !== undefined && POSITION_400.has(code)) return 'CONFLICT';
+    if ((status === 400 && code !== undefined && PATH_CODES.has(code)) || status === 414)
+      return 'INVALID_PATH';
     return 'INVALID';
   }
   if (name !== undefined && CREDENTIAL_NAMES.has(name)) return 'UNAUTHORIZED';

@@ -182,10 +182,26 @@ export class AdlsLake implements Lake {
     });
   }
 
-  async delete(path: string): Promise<void> {
+  async delete(path: string, options: { readonly ifVersion?: string } = {}): Promise<void> {
     const file = this.#file(path);
-    await this.#retry('delete', path, async () => {
-      await file.deleteIfExists(false, this.#deadline());
+    const conditions =
+      options.ifVersion === undefined ? {} : { conditions: { ifMatch: options.ifVersion } };
+    await this.#retry('delete', path, async (attempt) => {
+      try {
+        await file.delete(false, { ...conditions, ...this.#deadline() });
+      } catch (error) {
+        const { statusCode } = adlsFailureFacts(error);
+        // Gone already (perhaps by an earlier attempt whose answer was lost): done.
+        if (statusCode === 404) return;
+        // A retried conditional delete whose first attempt landed meets no file (404, above).
+        if (
+          statusCode === 412 &&
+          attempt > 0 &&
+          (await statFile(file, this.#deadline())) === undefined
+        )
+          return;
+        throw error;
+      }
     });
   }
 

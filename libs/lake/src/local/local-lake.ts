@@ -188,12 +188,16 @@ export class LocalLake implements Lake {
     }
   }
 
-  async delete(path: string): Promise<void> {
+  async delete(path: string, options: { readonly ifVersion?: string } = {}): Promise<void> {
     const absolute = await this.#resolve(path);
     try {
       await withFileLock(absolute, this.#lock, async () => {
         if ((await readLease(absolute)) !== undefined)
           throw new LakeError('CONFLICT', `${path} is leased.`);
+        const current = await statOrUndefined(absolute, 'delete', path);
+        if (current === undefined) return;
+        if (options.ifVersion !== undefined && versionOf(current) !== options.ifVersion)
+          throw new LakeError('CONFLICT', `${path} is not at the expected version.`);
         await unlink(absolute);
         await syncDirectory(dirname(absolute));
       });
@@ -344,7 +348,10 @@ export class LocalLake implements Lake {
     await this.#ready;
     const absolute = resolve(this.#root, path);
     if (!absolute.startsWith(this.#root + sep))
-      throw new LakeError('INVALID', `Lake path ${JSON.stringify(path)} leaves the lake's root.`);
+      throw new LakeError(
+        'INVALID_PATH',
+        `Lake path ${JSON.stringify(path)} leaves the lake's root.`,
+      );
     return absolute;
   }
 }

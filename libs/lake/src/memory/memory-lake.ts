@@ -98,11 +98,13 @@ export class MemoryLake implements Lake {
     if (file?.lease === leaseId) delete file.lease;
   }
 
-  async delete(path: string): Promise<void> {
+  async delete(path: string, options: { readonly ifVersion?: string } = {}): Promise<void> {
     this.#checkOpen();
     const file = this.#files.get(checkLakePath(path));
     if (file === undefined) return;
     if (file.lease !== undefined) throw new LakeError('CONFLICT', `${path} is leased.`);
+    if (options.ifVersion !== undefined && file.version !== options.ifVersion)
+      throw new LakeError('CONFLICT', `${path} is not at the expected version.`);
     this.#files.delete(path);
   }
 

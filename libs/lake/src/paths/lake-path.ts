@@ -37,12 +37,12 @@ function problemOf(path: string, allowEmpty: boolean): string | undefined {
  * Checks a file path against the port's rule (relative, `/`-separated, no
  * `.`/`..`), so no adapter can be steered outside its root.
  *
- * @throws LakeError `INVALID` naming what is wrong.
+ * @throws LakeError `INVALID_PATH` naming what is wrong.
  */
 export function checkLakePath(path: string): string {
   const problem = problemOf(path, false);
   if (problem !== undefined)
-    throw new LakeError('INVALID', `Lake path ${JSON.stringify(path)} ${problem}.`);
+    throw new LakeError('INVALID_PATH', `Lake path ${JSON.stringify(path)} ${problem}.`);
   return path;
 }
 
@@ -54,7 +54,7 @@ export function checkLakePrefix(prefix: string): string {
   const trimmed = typeof prefix === 'string' ? prefix.replace(/\/+$/, '') : prefix;
   const problem = problemOf(trimmed, true);
   if (problem !== undefined)
-    throw new LakeError('INVALID', `Lake prefix ${JSON.stringify(prefix)} ${problem}.`);
+    throw new LakeError('INVALID_PATH', `Lake prefix ${JSON.stringify(prefix)} ${problem}.`);
   return trimmed;
 }
 

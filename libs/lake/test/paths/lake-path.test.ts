@@ -39,13 +39,13 @@ describe('lake paths', () => {
     'a.~lock',
     'd/x.json.~tmp-1/y',
   ])('refuses %j with INVALID', (path) => {
-    expect(problemCode(() => checkLakePath(path))).toBe('INVALID');
+    expect(problemCode(() => checkLakePath(path))).toBe('INVALID_PATH');
   });
 
   it('normalises prefixes: empty is everything, a trailing slash is dropped', () => {
     expect(checkLakePrefix('')).toBe('');
     expect(checkLakePrefix('db/')).toBe('db');
-    expect(problemCode(() => checkLakePrefix('../'))).toBe('INVALID');
+    expect(problemCode(() => checkLakePrefix('../'))).toBe('INVALID_PATH');
     expect(problemCode(() => checkLakePrefix('/'))).toBe(undefined);
   });
 

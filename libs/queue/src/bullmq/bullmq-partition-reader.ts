@@ -174,7 +174,8 @@ export class BullmqPartitionReader implements PartitionReader {
   /**
    * Called by the claims at every renewal tick: extends the lease and the held
    * job's lock, or ends the reader as lost. When Redis cannot be reached the
-   * lease may well still hold, so the writer is asked to give the partition
+   * lease may well still hold: a passing failure changes nothing; once half
+   * the lease is gone unrenewed the writer is asked to give the partition
    * back (it finishes the batch in hand, whose writes the lake fences
    * anyway); only once the lease must have expired is the reader lost.
    * Never throws.
@@ -203,12 +204,15 @@ export class BullmqPartitionReader implements PartitionReader {
       return true;
     } catch (error) {
       const failure = translateError(error, doing);
-      if (failure.code !== 'UNAVAILABLE' || Date.now() >= this.#renewedAt + timings.leaseTtlMs) {
+      const sinceRenewed = Date.now() - this.#renewedAt;
+      if (failure.code !== 'UNAVAILABLE' || sinceRenewed >= timings.leaseTtlMs) {
         void this.end('lost', failure);
         return false;
       }
       this.#context.options.onBackgroundError(failure);
-      this.revoke();
+      // A blip costs nothing; only when the lease is half gone is the
+      // partition handed back while it still surely holds.
+      if (sinceRenewed >= timings.leaseTtlMs / 2) this.revoke();
       return true;
     }
   }
@@ -279,12 +283,14 @@ export class BullmqPartitionReader implements PartitionReader {
   }
 
   #delivered(held: HeldJob): DeliveredBatch {
+    const { eventsInLake } = held.payload;
     return {
       id: String(held.job.id),
       partition: this.partition,
       body: bodyOf(held.payload),
       failedAttempts: held.payload.failedAttempts,
       headers: held.payload.headers,
+      ...(eventsInLake === undefined ? {} : { eventsInLake }),
     };
   }
 

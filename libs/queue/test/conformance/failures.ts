@@ -123,7 +123,8 @@ export function describeFailureBehaviours(ctx: ConformanceContext): void {
         await publisher.publish(batch(0, 2));
         const reader = await readerOf(await startWriter(transport, 'w1'), 0);
         const poison = (await reader.next(1000)) as DeliveredBatch;
-        await reader.deadLetter(poison, { reason: 'schema mismatch', eventsInLake: [] });
+        const inLake = ['0001763731200-0000000001-0000000000'];
+        await reader.deadLetter(poison, { reason: 'schema mismatch', eventsInLake: inLake });
         const deadLetters = transport.deadLetters();
         await deadLetters.requeue(poison.id);
         expect(await deadLetters.count()).toBe(0);
@@ -132,6 +133,9 @@ export function describeFailureBehaviours(ctx: ConformanceContext): void {
         expect(replayed[0]?.headers[REQUEUED_AT_HEADER]).toBeUndefined();
         const requeuedAt = Date.parse(replayed[1]?.headers[REQUEUED_AT_HEADER] ?? '');
         expect(Math.abs(Date.now() - requeuedAt)).toBeLessThan(60_000);
+        // The replay knows what its dead letter recorded as in the lake.
+        expect(replayed[1]?.eventsInLake).toEqual(inLake);
+        expect(replayed[0]?.eventsInLake).toBeUndefined();
         const unknown = await deadLetters.requeue(poison.id).catch((error: unknown) => error);
         expect(isQueueError(unknown) && unknown.code).toBe('NOT_FOUND');
       },
