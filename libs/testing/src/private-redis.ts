@@ -7,6 +7,14 @@ export interface PrivateRedis extends AsyncDisposable {
   readonly url: string;
   /** FLUSHALL: Redis losing everything, as after a restart without persistence. */
   flushAll(): Promise<void>;
+  /**
+   * Stops the server (SIGKILL: no goodbye to its clients) and starts an
+   * empty one on the same port once `downForMs` have passed: a real restart
+   * without persistence — connections drop, blocked commands fail, clients
+   * reconnect to a Redis that knows nothing — which FLUSHALL alone does not
+   * show. Resolves once the new server answers.
+   */
+  restart(options?: { downForMs?: number }): Promise<void>;
   /** Stops the server; idempotent. */
   stop(): Promise<void>;
 }
@@ -49,12 +57,8 @@ function freePort(): Promise<number> {
   });
 }
 
-/**
- * Starts a private redis-server (no persistence) for tests that must flush
- * or stop Redis without disturbing the shared one others use.
- */
-export async function startPrivateRedis(): Promise<PrivateRedis> {
-  const port = await freePort();
+/** Starts redis-server in memory on `port` and waits until it answers. */
+async function spawnRedis(port: number): Promise<ChildProcess> {
   const child: ChildProcess = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
@@ -67,13 +71,34 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     child.kill('SIGKILL');
     throw new Error(`redis-server did not start on port ${port}`);
   }
+  return child;
+}
+
+/** Sends `signal` unless the process already ended, and resolves once it has. */
+function ended(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill(signal);
+  });
+}
+
+/**
+ * Starts a private redis-server (no persistence) for tests that must flush,
+ * restart or stop Redis without disturbing the shared one others use.
+ */
+export async function startPrivateRedis(): Promise<PrivateRedis> {
+  const port = await freePort();
+  const url = `redis://127.0.0.1:${port}`;
+  let child = await spawnRedis(port);
   let stopped: Promise<void> | undefined;
+  let restarting: Promise<void> | undefined;
   const stop = () =>
-    (stopped ??= new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    }));
+    (stopped ??= (async () => {
+      // A restart in progress would start a server after the stop otherwise.
+      await restarting?.catch(reportedByRestart);
+      await ended(child, 'SIGTERM');
+    })());
   return {
     url,
     stop,
@@ -86,5 +111,18 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
         client.disconnect();
       }
     },
+    restart(options = {}) {
+      if (stopped) return Promise.reject(new Error('this private Redis is stopped'));
+      if (restarting) return Promise.reject(new Error('this private Redis is already restarting'));
+      restarting = (async () => {
+        await ended(child, 'SIGKILL');
+        await new Promise((r) => setTimeout(r, options.downForMs ?? 0));
+        child = await spawnRedis(port);
+      })().finally(() => (restarting = undefined));
+      return restarting;
+    },
   };
 }
+
+/** A failed restart rejected its own caller; stopping only needs it to be over. */
+function reportedByRestart(): void {}
