@@ -114,6 +114,9 @@ export class ChaosDeployment {
         TRIBUTARY_BATCH_MAX_WAIT_MS: '50',
         TRIBUTARY_HEARTBEAT_INTERVAL_MS: '500',
         TRIBUTARY_LEASE_TTL_MS: '2000',
+        // Small files: they roll every minute or so under the load, so rolling
+        // is under fire too, and checking a partition's newest file stays cheap.
+        TRIBUTARY_MAX_FILE_BYTES: String(1024 * 1024),
         TRIBUTARY_SHUTDOWN_TIMEOUT_MS: '20000',
         TRIBUTARY_LAKE: 'adls',
         ADLS_ACCOUNT_URL: adls.url,

@@ -36,6 +36,11 @@ export interface FaultOutcome {
    * partition within the wait): nothing was done, and the round only ran.
    */
   readonly landed: boolean;
+  /**
+   * Set when the fault saw the pipeline fail to recover within its bound
+   * (a deleted batch whose events never reached the lake): what it saw.
+   */
+  readonly unhealedGap?: string;
 }
 
 /** A fault with its parameters drawn: ready to inject. */

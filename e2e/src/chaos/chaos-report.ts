@@ -14,6 +14,13 @@ export interface ChaosCounts {
   readonly misplaced: number;
   /** What `inventoryLake` finds wrong with files and lines. */
   readonly lakeProblems: number;
+  /**
+   * Deleted queued batches whose events (or those queued behind them) did
+   * not reach the lake within the fault's bound: a gap that does not heal
+   * would otherwise be hidden by the next capture or Redis restart, which
+   * re-reads everything.
+   */
+  readonly unhealedGaps: number;
   /** Rounds whose fault the harness itself failed to inject or clean up after. */
   readonly harnessErrors: number;
 }
@@ -39,6 +46,7 @@ export interface ChaosReport {
   readonly deadLetters: readonly DeadLetterSighting[];
   /** Services that ended without being killed (restarted by the harness). */
   readonly crashes: readonly string[];
+  readonly unhealedGaps: readonly string[];
   /** Partitions whose checkpoint stood still under load (diagnosis, not part of the verdict). */
   readonly stalls: readonly string[];
   readonly harnessErrors: readonly string[];
@@ -71,6 +79,7 @@ export class FaultTimings {
 export function countsOf(
   settled: Settled,
   deadLetters: readonly DeadLetterSighting[],
+  unhealedGaps: readonly string[],
   harnessErrors: readonly string[],
 ): ChaosCounts {
   const { audit } = settled;
@@ -82,6 +91,7 @@ export function countsOf(
     falseDeadLetters: deadLetters.length,
     misplaced: audit.misplaced.length,
     lakeProblems: audit.problems.length,
+    unhealedGaps: unhealedGaps.length,
     harnessErrors: harnessErrors.length,
   };
 }
@@ -97,7 +107,8 @@ export function verdictLine(report: ChaosReport): string {
   return (
     `chaos verdict: ${report.passed ? 'PASS' : 'FAIL'} — missing ${c.missing}, duplicated ${c.duplicated}, ` +
     `out of order ${c.outOfOrder}, unexpected ${c.unexpected}, false dead letters ${c.falseDeadLetters}, ` +
-    `misplaced ${c.misplaced}, lake problems ${c.lakeProblems}, harness errors ${c.harnessErrors} ` +
+    `misplaced ${c.misplaced}, lake problems ${c.lakeProblems}, unhealed gaps ${c.unhealedGaps}, ` +
+    `harness errors ${c.harnessErrors} ` +
     `(seed ${report.seed}, ${report.roundsRun}/${report.rounds} rounds, ${duration(report.durationMs)})`
   );
 }
@@ -132,6 +143,7 @@ export function reportLines(report: ChaosReport): string[] {
   if (report.deadLetters.length > 10)
     lines.push(`… and ${report.deadLetters.length - 10} more dead letters`);
   for (const crash of report.crashes) lines.push(`crash: ${crash}`);
+  for (const gap of report.unhealedGaps) lines.push(`unhealed gap: ${gap}`);
   for (const stall of report.stalls) lines.push(`stall: ${stall}`);
   for (const error of report.harnessErrors) lines.push(`harness error: ${error}`);
   lines.push('fault kind                      rounds  landed  mean      max');

@@ -1,7 +1,7 @@
 import type { ChaosDeployment } from './chaos-deployment.ts';
 
 /** How long a partition's checkpoint may stand still under load before it is called stalled. */
-const STALL_MS = 12_000;
+const STALL_MS = 10_000;
 
 /**
  * Watches every partition's stored checkpoint between rounds. Under the

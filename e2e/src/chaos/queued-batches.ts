@@ -1,11 +1,21 @@
-import { decodeBatch } from '@tributary/core';
+import { decodeBatch, eventTimeOfKey, renderPath } from '@tributary/core';
+import { PATH_TEMPLATE } from '../pipeline.ts';
 import { partitionQueueKey, withRedis } from './queue-keys.ts';
+
+/** A change event in a queued batch, and where its line belongs in the lake. */
+export interface QueuedEvent {
+  /** Its resume token's `_data`. */
+  readonly token: string;
+  readonly key: string;
+  /** The directory its namespace and event time give. */
+  readonly dir: string;
+}
 
 /** A batch waiting in a partition's queue. */
 export interface QueuedBatch {
   readonly id: string;
-  /** Change events it carries (0 for a heartbeat), or `undefined` when its body did not decode. */
-  readonly events: number | undefined;
+  /** The change events it carries (none for a heartbeat); `undefined` when its body did not decode. */
+  readonly events: readonly QueuedEvent[] | undefined;
 }
 
 /**
@@ -70,13 +80,23 @@ export async function deleteWaitingBatch(
   });
 }
 
-/** How many events a job's data carries; `undefined` when it is not a batch this harness can read. */
-function eventsIn(data: string | null, partitionCount: number): number | undefined {
+/** The events a job's data carries; `undefined` when it is not a batch this harness can read. */
+function eventsIn(data: string | null, partitionCount: number): QueuedEvent[] | undefined {
   if (data === null) return undefined;
   try {
     const { body } = JSON.parse(data) as { body?: unknown };
     if (typeof body !== 'string') return undefined;
-    return decodeBatch(Buffer.from(body, 'base64'), partitionCount).events.length;
+    const batch = decodeBatch(Buffer.from(body, 'base64'), partitionCount);
+    return batch.events.flatMap(({ key, event }) => {
+      const ns = event.ns as { db?: string; coll?: string } | undefined;
+      if (!ns?.db || !ns.coll) return [];
+      const dir = renderPath(PATH_TEMPLATE, {
+        db: ns.db,
+        coll: ns.coll,
+        eventTime: eventTimeOfKey(key),
+      });
+      return [{ token: String((event._id as { _data?: unknown })._data), key, dir }];
+    });
   } catch (error) {
     // Only the description of the batch suffers; the fault is injected all the same.
     if (error instanceof SyntaxError || (error as { code?: string }).code === 'BATCH_INVALID')

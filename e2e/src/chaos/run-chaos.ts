@@ -97,6 +97,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const timings = new FaultTimings();
     const progress = new PartitionProgress();
     const crashes: string[] = [];
+    const unhealedGaps: string[] = [];
     const harnessErrors: string[] = [];
     let roundsRun = 0;
     for (let round = 1; round <= rounds; round += 1) {
@@ -113,6 +114,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       }
       const ms = Date.now() - started;
       timings.record(fault.kind, outcome.landed, ms);
+      if (outcome.unhealedGap !== undefined) unhealedGaps.push(`${label}: ${outcome.unhealedGap}`);
       print(`round ${round}/${rounds}: ${outcome.summary} [${duration(ms)}]`);
       await new Promise((resolve) => setTimeout(resolve, options.roundMs));
       roundsRun = round;
@@ -140,7 +142,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     });
     await deadLetters.sample('the end');
     for (const crash of await deployment.restartCrashed()) crashes.push(`at the end: ${crash}`);
-    const counts = countsOf(settled, deadLetters.all, harnessErrors);
+    const counts = countsOf(settled, deadLetters.all, unhealedGaps, harnessErrors);
     const report: ChaosReport = {
       seed,
       rounds,
@@ -152,6 +154,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       timings: timings.all,
       deadLetters: deadLetters.all,
       crashes,
+      unhealedGaps,
       stalls: progress.stalls,
       harnessErrors,
       settled,
