@@ -49,36 +49,42 @@ async function killOwner(
     landed: false,
   });
   const held: string[] = [];
-  const releaseAll = () => held.forEach((id) => faults.remove(id));
-  let target: string;
-  if (moment.at === 'in-append') {
-    target = faults.add(dataFlushHold(partition, moment.flush));
-    held.push(target);
-  } else {
-    const flush = faults.add(dataFlushHold(partition, 'after'));
-    held.push(flush);
-    if (!(await untilFired(deployment.adls, flush))) {
-      releaseAll();
-      return missed('no flush of its data files');
+  let killed = false;
+  try {
+    let target: string;
+    if (moment.at === 'in-append') {
+      target = faults.add(dataFlushHold(partition, moment.flush));
+      held.push(target);
+    } else {
+      const flush = faults.add(dataFlushHold(partition, 'after'));
+      held.push(flush);
+      if (!(await untilFired(deployment.adls, flush))) return missed('no flush of its data files');
+      target = faults.add(
+        checkpointHold(partition, moment.at === 'before-ack' ? 'after' : 'before'),
+      );
+      held.push(target);
+      // The flush's answer goes out: the owner goes on to store its checkpoint.
+      faults.remove(flush);
     }
-    target = faults.add(checkpointHold(partition, moment.at === 'before-ack' ? 'after' : 'before'));
-    held.push(target);
-    // The flush's answer goes out: the owner goes on to store its checkpoint.
-    faults.remove(flush);
+    if (!(await untilFired(deployment.adls, target)))
+      return missed(moment.at === 'in-append' ? 'no flush of its data files' : 'no checkpoint');
+    const owner = await deployment.ownerOf(partition);
+    if (owner === undefined || !deployment.isRunning(owner))
+      return missed(`its checkpoint names ${owner ?? 'no writer'}, which is not running`);
+    await deployment.kill(owner);
+    killed = true;
+    // Spawning takes no turn of the event loop: the held requests are
+    // abandoned below before the new process can send anything.
+    deployment.startWriter(owner);
+    return { summary: `kill writer ${owner} ${where} (partition ${partition})`, landed: true };
+  } finally {
+    // After the kill, held requests are the dead writer's: dropped, never
+    // performed late. Otherwise (missed, or the harness failed) they go on.
+    for (const id of held) {
+      if (killed) faults.abandon(id);
+      else faults.remove(id);
+    }
   }
-  if (!(await untilFired(deployment.adls, target))) {
-    releaseAll();
-    return missed(moment.at === 'in-append' ? 'no flush of its data files' : 'no checkpoint');
-  }
-  const owner = await deployment.ownerOf(partition);
-  if (owner === undefined || !deployment.isRunning(owner)) {
-    releaseAll();
-    return missed(`its checkpoint names ${owner ?? 'no writer'}, which is not running`);
-  }
-  await deployment.kill(owner);
-  held.forEach((id) => faults.abandon(id));
-  deployment.startWriter(owner);
-  return { summary: `kill writer ${owner} ${where} (partition ${partition})`, landed: true };
 }
 
 /** A planner that kills a data partition's owner at `moment`. */
