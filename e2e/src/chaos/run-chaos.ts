@@ -85,7 +85,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     // The load starts once capture fixed its start point: what came before is rightly not captured.
     const workload = teardown.add(
       'the load',
-      new ChaosWorkload(deployment.client, { pauseMs: options.loadPauseMs ?? 40 }),
+      new ChaosWorkload(deployment.client, { pauseMs: options.loadPauseMs ?? 100 }),
       (w) => w.stop(),
     );
     await untilEveryPartitionCheckpointed(deployment);
