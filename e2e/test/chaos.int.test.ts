@@ -1,5 +1,6 @@
 import { redisServerInstalled } from '@tributary/testing';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChaosReport } from '../src/chaos/chaos-report.ts';
 import { runChaos } from '../src/chaos/run-chaos.ts';
 
 /**
@@ -13,6 +14,14 @@ import { runChaos } from '../src/chaos/run-chaos.ts';
 const SEED = 30;
 
 describe('the pipeline under a randomized chaos schedule', () => {
+  // A run that outlives its test (a timeout) is ended here: it closes every
+  // process, emulator and Redis it started before the file is done.
+  const abort = new AbortController();
+  let running: Promise<ChaosReport> | undefined;
+  afterAll(async () => {
+    abort.abort(new Error('the chaos test is over'));
+    await Promise.allSettled([running]);
+  });
   beforeAll(() => {
     if (!redisServerInstalled())
       throw new Error(
@@ -22,7 +31,7 @@ describe('the pipeline under a randomized chaos schedule', () => {
 
   it('loses, repeats, reorders and dead-letters nothing while writers, capture and Redis are killed and a queued batch is deleted', async () => {
     const lines: string[] = [];
-    const report = await runChaos({
+    running = runChaos({
       rounds: 6,
       seed: SEED,
       roundMs: 3000,
@@ -30,7 +39,9 @@ describe('the pipeline under a randomized chaos schedule', () => {
       keep: false,
       settleTimeoutMs: 60_000,
       print: (line) => lines.push(line),
+      signal: abort.signal,
     });
+    const report = await running;
     expect(report.counts, lines.join('\n')).toEqual({
       missing: 0,
       duplicated: 0,
@@ -39,6 +50,7 @@ describe('the pipeline under a randomized chaos schedule', () => {
       falseDeadLetters: 0,
       misplaced: 0,
       lakeProblems: 0,
+      unhealedGaps: 0,
       harnessErrors: 0,
     });
     expect(report.settled.audit.produced, lines.join('\n')).toBeGreaterThan(0);

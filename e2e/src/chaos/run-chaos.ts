@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as pause } from 'node:timers/promises';
 import { ChaosDeployment } from './chaos-deployment.ts';
 import type { FaultOutcome } from './chaos-fault.ts';
 import {
@@ -34,6 +35,11 @@ export interface ChaosOptions {
   readonly settleTimeoutMs?: number;
   /** Where progress lines go (the seed first, the verdict last). */
   readonly print: (line: string) => void;
+  /**
+   * Ends the run early — between rounds, or while it waits — closing
+   * everything, with the signal's reason (a test's teardown after a timeout).
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** As the e2e pipeline runs: enough partitions to spread over three writers. */
@@ -101,6 +107,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const harnessErrors: string[] = [];
     let roundsRun = 0;
     for (let round = 1; round <= rounds; round += 1) {
+      options.signal?.throwIfAborted();
       const label = `round ${round}`;
       const fault = schedule.next();
       const started = Date.now();
@@ -116,7 +123,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       timings.record(fault.kind, outcome.landed, ms);
       if (outcome.unhealedGap !== undefined) unhealedGaps.push(`${label}: ${outcome.unhealedGap}`);
       print(`round ${round}/${rounds}: ${outcome.summary} [${duration(ms)}]`);
-      await new Promise((resolve) => setTimeout(resolve, options.roundMs));
+      await pause(options.roundMs, undefined, { signal: options.signal });
       roundsRun = round;
       if (workload.failure !== undefined)
         throw new Error('the load failed; the run tests nothing more', { cause: workload.failure });
@@ -139,6 +146,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       timeoutMs: options.settleTimeoutMs ?? 180_000,
       quietMs: 6_000,
       stallMs: 30_000,
+      signal: options.signal,
     });
     await deadLetters.sample('the end');
     for (const crash of await deployment.restartCrashed()) crashes.push(`at the end: ${crash}`);

@@ -1,3 +1,4 @@
+import { setTimeout as pause } from 'node:timers/promises';
 import type { ChaosDeployment } from './chaos-deployment.ts';
 import { type LakeAudit, auditLake, lakeSignature } from './lake-audit.ts';
 
@@ -13,6 +14,8 @@ export interface SettleOptions {
   readonly quietMs: number;
   /** Give up once the lake stayed unchanged this long with events still missing. */
   readonly stallMs: number;
+  /** Stops the wait (it then rejects with the signal's reason). */
+  readonly signal?: AbortSignal;
 }
 
 /** The final audit and how it was reached. */
@@ -65,7 +68,7 @@ export async function settle(
       );
     if (now - started >= options.timeoutMs)
       return done(await audit(), false, `gave up: still changing after ${seconds(now - started)}`);
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    await pause(POLL_MS, undefined, { signal: options.signal });
   }
 
   function done(result: LakeAudit, complete: boolean, why: string): Settled {
