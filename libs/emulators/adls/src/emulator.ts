@@ -119,6 +119,8 @@ export async function startAdlsEmulator(options: AdlsEmulatorOptions = {}): Prom
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
+      // Held requests would otherwise be performed against a closed store.
+      for (const rule of faults.list()) faults.abandon(rule.id);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const socket of sockets) socket.destroy();

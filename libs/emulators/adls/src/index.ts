@@ -11,5 +11,10 @@ export {
   type AdlsEmulatorOptions,
   type PathInspection,
 } from './emulator.ts';
-export { FaultInjector, type FaultRule, type ActiveFaultRule } from './faults/fault-injector.ts';
+export {
+  FaultInjector,
+  type FaultRule,
+  type ActiveFaultRule,
+  type HoldOutcome,
+} from './faults/fault-injector.ts';
 export { OPERATIONS, type OperationName } from './http/request.ts';

@@ -51,6 +51,18 @@ export interface FaultRule {
    * "it worked but the client never heard" case retries must survive.
    */
   phase?: 'before' | 'after';
+  /**
+   * Hold each request the rule fires on until the rule is removed, instead
+   * of for a fixed time, so a test can act at a known point (kill the
+   * client while its request is in the air). At phase `before` the request
+   * waits before it is performed; at `after` it is performed and its answer
+   * waits. {@link FaultInjector.remove} (and `clear`) let held requests go
+   * on; {@link FaultInjector.abandon} drops them as a client that died
+   * would leave them: one held before is never performed, one held after is
+   * never answered, and either's connection is reset. A fixed latency would
+   * instead perform the operation of a dead client long after it died.
+   */
+  hold?: boolean;
 }
 
 /** A rule as listed, with its id and counters. */
@@ -70,7 +82,12 @@ export interface FaultDecision {
     | { kind: 'reset'; phase: 'before' | 'after' }
     | { kind: 'crash'; point: CrashPoint; phase: 'before' }
     | undefined;
+  /** Set when a `hold` rule fired: the request waits for `released` at `phase`. */
+  hold?: { phase: 'before' | 'after'; released: Promise<HoldOutcome> };
 }
+
+/** How a held request ends: `go` on (the rule was removed) or `drop` (abandoned). */
+export type HoldOutcome = 'go' | 'drop';
 
 /** Checks a rule from an untrusted source (the admin route); throws TypeError naming the bad field. */
 export function validateFaultRule(value: unknown): FaultRule {
@@ -90,6 +107,7 @@ export function validateFaultRule(value: unknown): FaultRule {
     'phase',
     'crash',
     'errorCode',
+    'hold',
   ]);
   for (const key of Object.keys(rule))
     if (!known.has(key)) throw new TypeError(`unknown fault rule field '${key}'`);
@@ -123,6 +141,10 @@ export function validateFaultRule(value: unknown): FaultRule {
     throw new TypeError('reset must be a boolean');
   if (rule.status !== undefined && rule.reset === true)
     throw new TypeError('a rule either answers a status or resets the connection, not both');
+  if (rule.hold !== undefined && typeof rule.hold !== 'boolean')
+    throw new TypeError('hold must be a boolean');
+  if (rule.hold === true && rule.crash !== undefined)
+    throw new TypeError('a crash rule cannot also hold the request');
   if (rule.crash !== undefined) {
     if (!(CRASH_POINTS as readonly unknown[]).includes(rule.crash))
       throw new TypeError(`crash must be one of ${CRASH_POINTS.join(', ')}`);
@@ -160,6 +182,8 @@ export class FaultInjector {
   private nextId = 1;
   private random: () => number = Math.random;
   private requests = 0;
+  /** Per rule id, how to end each request it holds now. */
+  private readonly held = new Map<string, Array<(outcome: HoldOutcome) => void>>();
 
   /** Adds a rule; returns its id. */
   add(rule: FaultRule): string {
@@ -169,17 +193,32 @@ export class FaultInjector {
     return id;
   }
 
-  /** Removes one rule. Returns false when there was none with that id. */
+  /** Removes one rule; requests it holds go on. Returns false when there was none with that id. */
   remove(id: string): boolean {
+    return this.end(id, 'go');
+  }
+
+  /**
+   * Removes one rule and drops the requests it holds, as if their client
+   * had died: none of them is performed (or, held after, answered). Returns
+   * false when there was no rule with that id.
+   */
+  abandon(id: string): boolean {
+    return this.end(id, 'drop');
+  }
+
+  /** Removes every rule; held requests go on. */
+  clear(): void {
+    for (const rule of [...this.rules]) this.end(rule.id, 'go');
+  }
+
+  private end(id: string, outcome: HoldOutcome): boolean {
     const index = this.rules.findIndex((rule) => rule.id === id);
     if (index === -1) return false;
     this.rules.splice(index, 1);
+    for (const release of this.held.get(id) ?? []) release(outcome);
+    this.held.delete(id);
     return true;
-  }
-
-  /** Removes every rule. */
-  clear(): void {
-    this.rules.length = 0;
   }
 
   /** The active rules with their counters. */
@@ -249,10 +288,13 @@ export class FaultInjector {
       const isFailure =
         rule.status !== undefined || rule.reset === true || rule.crash !== undefined;
       if (isFailure && decision.failure) continue;
+      // One hold per request: a second would only be released with the first.
+      if (rule.hold === true && decision.hold) continue;
       rule.fired++;
       decision.latencyMs +=
         (rule.latencyMs ?? 0) + (rule.latencyJitterMs ? this.random() * rule.latencyJitterMs : 0);
       const phase = rule.phase ?? 'before';
+      if (rule.hold === true) decision.hold = { phase, released: this.holdFor(rule.id) };
       if (rule.crash !== undefined)
         decision.failure = { kind: 'crash', point: rule.crash, phase: 'before' };
       else if (rule.reset) decision.failure = { kind: 'reset', phase };
@@ -265,5 +307,13 @@ export class FaultInjector {
         };
     }
     return decision;
+  }
+
+  private holdFor(id: string): Promise<HoldOutcome> {
+    return new Promise((resolve) => {
+      const waiting = this.held.get(id) ?? [];
+      waiting.push(resolve);
+      this.held.set(id, waiting);
+    });
   }
 }

@@ -145,6 +145,8 @@ async function handle(
   }
   const decision = deps.faults.decide(request.operation, request.rawPath);
   if (decision.latencyMs > 0) await sleep(decision.latencyMs);
+  if (decision.hold?.phase === 'before' && (await decision.hold.released) === 'drop')
+    return dropConnection(req);
   const failure = decision.failure;
   if (failure !== undefined && failure.kind !== 'crash' && failure.phase === 'before') {
     await injectFailure(req, res, request, failure);
@@ -169,11 +171,18 @@ async function handle(
   // may show a change) leaves before the journal holds every change so far.
   // Waiting here is what lets one journal write carry many requests.
   if (deps.store.hasUnpersistedChanges) await deps.store.persisted();
+  if (decision.hold?.phase === 'after' && (await decision.hold.released) === 'drop')
+    return dropConnection(req);
   if (failure !== undefined && failure.kind !== 'crash' && failure.phase === 'after') {
     await injectFailure(req, res, request, failure);
     return;
   }
   sendResponse(req, res, response);
+}
+
+/** An abandoned held request: never answered, its connection reset (it may already be gone). */
+function dropConnection(req: IncomingMessage): void {
+  if (!req.socket.destroyed) req.socket.resetAndDestroy();
 }
 
 async function injectFailure(

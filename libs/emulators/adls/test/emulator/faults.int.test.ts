@@ -163,6 +163,52 @@ describe('fault injection', () => {
     expect((await file.readToBuffer()).toString()).toBe('abcdef');
   });
 
+  it('holds a flush before performing it until the rule is removed', async () => {
+    const file = await newFile();
+    await file.append(Buffer.from('def'), 3, 3);
+    const id = emulator.faults.add({ operations: ['path.flush'], hold: true, times: 1 });
+    const flushed = file.flush(6);
+    await until(() => emulator.faults.list()[0]?.fired === 1);
+    expect(emulator.inspectPath('faults', file.name)?.committedLength).toBe(3);
+    emulator.faults.remove(id);
+    await flushed;
+    expect((await file.readToBuffer()).toString()).toBe('abcdef');
+  });
+
+  it('never performs a held flush whose rule is abandoned, and resets its connection', async () => {
+    const file = await newFile();
+    await file.append(Buffer.from('def'), 3, 3);
+    const id = emulator.faults.add({ operations: ['path.flush'], hold: true, times: 1 });
+    const flushed = file.flush(6).then(
+      () => undefined,
+      (e: unknown) => e as { code?: string },
+    );
+    await until(() => emulator.faults.list()[0]?.fired === 1);
+    emulator.faults.abandon(id);
+    expect((await flushed)?.code).toMatch(/ECONNRESET|REQUEST_SEND_ERROR/);
+    expect((await file.getProperties()).contentLength).toBe(3);
+  });
+
+  it("with phase 'after' performs a held flush at once and withholds only its answer", async () => {
+    const file = await newFile();
+    await file.append(Buffer.from('def'), 3, 3);
+    const id = emulator.faults.add({
+      operations: ['path.flush'],
+      hold: true,
+      phase: 'after',
+      times: 1,
+    });
+    const flushed = file.flush(6).then(
+      () => undefined,
+      (e: unknown) => e as { code?: string },
+    );
+    await until(() => emulator.faults.list()[0]?.fired === 1);
+    await until(() => emulator.inspectPath('faults', file.name)?.committedLength === 6);
+    emulator.faults.abandon(id);
+    expect((await flushed)?.code).toMatch(/ECONNRESET|REQUEST_SEND_ERROR/);
+    expect((await file.readToBuffer()).toString()).toBe('abcdef');
+  });
+
   it('is driven over the admin HTTP route too', async () => {
     const admin = `${new URL(emulator.url).origin}/_emulator/faults`;
     const added = await fetch(admin, {
@@ -192,3 +238,12 @@ describe('fault injection', () => {
     expect(emulator.faults.list()).toEqual([]);
   });
 });
+
+/** Polls `condition` every 10 ms until it holds, or throws after `timeoutMs`. */
+async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const started = Date.now();
+  while (!condition()) {
+    if (Date.now() - started > timeoutMs) throw new Error(`condition not met in ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -43,6 +43,8 @@ describe('fault injector', () => {
     { crash: 'mid-journal-write', operations: ['path.flush'], status: 500 },
     { crash: 'mid-journal-write', operations: ['path.flush'], phase: 'after' },
     { crash: 'sometime', operations: ['path.flush'] },
+    { hold: 'yes' },
+    { hold: true, crash: 'mid-journal-write', operations: ['path.flush'] },
     null,
   ])('refuses the invalid rule %o', (rule) => {
     expect(() => validateFaultRule(rule)).toThrow(TypeError);
@@ -60,5 +62,35 @@ describe('fault injector', () => {
       { kind: 'crash', point: 'after-journal-write', phase: 'before' },
       undefined,
     ]);
+  });
+
+  it('holds a request until its rule is removed, then lets it go on', async () => {
+    const faults = new FaultInjector();
+    const id = faults.add({ operations: ['path.rename'], hold: true, phase: 'after', times: 1 });
+    const held = faults.decide('path.rename', '/a/fs/x');
+    expect(held.hold?.phase).toBe('after');
+    expect(faults.decide('path.rename', '/a/fs/x').hold).toBeUndefined();
+    expect(faults.list()[0]?.fired).toBe(1);
+    let outcome: string | undefined;
+    void held.hold?.released.then((o) => (outcome = o));
+    await Promise.resolve();
+    expect(outcome).toBeUndefined();
+    expect(faults.remove(id)).toBe(true);
+    await expect(held.hold?.released).resolves.toBe('go');
+  });
+
+  it('drops the requests an abandoned rule holds, and only those', async () => {
+    const faults = new FaultInjector();
+    const flushes = faults.add({ operations: ['path.flush'], hold: true });
+    const reads = faults.add({ operations: ['path.read'], hold: true });
+    const flush = faults.decide('path.flush', '/a/fs/x').hold;
+    const read = faults.decide('path.read', '/a/fs/x').hold;
+    expect(flush?.phase).toBe('before');
+    expect(faults.abandon(flushes)).toBe(true);
+    expect(faults.abandon(flushes)).toBe(false);
+    await expect(flush?.released).resolves.toBe('drop');
+    expect(faults.list().map((rule) => rule.id)).toEqual([reads]);
+    faults.clear();
+    await expect(read?.released).resolves.toBe('go');
   });
 });
