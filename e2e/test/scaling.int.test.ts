@@ -79,4 +79,44 @@ describe('the pipeline scaled out over several writers', () => {
     expect(comparison.produced).toBeGreaterThan(200);
     expectExactlyOnce(verification);
   });
+
+  it('hands partitions over cooperatively when a writer joins: asked-back partitions are finished and released, never lost', async () => {
+    pipeline = await Pipeline.start({
+      lake: 'adls',
+      partitionCount: 6,
+      env: { TRIBUTARY_PARTITION_KEY: 'namespace+documentKey' },
+    });
+    await pipeline.startCapture();
+    const first = pipeline.startWriter('w1');
+    owners = await PartitionOwners.of(pipeline);
+    const stopLoad = new AbortController();
+    const load = runMixedLoad(pipeline.client, {
+      rounds: Number.MAX_SAFE_INTEGER,
+      perRound: 5,
+      signal: stopLoad.signal,
+    });
+    try {
+      await owners.until((current) => current.every((o) => o.writerId === 'w1'));
+      // A second writer joins mid-load: the first is asked to give up half its partitions.
+      const joinedAt = new Date();
+      pipeline.startWriter('w2');
+      await owners.until((current) => {
+        const counts = byWriter(current);
+        return (
+          (counts.w1?.length ?? 0) === 3 &&
+          (counts.w2?.length ?? 0) === 3 &&
+          current.every((o) => o.updatedAt > joinedAt)
+        );
+      });
+    } finally {
+      stopLoad.abort();
+      await load;
+    }
+    expectExactlyOnce(await pipeline.waitUntilComplete());
+    // The hand-over was planned: the first writer released what it was asked
+    // for, so it never found a partition taken from under it.
+    const log = first.output();
+    expect(log).toMatch(/partition handed over to another writer/);
+    expect(log).not.toMatch(/partition lost/);
+  });
 });
