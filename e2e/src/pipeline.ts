@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AdlsEmulator, startAdlsEmulator } from '@tributary/emulator-adls';
 import { type MongoEmulator, startMongoEmulator } from '@tributary/emulator-mongodb';
-import { type DecodedLine, decodeLine, renderPath } from '@tributary/core';
+import { type DecodedLine, decodeLine } from '@tributary/core';
 import {
   STATE_PREFIX,
   type Lake,
@@ -19,6 +19,7 @@ import { redisUrl as defaultRedisUrl } from '@tributary/testing';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
 import { BackgroundLoad } from './background-load.ts';
+import { misplacedEvents } from './misplaced-events.ts';
 import { ServiceProcess } from './service-process.ts';
 
 export const PATH_TEMPLATE = '{db}/{coll}/year={YYYY}/month={MM}/day={DD}/hour={HH}';
@@ -225,18 +226,7 @@ export class Pipeline {
       inventory,
       records.map((record) => record.resumeToken._data),
     );
-    const misplaced: string[] = [];
-    for (const record of records) {
-      if (record.ns.coll === undefined) continue;
-      const expected = renderPath(template, {
-        db: record.ns.db,
-        coll: record.ns.coll,
-        eventTime: new Date(record.clusterTime.t * 1000),
-      });
-      const found = inventory.directories.get(record.resumeToken._data) ?? [];
-      if (found.some((dir) => dir !== expected))
-        misplaced.push(`${record.resumeToken._data}: in ${found.join(', ')}, not ${expected}`);
-    }
+    const misplaced = misplacedEvents(inventory, records, template);
     return { inventory, comparison: { ...comparison, misplaced } };
   }
 

@@ -1,12 +1,7 @@
-import { decodeLine, partitionOf, renderPath } from '@tributary/core';
+import { decodeLine, partitionOf } from '@tributary/core';
 import type { OplogRecord } from '@tributary/emulator-mongodb';
-import {
-  STATE_PREFIX,
-  type Lake,
-  type LakeInventory,
-  compareWithSource,
-  inventoryLake,
-} from '@tributary/lake';
+import { STATE_PREFIX, type Lake, compareWithSource, inventoryLake } from '@tributary/lake';
+import { misplacedEvents } from '../misplaced-events.ts';
 import { PATH_TEMPLATE } from '../pipeline.ts';
 
 const DATA_FILE = /^part-(\d{4})-\d{10}-\d{10}-\d{10}\.jsonl$/;
@@ -85,7 +80,7 @@ export async function auditLake(
       lake,
       new Map([...byToken].map(([token, { index }]) => [token, index])),
     ),
-    misplaced: misplacedEvents(inventory, source),
+    misplaced: misplacedEvents(inventory, source, PATH_TEMPLATE),
     problems: inventory.problems,
   };
 }
@@ -136,21 +131,4 @@ async function outOfOrderLines(
     }
   }
   return outOfOrder;
-}
-
-/** Source events whose line is not in the directory their namespace and clusterTime give. */
-function misplacedEvents(inventory: LakeInventory, source: readonly OplogRecord[]): string[] {
-  const misplaced: string[] = [];
-  for (const record of source) {
-    if (record.ns.coll === undefined) continue;
-    const expected = renderPath(PATH_TEMPLATE, {
-      db: record.ns.db,
-      coll: record.ns.coll,
-      eventTime: new Date(record.clusterTime.t * 1000),
-    });
-    const found = inventory.directories.get(record.resumeToken._data) ?? [];
-    if (found.some((dir) => dir !== expected))
-      misplaced.push(`${record.resumeToken._data}: in ${found.join(', ')}, not ${expected}`);
-  }
-  return misplaced;
 }
