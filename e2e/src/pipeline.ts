@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AdlsEmulator, startAdlsEmulator } from '@tributary/emulator-adls';
 import { type MongoEmulator, startMongoEmulator } from '@tributary/emulator-mongodb';
-import { type DecodedLine, decodeLine } from '@tributary/core';
+import { type DecodedLine, decodeLine, partitionOf } from '@tributary/core';
 import {
   STATE_PREFIX,
   type Lake,
@@ -156,6 +156,21 @@ export class Pipeline {
     const port = this.adls?.port;
     if (port === undefined) throw new Error('this pipeline has no ADLS emulator');
     this.adls = await startAdlsEmulator({ port, dataDir: join(this.#root, 'adls') });
+  }
+
+  /** The ADLS emulator, for tests that inject its faults; throws on a local lake. */
+  requireAdls(): AdlsEmulator {
+    if (!this.adls) throw new Error('this test needs the ADLS emulator (lake: adls)');
+    return this.adls;
+  }
+
+  /** The partition a collection's events go to (routing by namespace). */
+  partitionOfCollection(db: string, coll: string): number {
+    return partitionOf(
+      { ns: { db, coll } },
+      Number(this.env.TRIBUTARY_PARTITION_COUNT),
+      'namespace',
+    );
   }
 
   /**

@@ -17,8 +17,7 @@ describe('the pipeline under faults', () => {
       // Fewer, larger batches and rarer heartbeats: every request risks a fault and a backoff.
       env: { TRIBUTARY_BATCH_MAX_WAIT_MS: '250', TRIBUTARY_HEARTBEAT_INTERVAL_MS: '2000' },
     });
-    const adls = pipeline.adls;
-    if (!adls) throw new Error('this test needs the ADLS emulator');
+    const adls = pipeline.requireAdls();
     await pipeline.startCapture();
     pipeline.startWriter('w1');
     pipeline.startWriter('w2');

@@ -1,4 +1,3 @@
-import { partitionOf } from '@tributary/core';
 import { STATE_PREFIX } from '@tributary/lake';
 import { requireRedis } from '@tributary/testing';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -33,13 +32,8 @@ describe('a writer that lost its partition while paused', () => {
 
   it('changes no data file when it wakes after another writer took over, and the lake stays exact', async () => {
     pipeline = await Pipeline.start({ lake: 'adls' });
-    const adls = pipeline.adls;
-    if (!adls) throw new Error('this test needs the ADLS emulator');
-    const orders = partitionOf(
-      { ns: { db: 'shop', coll: 'orders' } },
-      Number(pipeline.env.TRIBUTARY_PARTITION_COUNT),
-      'namespace',
-    );
+    const adls = pipeline.requireAdls();
+    const orders = pipeline.partitionOfCollection('shop', 'orders');
     await pipeline.startCapture();
     const paused = pipeline.startWriter('w1');
     const load = pipeline.startLoad(30);

@@ -12,8 +12,7 @@ import type { ServiceProcess } from '../src/service-process.ts';
 
 /** An account SAS of the pipeline's ADLS emulator, expiring at `expiresOn`. */
 function accountSas(pipeline: Pipeline, expiresOn: Date): string {
-  const adls = pipeline.adls;
-  if (!adls) throw new Error('this test needs the ADLS emulator');
+  const adls = pipeline.requireAdls();
   const service = new DataLakeServiceClient(
     adls.url,
     new StorageSharedKeyCredential(adls.accountName, adls.accountKey),
@@ -75,8 +74,7 @@ describe('the lake refusing a writer for reasons of the environment', () => {
 
   it('a conflict no client knows (an unknown 409): retried, not taken for a lost partition, nothing dead-lettered', async () => {
     pipeline = await Pipeline.start({ lake: 'adls' });
-    const adls = pipeline.adls;
-    if (!adls) throw new Error('this test needs the ADLS emulator');
+    const adls = pipeline.requireAdls();
     await pipeline.startCapture();
     const port = await freePort();
     const writer = pipeline.startWriter('w1', { TRIBUTARY_HEALTH_PORT: String(port) });

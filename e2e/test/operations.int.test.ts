@@ -40,8 +40,7 @@ describe('operating the services', () => {
 
   it('stops hard with exit 1 when draining outlasts TRIBUTARY_SHUTDOWN_TIMEOUT_MS, and the next writer loses and repeats nothing', async () => {
     pipeline = await Pipeline.start({ lake: 'adls' });
-    const adls = pipeline.adls;
-    if (!adls) throw new Error('this test needs the ADLS emulator');
+    const adls = pipeline.requireAdls();
     await pipeline.startCapture();
     const writer = pipeline.startWriter('w1', { TRIBUTARY_SHUTDOWN_TIMEOUT_MS: '1000' });
     const load = pipeline.startLoad(10);

@@ -1,4 +1,3 @@
-import { partitionOf } from '@tributary/core';
 import type { QueueTransport } from '@tributary/queue';
 import { requireRedis } from '@tributary/testing';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -18,13 +17,8 @@ describe('a poison batch', () => {
     pipeline = await Pipeline.start({ lake: 'adls' });
     await pipeline.startCapture();
     pipeline.startWriter('w1');
-    const partitionCount = Number(pipeline.env.TRIBUTARY_PARTITION_COUNT);
     transport = pipeline.transport();
-    const partition = partitionOf(
-      { ns: { db: 'shop', coll: 'orders' } },
-      partitionCount,
-      'namespace',
-    );
+    const partition = pipeline.partitionOfCollection('shop', 'orders');
     const load = pipeline.startLoad(20);
     await load.reach(5);
     // Bytes no capture would write, on the partition shop.orders flows through.

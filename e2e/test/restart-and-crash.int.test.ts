@@ -1,4 +1,3 @@
-import { partitionOf } from '@tributary/core';
 import { requireRedis } from '@tributary/testing';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { expectExactlyOnce } from '../src/exactly-once.ts';
@@ -41,13 +40,8 @@ describe('the pipeline across restarts and crashes', () => {
       lake: 'adls',
       env: { TRIBUTARY_HEARTBEAT_INTERVAL_MS: '600000' },
     });
-    const adls = pipeline.adls;
-    if (!adls) throw new Error('this test needs the ADLS emulator');
-    const orders = partitionOf(
-      { ns: { db: 'shop', coll: 'orders' } },
-      Number(pipeline.env.TRIBUTARY_PARTITION_COUNT),
-      'namespace',
-    );
+    const adls = pipeline.requireAdls();
+    const orders = pipeline.partitionOfCollection('shop', 'orders');
     await pipeline.startCapture();
     const victim = pipeline.startWriter('w1');
     const load = pipeline.startLoad(40);
