@@ -31,6 +31,25 @@ describe('$management operations through the official SDK', () => {
     expect(got).toHaveLength(5);
   });
 
+  it('peeks, schedules and cancels on a fresh connection that opened no other link', async () => {
+    // The SDK asks for a token for `<entity>/$management` only; that claim
+    // must be enough for the management link (no send or receive link first).
+    const queue = target.queue('fresh');
+    await target.client.createSender(queue).sendMessages({ body: 'waiting' });
+    const fresh = target.clientWith({});
+    const [peeked] = await fresh.createReceiver(queue).peekMessages(1);
+    expect(peeked?.body).toBe('waiting');
+    const other = target.clientWith({});
+    const [scheduled] = await other
+      .createSender(queue)
+      .scheduleMessages({ body: 'later' }, new Date(Date.now() + 60_000));
+    await other.createSender(queue).cancelScheduledMessages(scheduled!);
+    const left = await fresh
+      .createReceiver(queue)
+      .peekMessages(10, { fromSequenceNumber: peeked!.sequenceNumber! });
+    expect(left.map((m) => m.body)).toEqual(['waiting']);
+  });
+
   it('peeks an empty queue as no messages (204)', async () => {
     const receiver = target.client.createReceiver(target.queue('empty'));
     expect(await receiver.peekMessages(10)).toEqual([]);

@@ -24,7 +24,7 @@ export function conformanceQueues(
       big: onOurEmulator ? { maxMessageSizeBytes: 1024 * 1024 } : {},
     },
     settlement: { settle: {}, short: { lockDurationMs: shortLockMs }, props: {} },
-    management: { peek: {}, schedule: {}, empty: {} },
+    management: { peek: {}, schedule: {}, empty: {}, fresh: {} },
     sessions: {
       sessions: { requiresSession: true },
       next: { requiresSession: true },

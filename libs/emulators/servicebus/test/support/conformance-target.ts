@@ -49,6 +49,9 @@ export interface ConformanceTarget {
  */
 export const SHORT_LOCK_MS = conformanceQueues(onEmulator)['settlement']!['short']!.lockDurationMs!;
 
+/** The key the emulator checks tokens against in this suite (no secret). */
+const EMULATOR_KEY = 'conformance-suite-key';
+
 /** Empties a fixed queue of Microsoft's emulator (main queue, dead letters, every session). */
 async function purge(client: ServiceBusClient, queue: string, sessions: boolean): Promise<void> {
   for (const subQueueType of [undefined, 'deadLetter'] as const) {
@@ -131,6 +134,9 @@ export async function openTarget(
       queues: Object.fromEntries(
         Object.entries(queues).map(([alias, p]) => [names.get(alias)!, p]),
       ),
+      // The service checks every token, so the emulator does too: each link
+      // then needs the claim the SDK asked for, as against a namespace.
+      sharedAccessKey: EMULATOR_KEY,
       ...emulatorOptions,
     });
     connectionString = emulator.connectionString;
