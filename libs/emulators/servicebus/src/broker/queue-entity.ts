@@ -240,6 +240,17 @@ export class QueueEntity {
     settlement.redeliverLater(this, lock.message);
   }
 
+  /**
+   * A lock ended without settlement and without a delivery counted (its
+   * session receiver was closed): the message is available again as it was,
+   * or stays deferred. Nothing durable changes, so nothing is journaled.
+   */
+  returnUncounted(lock: MessageLock): void {
+    if (lock.message.lock !== lock || lock.message.removed) return;
+    this.unlock(lock);
+    if (lock.message.state !== 'deferred') this.makeAvailable(lock.message);
+  }
+
   /** Every current message lock (for the "expire every lock now" fault). */
   allLocks(): MessageLock[] {
     return this.locks.all();

@@ -124,6 +124,34 @@ describe('sessions through the official SDK', () => {
     await next.close();
   });
 
+  it('returns a closed session’s unsettled messages without counting a delivery', async () => {
+    // message-sessions, "Impact of delivery count": accepted, messages not
+    // completed (even if locked), session closed: not incremented.
+    const queue = target.queue('sessions');
+    await target.client.createSender(queue).sendMessages([
+      { body: 'c1', sessionId: 'closing' },
+      { body: 'c2', sessionId: 'closing' },
+    ]);
+    for (let round = 0; round < 2; round++) {
+      const receiver = await target.client.acceptSession(queue, 'closing');
+      const got = await receiver.receiveMessages(2, { maxWaitTimeInMs: 5000 });
+      expect(got.map((m) => [m.body, m.deliveryCount])).toEqual([
+        ['c1', 0],
+        ['c2', 0],
+      ]);
+      await receiver.close();
+    }
+    const last = await target.client.acceptSession(queue, 'closing', {
+      receiveMode: 'receiveAndDelete',
+    });
+    const left = await last.receiveMessages(2, { maxWaitTimeInMs: 5000 });
+    expect(left.map((m) => [m.body, m.deliveryCount])).toEqual([
+      ['c1', 0],
+      ['c2', 0],
+    ]);
+    await last.close();
+  });
+
   it('streams a session’s messages in order to a subscriber, completing each', async () => {
     const queue = target.queue('sessions');
     await target.client
