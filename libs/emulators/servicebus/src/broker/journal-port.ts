@@ -47,6 +47,15 @@ export type JournalRecord =
       deliveryCount: number;
       rest: Buffer;
     }
+  | {
+      /** A scheduled message became active under a new sequence number. */
+      kind: 'activate';
+      queue: string;
+      scheduledSequenceNumber: number;
+      sequenceNumber: number;
+      enqueuedTimeMs: number;
+      expiresAtMs: number;
+    }
   | { kind: 'session-state'; queue: string; sessionId: string; state: Buffer | undefined }
   | { kind: 'sequence'; queue: string; next: number }
   | { kind: 'duplicate'; queue: string; messageId: string; seenAtMs: number };

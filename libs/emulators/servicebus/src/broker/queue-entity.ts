@@ -10,8 +10,8 @@ import type { Journal, MessageImage } from './journal-port.ts';
 import { imageOf, messageFromImage } from './message-image.ts';
 import { SessionCoordinator } from './session-coordinator.ts';
 import {
+  activateScheduled,
   newMessage,
-  setEnqueuedTime,
   type MessageLock,
   type MessageTimer,
   type StoredMessage,
@@ -363,15 +363,33 @@ export class QueueEntity {
     const message = timer.message;
     if (message.removed) return;
     if (timer.purpose === 'activate') {
-      message.state = 'active';
-      setEnqueuedTime(message, message.enqueuedTimeMs);
-      this.journalUpdate(message, undefined);
-      this.scheduleExpiry(message);
-      this.makeAvailable(message);
+      this.activate(message);
       return;
     }
     // A locked message expires when its lock ends (makeAvailable checks the time).
     if (!message.lock && message.subqueue === 'main') this.expire(message);
+  }
+
+  /**
+   * A scheduled message's time came: it joins the queue behind every message
+   * already there, under a new sequence number (so cancelling by the number
+   * `schedule-message` returned finds nothing from now on).
+   */
+  private activate(message: StoredMessage, nowMs = Date.now()): void {
+    const scheduledAs = message.sequenceNumber;
+    this.main.messages.delete(scheduledAs);
+    activateScheduled(message, this.nextSequence++, nowMs);
+    this.main.messages.set(message.sequenceNumber, message);
+    this.journal.append({
+      kind: 'activate',
+      queue: this.name,
+      scheduledSequenceNumber: scheduledAs,
+      sequenceNumber: message.sequenceNumber,
+      enqueuedTimeMs: message.enqueuedTimeMs,
+      expiresAtMs: message.expiresAtMs,
+    });
+    this.scheduleExpiry(message);
+    this.makeAvailable(message);
   }
 
   /** Expiry: gone, or dead-lettered (`TTLExpiredException`) when the queue says so. */

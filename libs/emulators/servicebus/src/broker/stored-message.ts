@@ -34,8 +34,13 @@ export interface MessageLock extends DeadlineEntry {
 
 /** A message held by a queue. */
 export interface StoredMessage {
-  readonly sequenceNumber: number;
-  /** When the message became active (for a scheduled message: its scheduled time). */
+  /**
+   * Assigned on acceptance; a scheduled message gets a new one when it
+   * becomes active (its scheduling-time number is valid only while it is
+   * scheduled).
+   */
+  sequenceNumber: number;
+  /** When the message became active (for a scheduled message: its scheduled time until then). */
   enqueuedTimeMs: number;
   /** When it expires (ms); `Infinity` for never. */
   expiresAtMs: number;
@@ -132,14 +137,23 @@ export function newMessage(
   );
 }
 
-/** Resets the enqueued time (a scheduled message becoming active). */
-export function setEnqueuedTime(message: StoredMessage, enqueuedTimeMs: number): void {
+/**
+ * Appends a scheduled message to the queue "as if it had been enqueued at
+ * the current instant, which includes assigning a new SequenceNumber"
+ * (https://learn.microsoft.com/azure/service-bus-messaging/message-sequencing#scheduled-messages):
+ * new sequence number and enqueued time, and an expiry counted from then.
+ */
+export function activateScheduled(
+  message: StoredMessage,
+  sequenceNumber: number,
+  enqueuedTimeMs: number,
+): void {
+  const ttlMs = message.expiresAtMs - message.enqueuedTimeMs;
+  message.sequenceNumber = sequenceNumber;
   message.enqueuedTimeMs = enqueuedTimeMs;
-  message.stable = stableAnnotations(
-    message.ownAnnotations,
-    message.sequenceNumber,
-    enqueuedTimeMs,
-  );
+  if (message.expiresAtMs !== Infinity) message.expiresAtMs = enqueuedTimeMs + ttlMs;
+  message.state = 'active';
+  message.stable = stableAnnotations(message.ownAnnotations, sequenceNumber, enqueuedTimeMs);
 }
 
 /** The message encoded as the service delivers (or returns from a peek) it. */

@@ -148,15 +148,28 @@ describe('a queue', () => {
     expect(m.removed).toBe(true);
   });
 
-  it('makes a scheduled message active at its time, with that enqueued time', () => {
-    const { send, queue } = queueWith();
+  it('makes a scheduled message active at its time under a new sequence number, behind those already waiting', () => {
+    const { send, queue, records } = queueWith();
     const at = Date.now() + 5000;
     const m = send({ message_annotations: { 'x-opt-scheduled-enqueue-time': new Date(at) } });
+    const scheduledAs = m.sequenceNumber;
     expect(m.state).toBe('scheduled');
-    expect(queue.take(queue.main)).toBeUndefined();
+    const waiting = send();
+    expect(queue.take(queue.main)).toBe(waiting);
     vi.advanceTimersByTime(5000);
     expect(m.state).toBe('active');
     expect(m.enqueuedTimeMs).toBe(at);
+    expect(m.sequenceNumber).toBe(waiting.sequenceNumber + 1);
+    expect(queue.main.messages.get(m.sequenceNumber)).toBe(m);
+    expect(records.at(-1)).toMatchObject({
+      kind: 'activate',
+      scheduledSequenceNumber: scheduledAs,
+      sequenceNumber: m.sequenceNumber,
+    });
+    // The scheduling-time number is valid only while the message is scheduled.
+    expect(conditionOf(() => queue.cancelScheduled(scheduledAs))).toBe(
+      'com.microsoft:message-not-found',
+    );
     expect(queue.take(queue.main)).toBe(m);
   });
 
