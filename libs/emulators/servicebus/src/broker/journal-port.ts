@@ -11,6 +11,7 @@ export interface MessageImage {
   deliveryCount: number;
   durable: boolean;
   priority: number;
+  /** The time to live applied (journals written before it was recorded: the sender's, or none). */
   ttlMs: number | undefined;
   messageId: string | undefined;
   sessionId: string | undefined;

@@ -108,7 +108,7 @@ export class QueueEntity {
 
   /** Restores a message from the journal (no journal record, no notification). */
   restore(image: MessageImage): StoredMessage {
-    const message = messageFromImage(image);
+    const message = messageFromImage(image, this.properties.defaultMessageTimeToLiveMs);
     this.nextSequence = Math.max(this.nextSequence, image.sequenceNumber + 1);
     if (image.subqueue === 'deadletter') {
       message.subqueue = 'deadletter';
