@@ -26,7 +26,7 @@ export function conformanceQueues(
       ttl: { defaultMessageTimeToLiveMs: 3_600_000 },
     },
     settlement: { settle: {}, short: { lockDurationMs: shortLockMs }, props: {} },
-    management: { peek: {}, schedule: {}, empty: {}, fresh: {} },
+    management: { peek: {}, schedule: {}, empty: {}, fresh: {}, oversized: {} },
     sessions: {
       sessions: { requiresSession: true },
       next: { requiresSession: true },
