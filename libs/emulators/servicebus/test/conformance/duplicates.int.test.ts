@@ -1,19 +1,25 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conformanceQueues } from '../support/conformance-entities.ts';
-import { onEmulator, openTarget, type ConformanceTarget } from '../support/conformance-target.ts';
+import {
+  SETUP_TIMEOUT_MS,
+  onEmulator,
+  openTarget,
+  testTimeout,
+  type ConformanceTarget,
+} from '../support/conformance-target.ts';
 
 /** The real service's shortest duplicate-detection window is 20 seconds; this emulator's queue has 1 s. */
 const WINDOW_MS =
   conformanceQueues(onEmulator)['duplicates']!['dedup']!.duplicateDetectionHistoryTimeWindowMs!;
 
-describe('duplicate detection through the official SDK', () => {
+describe('duplicate detection through the official SDK', { timeout: testTimeout() }, () => {
   let target: ConformanceTarget;
 
   beforeAll(async () => {
     target = await openTarget('duplicates');
-  });
-  afterAll(() => target.close());
+  }, SETUP_TIMEOUT_MS);
+  afterAll(() => target.close(), SETUP_TIMEOUT_MS);
 
   async function drain(queue: string): Promise<unknown[]> {
     const receiver = target.client.createReceiver(queue, { receiveMode: 'receiveAndDelete' });
@@ -37,14 +43,18 @@ describe('duplicate detection through the official SDK', () => {
     expect(await drain(queue)).toEqual(['first', 'other']);
   });
 
-  it('accepts the same message id again once the window has passed', async () => {
-    const queue = target.queue('dedup');
-    const sender = target.client.createSender(queue);
-    await sender.sendMessages({ body: 'early', messageId: 'order-9' });
-    await sleep(WINDOW_MS + 500);
-    await sender.sendMessages({ body: 'late', messageId: 'order-9' });
-    expect(await drain(queue)).toEqual(['early', 'late']);
-  });
+  it(
+    'accepts the same message id again once the window has passed',
+    { timeout: testTimeout(WINDOW_MS + 500) },
+    async () => {
+      const queue = target.queue('dedup');
+      const sender = target.client.createSender(queue);
+      await sender.sendMessages({ body: 'early', messageId: 'order-9' });
+      await sleep(WINDOW_MS + 500);
+      await sender.sendMessages({ body: 'late', messageId: 'order-9' });
+      expect(await drain(queue)).toEqual(['early', 'late']);
+    },
+  );
 
   it('keeps every copy on a queue without duplicate detection', async () => {
     const queue = target.queue('plain');

@@ -3,19 +3,21 @@ import Long from 'long';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  SETUP_TIMEOUT_MS,
   errorCode,
   onEmulator,
   openTarget,
+  testTimeout,
   type ConformanceTarget,
 } from '../support/conformance-target.ts';
 
-describe('$management operations through the official SDK', () => {
+describe('$management operations through the official SDK', { timeout: testTimeout() }, () => {
   let target: ConformanceTarget;
 
   beforeAll(async () => {
     target = await openTarget('management');
-  });
-  afterAll(() => target.close());
+  }, SETUP_TIMEOUT_MS);
+  afterAll(() => target.close(), SETUP_TIMEOUT_MS);
 
   it('peeks without locking, from a sequence number on, and continues where the last peek ended', async () => {
     const queue = target.queue('peek');

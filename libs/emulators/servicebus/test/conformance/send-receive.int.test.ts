@@ -1,19 +1,21 @@
 import type { ServiceBusReceivedMessage } from '@azure/service-bus';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  SETUP_TIMEOUT_MS,
   errorCode,
   onEmulator,
   openTarget,
+  testTimeout,
   type ConformanceTarget,
 } from '../support/conformance-target.ts';
 
-describe('sending and receiving through the official SDK', () => {
+describe('sending and receiving through the official SDK', { timeout: testTimeout() }, () => {
   let target: ConformanceTarget;
 
   beforeAll(async () => {
     target = await openTarget('send-receive');
-  });
-  afterAll(() => target.close());
+  }, SETUP_TIMEOUT_MS);
+  afterAll(() => target.close(), SETUP_TIMEOUT_MS);
 
   it('delivers a sent message in peek-lock with its body, properties, lock and broker annotations', async () => {
     const queue = target.queue('basic');

@@ -44,6 +44,26 @@ export interface ConformanceTarget {
 }
 
 /**
+ * What one conformance test may take beyond what it waits for on purpose:
+ * vitest's default against this emulator; against a real namespace or
+ * Microsoft's emulator every operation crosses a network or a slower broker,
+ * and receives wait out their `maxWaitTimeInMs` more often.
+ */
+const OPERATION_BUDGET_MS = onEmulator ? 5_000 : 60_000;
+
+/** A test's timeout: its operations' budget plus `waitsMs` it sleeps on purpose (a lock or duplicate window). */
+export function testTimeout(waitsMs = 0): number {
+  return OPERATION_BUDGET_MS + waitsMs;
+}
+
+/**
+ * Opening and closing a target: starting this emulator, or creating (and
+ * deleting) queues through the administration API, or emptying Microsoft's
+ * emulator's fixed queues (each session queue waits out an accept timeout).
+ */
+export const SETUP_TIMEOUT_MS = onEmulator ? 10_000 : 120_000;
+
+/**
  * Lock durations the real service accepts start at 5 s; the emulator takes
  * shorter ones, which keeps the lock-expiry tests quick.
  */
