@@ -87,9 +87,13 @@ function queueDefinitions(
         ? entitiesFromConfig(options.config)
         : undefined;
   if (fromConfig) {
-    for (const [name, properties] of fromConfig.queues) out.set(name, [name, properties]);
+    // Keyed case-insensitively, as the service compares entity names; the
+    // name keeps the case the file gives it.
+    for (const [name, properties] of fromConfig.queues)
+      out.set(name.toLowerCase(), [name, properties]);
     if (fromConfig.ignoredTopics.length > 0)
       warn(`topics are not emulated and were ignored: ${fromConfig.ignoredTopics.join(', ')}`);
+    for (const notice of fromConfig.ignoredProperties) warn(notice);
   }
   for (const [name, given] of Object.entries(options.queues ?? {})) {
     if (!isValidQueueName(name))
