@@ -50,7 +50,10 @@ describe('durability in a data directory', () => {
       new Date(Date.now() + 300),
     );
     await sender.sendMessages({ body: 'waiting', messageId: 'waiting' });
-    await new Promise((r) => setTimeout(r, 500));
+    // Wait for the activation itself, not a guess at how long it takes on a busy machine.
+    const deadline = Date.now() + 5000;
+    while (emulator.inspectQueue('timed')!.counts.scheduled > 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     expect(emulator.inspectQueue('timed')?.counts).toMatchObject({ active: 2, scheduled: 0 });
     await client.close();
     await emulator.stop();
