@@ -148,6 +148,11 @@ export const errors = {
       'amqp:link:message-size-exceeded',
       `The received message (delivery-id:${deliveryId}, size:${size} bytes) exceeds the limit (${limit} bytes) currently allowed on the link.${tracking(entity)}`,
     ),
+  scheduledMessageSizeExceeded: (entity: string, index: number, size: number, limit: number) =>
+    new EmulatorError(
+      'amqp:link:message-size-exceeded',
+      `The scheduled message at index ${index} (size:${size} bytes) exceeds the limit (${limit} bytes) currently allowed on the entity.${tracking(entity)}`,
+    ),
   deferredMessageNotFound: (entity: string, sequenceNumbers: readonly number[]): EmulatorError =>
     new EmulatorError(
       'com.microsoft:message-not-found',

@@ -9,6 +9,7 @@ import { handleAdminRequest } from './faults/admin-route.ts';
 import { FaultInjector } from './faults/fault-injector.ts';
 import { AmqpServer } from './server/amqp-server.ts';
 import { Listener } from './server/listener.ts';
+import { isLoopbackHost } from './server/loopback-host.ts';
 import { FileJournal } from './persistence/file-journal.ts';
 
 /** The key name Microsoft's emulator's connection strings use. */
@@ -20,7 +21,10 @@ export const DEFAULT_KEY = 'SAS_KEY_VALUE';
 export interface ServiceBusEmulatorOptions {
   /** TCP port for AMQP (and the admin route); 0 (default) picks a free one. The CLI defaults to 5672. */
   port?: number;
-  /** Interface to listen on; default `127.0.0.1`. */
+  /**
+   * Interface to listen on; default `127.0.0.1`. The admin route on the same
+   * port has no authentication: another interface gets a warning.
+   */
   host?: string;
   /** A `Config.json` file (Microsoft emulator shape) defining the queues. */
   configFile?: string;
@@ -87,9 +91,13 @@ function queueDefinitions(
         ? entitiesFromConfig(options.config)
         : undefined;
   if (fromConfig) {
-    for (const [name, properties] of fromConfig.queues) out.set(name, [name, properties]);
+    // Keyed case-insensitively, as the service compares entity names; the
+    // name keeps the case the file gives it.
+    for (const [name, properties] of fromConfig.queues)
+      out.set(name.toLowerCase(), [name, properties]);
     if (fromConfig.ignoredTopics.length > 0)
       warn(`topics are not emulated and were ignored: ${fromConfig.ignoredTopics.join(', ')}`);
+    for (const notice of fromConfig.ignoredProperties) warn(notice);
   }
   for (const [name, given] of Object.entries(options.queues ?? {})) {
     if (!isValidQueueName(name))
@@ -168,6 +176,10 @@ export async function startServiceBusEmulator(
     await fileJournal?.close();
     throw error;
   }
+  if (!isLoopbackHost(host))
+    warn(
+      `listening on ${host}: the admin route (/_emulator: faults, queue contents) on this port has no authentication; expose the port only to trusted hosts`,
+    );
   const clientHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   const hostPart = clientHost.includes(':') ? `[${clientHost}]` : clientHost;
   const namespaceUri = `sb://${hostPart}:${port}`;

@@ -31,6 +31,11 @@
  * 4. **Session-level flow.** A peer that reopens its incoming window sends a
  *    flow without a link handle; rhea tells no link, so the broker would not
  *    resume sending ({@link captureTransfers}'s `onSessionFlow`).
+ *
+ * Because these reach rhea's internals, the package pins rhea to the exact
+ * version they were written and tested against (`package.json`, and the
+ * container image installs that); a new rhea is taken on purpose, with the
+ * test suite, never by a floating range.
  */
 import type { Socket } from 'node:net';
 import rhea, {

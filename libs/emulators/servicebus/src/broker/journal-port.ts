@@ -11,6 +11,7 @@ export interface MessageImage {
   deliveryCount: number;
   durable: boolean;
   priority: number;
+  /** The time to live applied (journals written before it was recorded: the sender's, or none). */
   ttlMs: number | undefined;
   messageId: string | undefined;
   sessionId: string | undefined;
@@ -46,6 +47,15 @@ export type JournalRecord =
       sequenceNumber: number;
       deliveryCount: number;
       rest: Buffer;
+    }
+  | {
+      /** A scheduled message became active under a new sequence number. */
+      kind: 'activate';
+      queue: string;
+      scheduledSequenceNumber: number;
+      sequenceNumber: number;
+      enqueuedTimeMs: number;
+      expiresAtMs: number;
     }
   | { kind: 'session-state'; queue: string; sessionId: string; state: Buffer | undefined }
   | { kind: 'sequence'; queue: string; next: number }

@@ -1,5 +1,10 @@
 import type { MessageImage } from './journal-port.ts';
-import { storedMessage, type StoredMessage } from './stored-message.ts';
+import {
+  effectiveTtlMs,
+  stampExpiry,
+  storedMessage,
+  type StoredMessage,
+} from './stored-message.ts';
 
 /** A message's journal image. */
 export function imageOf(message: StoredMessage): MessageImage {
@@ -22,19 +27,25 @@ export function imageOf(message: StoredMessage): MessageImage {
   };
 }
 
-/** A stored message rebuilt from its journal image. */
-export function messageFromImage(image: MessageImage): StoredMessage {
+/**
+ * A stored message rebuilt from its journal image. A journal written before
+ * the applied time to live was recorded holds the sender's; capping it by the
+ * queue's default (`defaultTtlMs`) gives the applied one. The expiry the
+ * message carries is stamped again: an activated scheduled message's record
+ * holds its new expiry, not the bytes.
+ */
+export function messageFromImage(image: MessageImage, defaultTtlMs: number): StoredMessage {
   const message = storedMessage(
     {
       durable: image.durable,
       priority: image.priority,
-      ttlMs: image.ttlMs,
+      ttlMs: effectiveTtlMs(image.ttlMs, defaultTtlMs),
       messageId: image.messageId,
       sessionId: image.sessionId,
       partitionKey: image.partitionKey,
       scheduledEnqueueTimeMs: undefined,
       annotations: { bytes: image.annotations, count: image.annotationCount },
-      rest: image.rest,
+      rest: image.subqueue === 'main' ? stampExpiry(image.rest, image.expiresAtMs) : image.rest,
     },
     image.sequenceNumber,
     image.enqueuedTimeMs,

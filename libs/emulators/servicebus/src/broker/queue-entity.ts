@@ -10,8 +10,8 @@ import type { Journal, MessageImage } from './journal-port.ts';
 import { imageOf, messageFromImage } from './message-image.ts';
 import { SessionCoordinator } from './session-coordinator.ts';
 import {
+  activateScheduled,
   newMessage,
-  setEnqueuedTime,
   type MessageLock,
   type MessageTimer,
   type StoredMessage,
@@ -108,7 +108,7 @@ export class QueueEntity {
 
   /** Restores a message from the journal (no journal record, no notification). */
   restore(image: MessageImage): StoredMessage {
-    const message = messageFromImage(image);
+    const message = messageFromImage(image, this.properties.defaultMessageTimeToLiveMs);
     this.nextSequence = Math.max(this.nextSequence, image.sequenceNumber + 1);
     if (image.subqueue === 'deadletter') {
       message.subqueue = 'deadletter';
@@ -240,6 +240,17 @@ export class QueueEntity {
     settlement.redeliverLater(this, lock.message);
   }
 
+  /**
+   * A lock ended without settlement and without a delivery counted (its
+   * session receiver was closed): the message is available again as it was,
+   * or stays deferred. Nothing durable changes, so nothing is journaled.
+   */
+  returnUncounted(lock: MessageLock): void {
+    if (lock.message.lock !== lock || lock.message.removed) return;
+    this.unlock(lock);
+    if (lock.message.state !== 'deferred') this.makeAvailable(lock.message);
+  }
+
   /** Every current message lock (for the "expire every lock now" fault). */
   allLocks(): MessageLock[] {
     return this.locks.all();
@@ -352,15 +363,33 @@ export class QueueEntity {
     const message = timer.message;
     if (message.removed) return;
     if (timer.purpose === 'activate') {
-      message.state = 'active';
-      setEnqueuedTime(message, message.enqueuedTimeMs);
-      this.journalUpdate(message, undefined);
-      this.scheduleExpiry(message);
-      this.makeAvailable(message);
+      this.activate(message);
       return;
     }
     // A locked message expires when its lock ends (makeAvailable checks the time).
     if (!message.lock && message.subqueue === 'main') this.expire(message);
+  }
+
+  /**
+   * A scheduled message's time came: it joins the queue behind every message
+   * already there, under a new sequence number (so cancelling by the number
+   * `schedule-message` returned finds nothing from now on).
+   */
+  private activate(message: StoredMessage, nowMs = Date.now()): void {
+    const scheduledAs = message.sequenceNumber;
+    this.main.messages.delete(scheduledAs);
+    activateScheduled(message, this.nextSequence++, nowMs);
+    this.main.messages.set(message.sequenceNumber, message);
+    this.journal.append({
+      kind: 'activate',
+      queue: this.name,
+      scheduledSequenceNumber: scheduledAs,
+      sequenceNumber: message.sequenceNumber,
+      enqueuedTimeMs: message.enqueuedTimeMs,
+      expiresAtMs: message.expiresAtMs,
+    });
+    this.scheduleExpiry(message);
+    this.makeAvailable(message);
   }
 
   /** Expiry: gone, or dead-lettered (`TTLExpiredException`) when the queue says so. */

@@ -128,10 +128,17 @@ export class SessionCoordinator {
     return lock.lockedUntilMs;
   }
 
-  /** Releases `holder`'s lock on `session` (its receiver closed): its messages return. */
+  /**
+   * Releases `holder`'s lock on `session` (its receiver closed): its
+   * unsettled messages return without a delivery counted. "Session is
+   * accepted, the messages within the session aren't completed (even if
+   * they're locked), and the session is closed": delivery count not
+   * incremented; only an expired session lock counts one
+   * (https://learn.microsoft.com/azure/service-bus-messaging/message-sessions#impact-of-delivery-count).
+   */
   release(session: MessageSession, holder: object): void {
     if (session.lock?.holder !== holder) return;
-    this.unlockSession(session);
+    this.unlockSession(session, false);
   }
 
   /** The next message of a locked session for its holder. */
@@ -255,18 +262,23 @@ export class SessionCoordinator {
     const session = lock.session;
     if (session.lock !== lock) return;
     const holder = lock.holder as SessionHolder;
-    this.unlockSession(session);
+    // "Session is accepted, but the session lock expires": delivery count incremented.
+    this.unlockSession(session, true);
     holder.sessionLost(session, errors.sessionLockLost(this.queue.name, session.id));
   }
 
-  private unlockSession(session: MessageSession): void {
+  /** Ends the session lock; its messages' locks end with it, counting a delivery when `countDeliveries`. */
+  private unlockSession(session: MessageSession, countDeliveries: boolean): void {
     const lock = session.lock;
     if (!lock) return;
     this.lockTimers.remove(lock);
     session.lock = undefined;
     const held = [...(this.heldLocks.get(session) ?? [])];
     this.heldLocks.delete(session);
-    for (const messageLock of held) this.queue.releaseLock(messageLock);
+    for (const messageLock of held) {
+      if (countDeliveries) this.queue.releaseLock(messageLock);
+      else this.queue.returnUncounted(messageLock);
+    }
     if (session.available.length > 0) this.grantWaiting(session);
     this.registry.forgetIfEmpty(session);
   }

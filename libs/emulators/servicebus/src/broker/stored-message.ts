@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { MapEntries } from '../amqp/amqp-writer.ts';
-import { withMessageId } from '../amqp/properties-section.ts';
+import { withAbsoluteExpiryTime, withMessageId } from '../amqp/properties-section.ts';
 import { FOREVER_MS } from '../config/queue-properties.ts';
 import type { LockToken } from '../amqp/lock-token.ts';
 import {
@@ -34,14 +34,25 @@ export interface MessageLock extends DeadlineEntry {
 
 /** A message held by a queue. */
 export interface StoredMessage {
-  readonly sequenceNumber: number;
-  /** When the message became active (for a scheduled message: its scheduled time). */
+  /**
+   * Assigned on acceptance; a scheduled message gets a new one when it
+   * becomes active (its scheduling-time number is valid only while it is
+   * scheduled).
+   */
+  sequenceNumber: number;
+  /** When the message became active (for a scheduled message: its scheduled time until then). */
   enqueuedTimeMs: number;
   /** When it expires (ms); `Infinity` for never. */
   expiresAtMs: number;
   readonly durable: boolean;
   readonly priority: number;
-  readonly ttlMs: number | undefined;
+  /**
+   * The time to live the queue applied: the message's own, capped by the
+   * queue's `DefaultMessageTimeToLive`, or that default when it set none
+   * ({@link FOREVER_MS}: never). Delivered in the header, from which the SDK
+   * reports `timeToLive` and `expiresAtUtc` (enqueued time + time to live).
+   */
+  readonly ttlMs: number;
   readonly messageId: string | undefined;
   readonly sessionId: string | undefined;
   readonly partitionKey: string | undefined;
@@ -69,7 +80,7 @@ export interface MessageTimer extends DeadlineEntry {
   purpose: 'activate' | 'expire';
 }
 
-/** A new stored message from what a client sent. */
+/** A new stored message from what a client sent (`parsed.ttlMs`: the time to live applied). */
 export function storedMessage(
   parsed: ParsedMessage,
   sequenceNumber: number,
@@ -83,7 +94,7 @@ export function storedMessage(
     expiresAtMs,
     durable: parsed.durable,
     priority: parsed.priority,
-    ttlMs: parsed.ttlMs,
+    ttlMs: parsed.ttlMs ?? FOREVER_MS,
     messageId: parsed.messageId,
     sessionId: parsed.sessionId,
     partitionKey: parsed.partitionKey,
@@ -104,8 +115,12 @@ export function storedMessage(
 /**
  * A message accepted from a sender: the broker gives it a message id when it
  * has none, and works out when it becomes active (its scheduled enqueue time,
- * if in the future) and when it expires (the shorter of its own time to live
- * and the queue's default; "never" past `TimeSpan.MaxValue`).
+ * if in the future) and when it expires. Its time to live is the queue's
+ * default when it sets none, and a longer one is "silently adjusted to the
+ * defaultMessageTimeToLive value before being enqueued"; ExpiresAtUtc is
+ * EnqueuedTimeUtc + TimeToLive
+ * (https://learn.microsoft.com/azure/service-bus-messaging/message-expiration);
+ * "never" from `TimeSpan.MaxValue` on.
  */
 export function newMessage(
   given: ParsedMessage,
@@ -121,10 +136,10 @@ export function newMessage(
   const scheduledAt = parsed.scheduledEnqueueTimeMs;
   const scheduled = scheduledAt !== undefined && scheduledAt > nowMs;
   const activeFrom = scheduled ? scheduledAt : nowMs;
-  const ttl = Math.min(parsed.ttlMs ?? FOREVER_MS, defaultTtlMs);
+  const ttl = effectiveTtlMs(parsed.ttlMs, defaultTtlMs);
   const expiresAt = ttl >= FOREVER_MS ? Infinity : activeFrom + ttl;
   return storedMessage(
-    parsed,
+    { ...parsed, ttlMs: ttl, rest: stampExpiry(parsed.rest, expiresAt) },
     sequenceNumber,
     activeFrom,
     expiresAt,
@@ -132,14 +147,33 @@ export function newMessage(
   );
 }
 
-/** Resets the enqueued time (a scheduled message becoming active). */
-export function setEnqueuedTime(message: StoredMessage, enqueuedTimeMs: number): void {
+/** `rest` saying when the message expires (`absolute-expiry-time`), unless it never does. */
+export function stampExpiry(rest: Buffer, expiresAtMs: number): Buffer {
+  return expiresAtMs === Infinity ? rest : withAbsoluteExpiryTime(rest, expiresAtMs);
+}
+
+/** The time to live a queue applies to a message that asked for `ttlMs` (`undefined`: none). */
+export function effectiveTtlMs(ttlMs: number | undefined, defaultTtlMs: number): number {
+  return Math.min(ttlMs ?? FOREVER_MS, defaultTtlMs, FOREVER_MS);
+}
+
+/**
+ * Appends a scheduled message to the queue "as if it had been enqueued at
+ * the current instant, which includes assigning a new SequenceNumber"
+ * (https://learn.microsoft.com/azure/service-bus-messaging/message-sequencing#scheduled-messages):
+ * new sequence number and enqueued time, and an expiry counted from then.
+ */
+export function activateScheduled(
+  message: StoredMessage,
+  sequenceNumber: number,
+  enqueuedTimeMs: number,
+): void {
+  message.sequenceNumber = sequenceNumber;
   message.enqueuedTimeMs = enqueuedTimeMs;
-  message.stable = stableAnnotations(
-    message.ownAnnotations,
-    message.sequenceNumber,
-    enqueuedTimeMs,
-  );
+  message.expiresAtMs = message.ttlMs >= FOREVER_MS ? Infinity : enqueuedTimeMs + message.ttlMs;
+  message.rest = stampExpiry(message.rest, message.expiresAtMs);
+  message.state = 'active';
+  message.stable = stableAnnotations(message.ownAnnotations, sequenceNumber, enqueuedTimeMs);
 }
 
 /** The message encoded as the service delivers (or returns from a peek) it. */
@@ -147,7 +181,10 @@ export function encodeStoredMessage(message: StoredMessage, lockedUntilMs?: numb
   return encodeDelivery(message.stable, message.rest, {
     durable: message.durable,
     priority: message.priority,
-    ttlMs: message.ttlMs,
+    // No header ttl means "never expires" to the SDK (its expiresAtUtc is then
+    // TimeSpan.MaxValue); past AMQP's uint milliseconds (49.7 days) the
+    // header carries that maximum.
+    ttlMs: message.ttlMs >= FOREVER_MS ? undefined : message.ttlMs,
     deliveryCount: message.deliveryCount,
     lockedUntilMs,
     state: MESSAGE_STATE[message.state],

@@ -19,9 +19,15 @@ import { queuePropertiesFromJson, type QueueProperties } from './queue-propertie
  * answers "entity not found"), never silently treated as queues.
  */
 export interface EntityConfig {
+  /**
+   * Queues by name as the file writes it (names are case-insensitive, as in
+   * the service; the case given is kept for display).
+   */
   queues: Map<string, QueueProperties>;
   /** Names of topics in the file, which this emulator does not provide. */
   ignoredTopics: string[];
+  /** Documented queue properties the file sets that the emulator does not model (ignored). */
+  ignoredProperties: string[];
 }
 
 /** Queue names as the service allows them: letters, digits, `.-_/`, up to 260 characters. */
@@ -52,6 +58,7 @@ export function entitiesFromConfig(document: unknown): EntityConfig {
   const namespaces = list('UserConfig.Namespaces', user['Namespaces']);
   const queues = new Map<string, QueueProperties>();
   const ignoredTopics: string[] = [];
+  const ignoredProperties: string[] = [];
   const problems: string[] = [];
   const seen = new Set<string>();
   namespaces.forEach((ns, n) => {
@@ -75,8 +82,10 @@ export function entitiesFromConfig(document: unknown): EntityConfig {
           }
           seen.add(name.toLowerCase());
           queues.set(
-            name.toLowerCase(),
-            queuePropertiesFromJson(`${qWhere}.Properties`, queue['Properties']),
+            name,
+            queuePropertiesFromJson(`${qWhere}.Properties`, queue['Properties'], (m) =>
+              ignoredProperties.push(m),
+            ),
           );
         } catch (error) {
           problems.push(error instanceof Error ? error.message : String(error));
@@ -92,7 +101,7 @@ export function entitiesFromConfig(document: unknown): EntityConfig {
     }
   });
   if (problems.length > 0) throw new EmulatorError('invalid-configuration', problems.join('\n'));
-  return { queues, ignoredTopics };
+  return { queues, ignoredTopics, ignoredProperties };
 }
 
 /** Reads and checks a `Config.json` file. */

@@ -81,6 +81,23 @@ const KNOWN_JSON_KEYS = new Set([
 ]);
 
 /**
+ * Queue properties the service documents (the Azure Resource Manager queue
+ * resource, https://learn.microsoft.com/azure/templates/microsoft.servicebus/namespaces/queues)
+ * that the emulator does not model: a `Config.json` may carry them (one
+ * written for the service's settings, or a later Microsoft emulator), so they
+ * are accepted and ignored with a notice rather than refused.
+ */
+const DOCUMENTED_UNMODELLED_JSON_KEYS = new Set([
+  'AutoDeleteOnIdle',
+  'EnableBatchedOperations',
+  'EnableExpress',
+  'EnablePartitioning',
+  'MaxSizeInMegabytes',
+  'Status',
+  'UserMetadata',
+]);
+
+/**
  * Checks programmatic queue settings and fills in defaults; every problem is
  * named in one {@link EmulatorError} (`invalid-configuration`).
  */
@@ -114,20 +131,32 @@ export function resolveQueueProperties(
   return p;
 }
 
-/** Converts `Config.json` queue `Properties` to {@link QueueProperties}, naming every problem. */
-export function queuePropertiesFromJson(where: string, json: unknown): QueueProperties {
+/**
+ * Converts `Config.json` queue `Properties` to {@link QueueProperties},
+ * naming every problem. Documented properties the emulator does not model
+ * are ignored and reported through `notice`; a name the service does not
+ * document (a typo, most likely) is refused.
+ */
+export function queuePropertiesFromJson(
+  where: string,
+  json: unknown,
+  notice: (message: string) => void = () => undefined,
+): QueueProperties {
   if (json === undefined) return resolveQueueProperties(where);
   if (typeof json !== 'object' || json === null || Array.isArray(json))
     throw new EmulatorError('invalid-configuration', `${where}: expected an object`);
   const source = json as Record<string, unknown>;
   const problems: string[] = [];
   const given: Partial<QueueProperties> = {};
+  const ignored: string[] = [];
   for (const key of Object.keys(source)) {
-    if (!KNOWN_JSON_KEYS.has(key))
+    if (DOCUMENTED_UNMODELLED_JSON_KEYS.has(key)) ignored.push(key);
+    else if (!KNOWN_JSON_KEYS.has(key))
       problems.push(
-        `${where}.${key}: unknown property (known: ${[...KNOWN_JSON_KEYS].join(', ')})`,
+        `${where}.${key}: unknown property (known: ${[...KNOWN_JSON_KEYS].join(', ')}; accepted and ignored: ${[...DOCUMENTED_UNMODELLED_JSON_KEYS].join(', ')})`,
       );
   }
+  if (ignored.length > 0) notice(`${where}: not emulated, ignored: ${ignored.join(', ')}`);
   const duration = (key: string, into: keyof QueueProperties): void => {
     const value = source[key];
     if (value === undefined) return;

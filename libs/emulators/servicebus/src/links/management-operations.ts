@@ -1,5 +1,6 @@
 import { uuidText } from '../amqp/lock-token.ts';
-import { parseMessage } from '../amqp/message-codec.ts';
+import { AmqpDecodeError } from '../amqp/amqp-reader.ts';
+import { parseMessage, type ParsedMessage } from '../amqp/message-codec.ts';
 import { types } from '../amqp/rhea.ts';
 import type { PropertiesToModify, QueueEntity } from '../broker/queue-entity.ts';
 import { encodeStoredMessage, type StoredMessage } from '../broker/stored-message.ts';
@@ -134,11 +135,26 @@ const operations: Record<
     if (scope.subqueue.kind !== 'main') throw errors.sendToSubqueueNotAllowed(scope.entityPath);
     if (!Array.isArray(entries) || entries.length === 0)
       throw argument(scope, "The request's 'messages' must be a non-empty list.");
-    const parsed = entries.map((entry) => {
+    // The checks a send gets: a scheduled message is sent too, only later
+    // ("Incoming messages that exceed these quotas are rejected",
+    // https://learn.microsoft.com/azure/service-bus-messaging/service-bus-quotas).
+    const limit = scope.queue.properties.maxMessageSizeBytes;
+    const parsed = entries.map((entry, i) => {
       const encoded = (entry as Record<string, unknown> | null)?.['message'];
       if (!Buffer.isBuffer(encoded))
         throw argument(scope, 'Each scheduled message must carry its encoded message.');
-      const message = parseMessage(encoded);
+      if (encoded.length > limit)
+        throw errors.scheduledMessageSizeExceeded(scope.entityPath, i, encoded.length, limit);
+      let message: ParsedMessage;
+      try {
+        message = parseMessage(encoded);
+      } catch (error) {
+        if (!(error instanceof AmqpDecodeError)) throw error;
+        throw errors.decode(
+          scope.entityPath,
+          `Scheduled message ${i} could not be decoded: ${error.message}.`,
+        );
+      }
       if (message.scheduledEnqueueTimeMs === undefined)
         throw argument(scope, 'A scheduled message needs x-opt-scheduled-enqueue-time.');
       if (scope.queue.sessions && message.sessionId === undefined)

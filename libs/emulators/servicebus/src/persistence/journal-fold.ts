@@ -84,6 +84,20 @@ export function applyRecord(image: JournalImage, record: JournalRecord): void {
       });
       return;
     }
+    case 'activate': {
+      const message = queue.messages.get(key('main', record.scheduledSequenceNumber));
+      if (!message || message.state !== 'scheduled') return;
+      queue.messages.delete(key('main', record.scheduledSequenceNumber));
+      queue.messages.set(key('main', record.sequenceNumber), {
+        ...message,
+        sequenceNumber: record.sequenceNumber,
+        state: 'active',
+        enqueuedTimeMs: record.enqueuedTimeMs,
+        expiresAtMs: record.expiresAtMs,
+      });
+      queue.nextSequence = Math.max(queue.nextSequence, record.sequenceNumber + 1);
+      return;
+    }
     case 'session-state':
       if (record.state && record.state.length > 0)
         queue.sessionStates.set(record.sessionId, record.state);

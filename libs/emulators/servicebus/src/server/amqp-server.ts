@@ -165,6 +165,15 @@ export class AmqpServer {
     );
   }
 
+  /**
+   * Refuses a link to `entityPath` unless a live `$cbs` claim covers it. A
+   * management link is checked as `<entity>/$management`, the audience the
+   * SDK asks its token for (`@azure/service-bus` `ManagementClient`:
+   * `${endpoint}${entityPath}/$management`); a claim for the entity itself
+   * (or the namespace) covers that path too, as a SAS token covers every path
+   * under its resource URI
+   * (https://learn.microsoft.com/azure/service-bus-messaging/service-bus-sas).
+   */
   private authorize(scope: LinkScope, entityPath: string, claim: string): void {
     if (!this.env.requireClaims || scope.context.isAuthorized(entityPath)) return;
     throw errors.unauthorized(
@@ -188,7 +197,7 @@ export class AmqpServer {
           errors.entityNotFound(`${this.env.namespaceUri}/${target.entityPath}`),
         );
       case 'management':
-        this.authorize(scope, target.entityPath, 'Manage,Listen');
+        this.authorize(scope, `${target.entityPath}/$management`, 'Manage,Listen');
         new ManagementNode(scope, receiver, target.queue, target.subqueue);
         return;
       case 'entity': {
@@ -219,7 +228,7 @@ export class AmqpServer {
           errors.entityNotFound(`${this.env.namespaceUri}/${source.entityPath}`),
         );
       case 'management':
-        this.authorize(scope, source.entityPath, 'Manage,Listen');
+        this.authorize(scope, `${source.entityPath}/$management`, 'Manage,Listen');
         new ReplyLink(scope, sender, `${source.entityPath}/$management`);
         return;
       case 'entity':

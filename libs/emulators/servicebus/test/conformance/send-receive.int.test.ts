@@ -1,18 +1,21 @@
+import type { ServiceBusReceivedMessage } from '@azure/service-bus';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  SETUP_TIMEOUT_MS,
   errorCode,
   onEmulator,
   openTarget,
+  testTimeout,
   type ConformanceTarget,
 } from '../support/conformance-target.ts';
 
-describe('sending and receiving through the official SDK', () => {
+describe('sending and receiving through the official SDK', { timeout: testTimeout() }, () => {
   let target: ConformanceTarget;
 
   beforeAll(async () => {
     target = await openTarget('send-receive');
-  });
-  afterAll(() => target.close());
+  }, SETUP_TIMEOUT_MS);
+  afterAll(() => target.close(), SETUP_TIMEOUT_MS);
 
   it('delivers a sent message in peek-lock with its body, properties, lock and broker annotations', async () => {
     const queue = target.queue('basic');
@@ -94,6 +97,37 @@ describe('sending and receiving through the official SDK', () => {
       .createReceiver(queue, { receiveMode: 'receiveAndDelete' })
       .receiveMessages(1, { maxWaitTimeInMs: 5000 });
     expect(Buffer.compare(message!.body as Buffer, body)).toBe(0);
+  });
+
+  it('reports the time to live the queue applied: its default for a message that sets none, and no longer', async () => {
+    // The queue's DefaultMessageTimeToLive is 1 hour: "used for all messages
+    // where TimeToLive is not explicitly set", "a ceiling for the TimeToLive
+    // value", and ExpiresAtUtc = EnqueuedTimeUtc + TimeToLive (message-expiration).
+    const hour = 3_600_000;
+    const queue = target.queue('ttl');
+    await target.client
+      .createSender(queue)
+      .sendMessages([
+        { body: 'unset' },
+        { body: 'longer', timeToLive: 2 * hour },
+        { body: 'shorter', timeToLive: 600_000 },
+      ]);
+    const receiver = target.client.createReceiver(queue, { receiveMode: 'receiveAndDelete' });
+    const got: ServiceBusReceivedMessage[] = [];
+    while (got.length < 3) {
+      const more = await receiver.receiveMessages(3 - got.length, { maxWaitTimeInMs: 5000 });
+      if (more.length === 0) break;
+      got.push(...more);
+    }
+    expect(got.map((m) => m.body)).toEqual(['unset', 'longer', 'shorter']);
+    const applied = [hour, hour, 600_000];
+    // ExpiresAtUtc comes from the header's ttl: exact.
+    expect(got.map((m) => m.expiresAtUtc!.getTime() - m.enqueuedTimeUtc!.getTime())).toEqual(
+      applied,
+    );
+    // The SDK reads timeToLive as absolute-expiry-time (the service's) minus
+    // creation-time (the sender's clock) when both are set: within clock skew.
+    got.forEach((m, i) => expect(Math.abs(m.timeToLive! - applied[i]!)).toBeLessThan(60_000));
   });
 
   it('removes messages as it delivers them in receive-and-delete mode', async () => {

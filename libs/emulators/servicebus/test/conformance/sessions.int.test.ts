@@ -1,19 +1,21 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  SETUP_TIMEOUT_MS,
   SHORT_LOCK_MS,
   errorCode,
   openTarget,
+  testTimeout,
   type ConformanceTarget,
 } from '../support/conformance-target.ts';
 
-describe('sessions through the official SDK', () => {
+describe('sessions through the official SDK', { timeout: testTimeout() }, () => {
   let target: ConformanceTarget;
 
   beforeAll(async () => {
     target = await openTarget('sessions');
-  });
-  afterAll(() => target.close());
+  }, SETUP_TIMEOUT_MS);
+  afterAll(() => target.close(), SETUP_TIMEOUT_MS);
 
   it('delivers a named session’s messages in order, to one receiver at a time', async () => {
     const queue = target.queue('sessions');
@@ -108,20 +110,52 @@ describe('sessions through the official SDK', () => {
     await again.close();
   });
 
-  it('loses an unrenewed session lock, answering SessionLockLost, and returns its messages', async () => {
-    const queue = target.queue('expiring');
-    await target.client.createSender(queue).sendMessages({ body: 'held', sessionId: 'exp' });
-    const receiver = await target.client.acceptSession(queue, 'exp', {
-      maxAutoLockRenewalDurationInMs: 0,
+  it(
+    'loses an unrenewed session lock, answering SessionLockLost, and returns its messages',
+    { timeout: testTimeout(SHORT_LOCK_MS + 700) },
+    async () => {
+      const queue = target.queue('expiring');
+      await target.client.createSender(queue).sendMessages({ body: 'held', sessionId: 'exp' });
+      const receiver = await target.client.acceptSession(queue, 'exp', {
+        maxAutoLockRenewalDurationInMs: 0,
+      });
+      const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 5000 });
+      await sleep(SHORT_LOCK_MS + 700);
+      expect(await errorCode(receiver.completeMessage(message!))).toBe('SessionLockLost');
+      const next = await target.client.acceptSession(queue, 'exp');
+      const [again] = await next.receiveMessages(1, { maxWaitTimeInMs: 5000 });
+      expect([again?.body, again?.deliveryCount]).toEqual(['held', 1]);
+      await next.completeMessage(again!);
+      await next.close();
+    },
+  );
+
+  it('returns a closed session’s unsettled messages without counting a delivery', async () => {
+    // message-sessions, "Impact of delivery count": accepted, messages not
+    // completed (even if locked), session closed: not incremented.
+    const queue = target.queue('sessions');
+    await target.client.createSender(queue).sendMessages([
+      { body: 'c1', sessionId: 'closing' },
+      { body: 'c2', sessionId: 'closing' },
+    ]);
+    for (let round = 0; round < 2; round++) {
+      const receiver = await target.client.acceptSession(queue, 'closing');
+      const got = await receiver.receiveMessages(2, { maxWaitTimeInMs: 5000 });
+      expect(got.map((m) => [m.body, m.deliveryCount])).toEqual([
+        ['c1', 0],
+        ['c2', 0],
+      ]);
+      await receiver.close();
+    }
+    const last = await target.client.acceptSession(queue, 'closing', {
+      receiveMode: 'receiveAndDelete',
     });
-    const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 5000 });
-    await sleep(SHORT_LOCK_MS + 700);
-    expect(await errorCode(receiver.completeMessage(message!))).toBe('SessionLockLost');
-    const next = await target.client.acceptSession(queue, 'exp');
-    const [again] = await next.receiveMessages(1, { maxWaitTimeInMs: 5000 });
-    expect([again?.body, again?.deliveryCount]).toEqual(['held', 1]);
-    await next.completeMessage(again!);
-    await next.close();
+    const left = await last.receiveMessages(2, { maxWaitTimeInMs: 5000 });
+    expect(left.map((m) => [m.body, m.deliveryCount])).toEqual([
+      ['c1', 0],
+      ['c2', 0],
+    ]);
+    await last.close();
   });
 
   it('streams a session’s messages in order to a subscriber, completing each', async () => {

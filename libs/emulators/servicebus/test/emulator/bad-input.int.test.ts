@@ -194,6 +194,36 @@ describe('bad input', () => {
     }
   });
 
+  it('answers an undecodable or oversized scheduled message as a send is answered, not as an internal error', async () => {
+    const raw = await rawClient(emulator.port);
+    try {
+      const request = await raw.management('q');
+      const answerOf = (answer: Record<string, unknown>) => {
+        const props = answer['application_properties'] as Record<string, unknown>;
+        return [props['statusCode'], props['errorCondition']];
+      };
+      const schedule = (message: Buffer) =>
+        request({
+          application_properties: { operation: 'com.microsoft:schedule-message' },
+          body: { messages: [rhea.types.wrap_map({ message, 'message-id': 'm' })] },
+        });
+      const before = internalErrors.length;
+      expect(answerOf(await schedule(Buffer.from([0x00, 0x53, 0x77, 0xff])))).toEqual([
+        400,
+        'amqp:decode-error',
+      ]);
+      const big = rhea.message.encode({
+        body: Buffer.alloc(300 * 1024),
+        message_annotations: { 'x-opt-scheduled-enqueue-time': new Date(Date.now() + 60_000) },
+      });
+      expect(answerOf(await schedule(big))).toEqual([403, 'amqp:link:message-size-exceeded']);
+      expect(internalErrors.length).toBe(before);
+      expect(emulator.inspectQueue('q')?.counts.scheduled).toBe(0);
+    } finally {
+      await raw.close();
+    }
+  });
+
   it('lists sessions and guards session operations to the session’s holder', async () => {
     await client.createSender('sessions').sendMessages([
       { body: 1, sessionId: 'listed-a' },

@@ -26,6 +26,9 @@ describe('the standalone command', () => {
       'partitions:session',
     ]);
     running.push(emulator);
+    // Outside the container the default stays the loopback: the admin route has no authentication.
+    expect(emulator.output()).toMatch(/^Service Bus emulator listening on 127\.0\.0\.1:\d+$/m);
+    expect(emulator.output()).not.toMatch(/no authentication/);
     const client = new ServiceBusClient(emulator.connectionString, {
       retryOptions: { maxRetries: 0 },
     });

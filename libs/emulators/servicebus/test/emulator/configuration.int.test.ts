@@ -83,6 +83,46 @@ describe('entities from configuration', () => {
     );
   });
 
+  it('keeps a queue’s name as configured, serves it under any case, and ignores documented properties it does not model', async () => {
+    const warnings: string[] = [];
+    const emulator = await startServiceBusEmulator({
+      config: {
+        UserConfig: {
+          Namespaces: [
+            {
+              Name: 'sbemulatorns',
+              Queues: [
+                {
+                  Name: 'Orders',
+                  Properties: { MaxDeliveryCount: 3, EnablePartitioning: true, Status: 'Active' },
+                },
+              ],
+            },
+          ],
+        },
+      },
+      onWarning: (m) => warnings.push(m),
+    });
+    opened.push(emulator);
+    expect(warnings).toEqual([
+      'UserConfig.Namespaces[0].Queues[0].Properties: not emulated, ignored: EnablePartitioning, Status',
+    ]);
+    expect(emulator.inspectQueue('orders')?.name).toBe('Orders');
+    const listed = (await (
+      await fetch(`http://127.0.0.1:${emulator.port}/_emulator/queues`)
+    ).json()) as Array<{ name: string }>;
+    expect(listed.map((q) => q.name)).toEqual(['Orders']);
+    const client = new ServiceBusClient(emulator.connectionString, {
+      retryOptions: { maxRetries: 0 },
+    });
+    opened.push(client);
+    await client.createSender('ORDERS').sendMessages({ body: 'any case' });
+    const [m] = await client
+      .createReceiver('orders', { receiveMode: 'receiveAndDelete' })
+      .receiveMessages(1, { maxWaitTimeInMs: 2000 });
+    expect(m?.body).toBe('any case');
+  });
+
   it('refuses to start with a bad configuration, naming the problem', async () => {
     await expect(
       startServiceBusEmulator({

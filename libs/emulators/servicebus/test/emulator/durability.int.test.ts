@@ -39,6 +39,40 @@ describe('durability in a data directory', () => {
     return d;
   };
 
+  it('keeps a scheduled message’s new sequence number across a restart once it became active', async () => {
+    const dataDir = newDir();
+    const queues = { timed: {} };
+    let emulator = await startServiceBusEmulator({ dataDir, queues, port: 0 });
+    let client = new ServiceBusClient(emulator.connectionString, clientOptions);
+    const sender = client.createSender('timed');
+    const [scheduledAs] = await sender.scheduleMessages(
+      { body: 'scheduled', messageId: 'scheduled' },
+      new Date(Date.now() + 300),
+    );
+    await sender.sendMessages({ body: 'waiting', messageId: 'waiting' });
+    // Wait for the activation itself, not a guess at how long it takes on a busy machine.
+    const deadline = Date.now() + 5000;
+    while (emulator.inspectQueue('timed')!.counts.scheduled > 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(emulator.inspectQueue('timed')?.counts).toMatchObject({ active: 2, scheduled: 0 });
+    await client.close();
+    await emulator.stop();
+
+    emulator = await startServiceBusEmulator({ dataDir, queues, port: 0 });
+    client = new ServiceBusClient(emulator.connectionString, clientOptions);
+    try {
+      const peeked = await client.createReceiver('timed').peekMessages(10);
+      expect(peeked.map((m) => m.body)).toEqual(['waiting', 'scheduled']);
+      expect(peeked[1]!.sequenceNumber!.toNumber()).toBeGreaterThan(
+        peeked[0]!.sequenceNumber!.toNumber(),
+      );
+      expect(peeked[1]!.sequenceNumber!.toNumber()).not.toBe(scheduledAs!.toNumber());
+    } finally {
+      await client.close();
+      await emulator.stop();
+    }
+  });
+
   it('keeps messages, settlements, dead letters, deferrals and session state across a restart', async () => {
     const dataDir = newDir();
     const queues = { work: {}, sessions: { requiresSession: true } };

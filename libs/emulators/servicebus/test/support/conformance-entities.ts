@@ -22,9 +22,11 @@ export function conformanceQueues(
       batches: {},
       deletes: {},
       big: onOurEmulator ? { maxMessageSizeBytes: 1024 * 1024 } : {},
+      // Microsoft's emulator allows at most PT1H.
+      ttl: { defaultMessageTimeToLiveMs: 3_600_000 },
     },
     settlement: { settle: {}, short: { lockDurationMs: shortLockMs }, props: {} },
-    management: { peek: {}, schedule: {}, empty: {} },
+    management: { peek: {}, schedule: {}, empty: {}, fresh: {}, oversized: {} },
     sessions: {
       sessions: { requiresSession: true },
       next: { requiresSession: true },
@@ -58,7 +60,8 @@ export function microsoftEmulatorConfig(): unknown {
       Name: fixedQueueName(suite, alias),
       Properties: {
         DeadLetteringOnMessageExpiration: p.deadLetteringOnMessageExpiration ?? false,
-        DefaultMessageTimeToLive: 'PT1H',
+        // Microsoft's emulator's default and maximum.
+        DefaultMessageTimeToLive: formatIsoDuration(p.defaultMessageTimeToLiveMs ?? 3_600_000),
         DuplicateDetectionHistoryTimeWindow: formatIsoDuration(
           p.duplicateDetectionHistoryTimeWindowMs ?? 20_000,
         ),

@@ -44,10 +44,33 @@ export interface ConformanceTarget {
 }
 
 /**
+ * What one conformance test may take beyond what it waits for on purpose:
+ * vitest's default against this emulator; against a real namespace or
+ * Microsoft's emulator every operation crosses a network or a slower broker,
+ * and receives wait out their `maxWaitTimeInMs` more often.
+ */
+const OPERATION_BUDGET_MS = onEmulator ? 5_000 : 60_000;
+
+/** A test's timeout: its operations' budget plus `waitsMs` it sleeps on purpose (a lock or duplicate window). */
+export function testTimeout(waitsMs = 0): number {
+  return OPERATION_BUDGET_MS + waitsMs;
+}
+
+/**
+ * Opening and closing a target: starting this emulator, or creating (and
+ * deleting) queues through the administration API, or emptying Microsoft's
+ * emulator's fixed queues (each session queue waits out an accept timeout).
+ */
+export const SETUP_TIMEOUT_MS = onEmulator ? 10_000 : 120_000;
+
+/**
  * Lock durations the real service accepts start at 5 s; the emulator takes
  * shorter ones, which keeps the lock-expiry tests quick.
  */
 export const SHORT_LOCK_MS = conformanceQueues(onEmulator)['settlement']!['short']!.lockDurationMs!;
+
+/** The key the emulator checks tokens against in this suite (no secret). */
+const EMULATOR_KEY = 'conformance-suite-key';
 
 /** Empties a fixed queue of Microsoft's emulator (main queue, dead letters, every session). */
 async function purge(client: ServiceBusClient, queue: string, sessions: boolean): Promise<void> {
@@ -131,6 +154,9 @@ export async function openTarget(
       queues: Object.fromEntries(
         Object.entries(queues).map(([alias, p]) => [names.get(alias)!, p]),
       ),
+      // The service checks every token, so the emulator does too: each link
+      // then needs the claim the SDK asked for, as against a namespace.
+      sharedAccessKey: EMULATOR_KEY,
       ...emulatorOptions,
     });
     connectionString = emulator.connectionString;

@@ -73,7 +73,8 @@ describe('Config.json (Microsoft emulator shape)', () => {
       lockDurationMs: 60_000,
       maxDeliveryCount: 3,
     });
-    expect(config.queues.get('sessions')?.requiresSession).toBe(true);
+    // The name keeps the case the file gives it.
+    expect(config.queues.get('Sessions')?.requiresSession).toBe(true);
     expect(config.queues.get('plain')).toEqual(DEFAULT_QUEUE_PROPERTIES);
     expect(config.ignoredTopics).toEqual(['topic.1']);
     expect(DEFAULT_QUEUE_PROPERTIES.defaultMessageTimeToLiveMs).toBe(FOREVER_MS);
@@ -108,6 +109,32 @@ describe('Config.json (Microsoft emulator shape)', () => {
     expect(message).toContain("queue 'a' is defined twice");
     expect(message).toContain('Queues[2].Name');
     expect(message).toContain('ForwardTo: auto-forwarding is not emulated');
+  });
+
+  it('accepts documented queue properties it does not model, naming each one it ignores', () => {
+    const config = entitiesFromConfig({
+      UserConfig: {
+        Namespaces: [
+          {
+            Queues: [
+              {
+                Name: 'orders',
+                Properties: {
+                  LockDuration: 'PT30S',
+                  EnablePartitioning: false,
+                  MaxSizeInMegabytes: 1024,
+                  AutoDeleteOnIdle: 'P10675199DT2H48M5.4775807S',
+                },
+              },
+            ],
+          },
+        ],
+      },
+    });
+    expect(config.queues.get('orders')?.lockDurationMs).toBe(30_000);
+    expect(config.ignoredProperties).toEqual([
+      'UserConfig.Namespaces[0].Queues[0].Properties: not emulated, ignored: EnablePartitioning, MaxSizeInMegabytes, AutoDeleteOnIdle',
+    ]);
   });
 
   it('reads the Config.json generated for running the conformance suite on Microsoft emulator', () => {

@@ -125,6 +125,35 @@ describe('journal records', () => {
   });
 });
 
+describe('an activated scheduled message', () => {
+  it('moves to its new sequence number in the fold, and only from the scheduled state', () => {
+    const activate: JournalRecord = {
+      kind: 'activate',
+      queue: 'q',
+      scheduledSequenceNumber: 1,
+      sequenceNumber: 3,
+      enqueuedTimeMs: 9000,
+      expiresAtMs: 19_000,
+    };
+    const state = foldRecords([
+      { kind: 'enqueue', queue: 'q', message: image(1, { state: 'scheduled' }) },
+      { kind: 'enqueue', queue: 'q', message: image(2) },
+      activate,
+      activate,
+    ]);
+    const q = state.get('q')!;
+    expect([...q.messages.keys()].sort()).toEqual(['main:2', 'main:3']);
+    expect(q.messages.get('main:3')).toMatchObject({
+      sequenceNumber: 3,
+      state: 'active',
+      enqueuedTimeMs: 9000,
+      expiresAtMs: 19_000,
+      messageId: 'm1',
+    });
+    expect(q.nextSequence).toBe(4);
+  });
+});
+
 describe('the file journal', () => {
   const dirs: string[] = [];
   afterEach(() => {

@@ -135,6 +135,33 @@ describe('a queue', () => {
     );
   });
 
+  it('delivers the time to live it applies: the queue default for none, capped at the default, counted from activation', () => {
+    const hour = 3_600_000;
+    const { send } = queueWith({ defaultMessageTimeToLiveMs: hour });
+    const delivered = (m: StoredMessage) => rhea.message.decode(encodeStoredMessage(m));
+    const cases = [
+      { sent: {}, applied: hour },
+      { sent: { ttl: 2 * hour, creation_time: new Date() }, applied: hour },
+      { sent: { ttl: 60_000 }, applied: 60_000 },
+    ];
+    for (const { sent, applied } of cases) {
+      const m = send({ ...sent, absolute_expiry_time: new Date(Date.now() + 9 * hour) });
+      expect(m.expiresAtMs).toBe(m.enqueuedTimeMs + applied);
+      const message = delivered(m);
+      expect(message.ttl).toBe(applied);
+      expect(message.absolute_expiry_time?.getTime()).toBe(m.expiresAtMs);
+    }
+    const unlimited = queueWith().send();
+    expect(delivered(unlimited).ttl).toBeUndefined();
+    const at = Date.now() + 5000;
+    const scheduled = send({
+      ttl: 60_000,
+      message_annotations: { 'x-opt-scheduled-enqueue-time': new Date(at) },
+    });
+    vi.advanceTimersByTime(5000);
+    expect(delivered(scheduled).absolute_expiry_time?.getTime()).toBe(at + 60_000);
+  });
+
   it('lets a locked message expire only when its lock ends', () => {
     const { send, receive, queue } = queueWith({
       defaultMessageTimeToLiveMs: 1000,
@@ -148,15 +175,28 @@ describe('a queue', () => {
     expect(m.removed).toBe(true);
   });
 
-  it('makes a scheduled message active at its time, with that enqueued time', () => {
-    const { send, queue } = queueWith();
+  it('makes a scheduled message active at its time under a new sequence number, behind those already waiting', () => {
+    const { send, queue, records } = queueWith();
     const at = Date.now() + 5000;
     const m = send({ message_annotations: { 'x-opt-scheduled-enqueue-time': new Date(at) } });
+    const scheduledAs = m.sequenceNumber;
     expect(m.state).toBe('scheduled');
-    expect(queue.take(queue.main)).toBeUndefined();
+    const waiting = send();
+    expect(queue.take(queue.main)).toBe(waiting);
     vi.advanceTimersByTime(5000);
     expect(m.state).toBe('active');
     expect(m.enqueuedTimeMs).toBe(at);
+    expect(m.sequenceNumber).toBe(waiting.sequenceNumber + 1);
+    expect(queue.main.messages.get(m.sequenceNumber)).toBe(m);
+    expect(records.at(-1)).toMatchObject({
+      kind: 'activate',
+      scheduledSequenceNumber: scheduledAs,
+      sequenceNumber: m.sequenceNumber,
+    });
+    // The scheduling-time number is valid only while the message is scheduled.
+    expect(conditionOf(() => queue.cancelScheduled(scheduledAs))).toBe(
+      'com.microsoft:message-not-found',
+    );
     expect(queue.take(queue.main)).toBe(m);
   });
 
