@@ -70,6 +70,8 @@ export class PartitionLoop {
   readonly #writer: PartitionWriter;
   readonly #o: PartitionLoopOptions;
   readonly #stopping = new AbortController();
+  /** Ends waits when the loop should end or the partition is wanted elsewhere. */
+  readonly #interrupt: AbortSignal;
   readonly #gaps: GapTracker;
   readonly #stuckKey: string;
   #done: Promise<void> | undefined;
@@ -81,6 +83,7 @@ export class PartitionLoop {
     this.#o = options;
     this.#gaps = new GapTracker(reader.partition, options.writerId);
     this.#stuckKey = `partition ${reader.partition}`;
+    this.#interrupt = AbortSignal.any([this.#stopping.signal, reader.lost, reader.revoked]);
   }
 
   get partition(): number {
@@ -105,14 +108,7 @@ export class PartitionLoop {
   }
 
   #active(): boolean {
-    return (
-      !this.#stopping.signal.aborted && !this.#reader.lost.aborted && !this.#reader.revoked.aborted
-    );
-  }
-
-  /** Ends waits when the loop should end or the partition is wanted elsewhere. */
-  #interrupt(): AbortSignal {
-    return AbortSignal.any([this.#stopping.signal, this.#reader.lost, this.#reader.revoked]);
+    return !this.#interrupt.aborted;
   }
 
   async #run(): Promise<void> {
@@ -153,20 +149,19 @@ export class PartitionLoop {
     let room: BatchRoom | undefined;
     try {
       while (this.#active()) {
-        const interrupt = this.#interrupt();
         let batch: DeliveredBatch | undefined;
         try {
           batch = await this.#reader.next(this.#o.pollMs, {
-            signal: interrupt,
+            signal: this.#interrupt,
             reserve: async () => {
               room?.release();
-              room = await this.#o.budget.reserve(this.#o.maxBatchBytes, interrupt);
+              room = await this.#o.budget.reserve(this.#o.maxBatchBytes, this.#interrupt);
               return room;
             },
           });
         } catch (error) {
           // Waiting for room ends when the loop must end: nothing was fetched.
-          if (interrupt.aborted) break;
+          if (this.#interrupt.aborted) break;
           throw error;
         }
         let outcome: Outcome = 'done';
@@ -219,7 +214,7 @@ export class PartitionLoop {
 
   async #pause(failures: number): Promise<void> {
     const delay = backoffDelayMs(this.#o.backoff, failures, 0) ?? this.#o.backoff.maxIntervalMs;
-    await sleep(delay, this.#interrupt());
+    await sleep(delay, this.#interrupt);
   }
 
   /**
@@ -343,13 +338,17 @@ export class PartitionLoop {
     reason: string,
     eventsInLake: readonly string[],
   ): Promise<Outcome> {
+    // The checkpoint will move past the batch, and claims below it are
+    // removed: until their copies are kept, the batch stays in line.
+    const kept =
+      !batch ||
+      (await this.#untilDone(() => this.#writer.keepClaimsOfDeadLetter(batch, eventsInLake)));
+    if (!kept) return 'wait';
+    await this.#reader.deadLetter(delivered, { reason, eventsInLake });
     this.#o.logger.error(
       { partition: this.partition, batch: delivered.id, reason, eventsInLake: eventsInLake.length },
       'batch sent to the dead letters',
     );
-    if (batch)
-      await this.#untilDone(() => this.#writer.keepClaimsOfDeadLetter(batch, eventsInLake));
-    await this.#reader.deadLetter(delivered, { reason, eventsInLake });
     if (batch) await this.#untilDone(() => this.#writer.commit(batch));
     this.#o.onBatch?.(this.partition, 0);
     return 'done';

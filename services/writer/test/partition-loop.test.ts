@@ -264,6 +264,38 @@ describe('a partition loop', () => {
     expect(Buffer.from(kept)).toEqual(Buffer.from(encodeClaim(big.event)));
   });
 
+  it('dead-letters nothing while it cannot keep the copy of a claim-checked event, and gives the batch back when asked to hand over', async () => {
+    const refusing = () => new LakeError('INVALID_PATH', 'the lake refuses that name');
+    let throttled = 0;
+    const { lake, line, loop, running } = setUp((lake) =>
+      failingWhen(
+        failingWhen(lake, 'create', (path) => path.includes('/refused/'), refusing),
+        'writeDocument',
+        (path) => path === deadLetteredClaimPath(claimPath(3, big.key)),
+        () => {
+          throttled += 1;
+          return new LakeError('THROTTLED', 'the lake is busy');
+        },
+      ),
+    );
+    const big = changeEvent(0, { coll: 'refused', pad: 3_000 });
+    const path = claimPath(3, big.key);
+    await lake.writeDocument(path, encodeClaim(big.event), { ifAbsent: true });
+    line.push({
+      ...batchOf(3, [big]),
+      events: [{ key: big.key, capturedAt: big.capturedAt, claim: path, bytes: 3_100 }],
+    });
+    await until(() => throttled >= 2);
+    line.revoke();
+    await running;
+    expect(loop.partition).toBe(3);
+    // Dead-lettered now, the event's only copy would be removed once the
+    // checkpoint passed it: the batch stays on the queue for the next owner.
+    expect([line.deadLettered.length, line.acked.length, line.waiting]).toEqual([0, 0, 1]);
+    expect(await lake.stat(path)).toBeDefined();
+    expect(line.released).toBe(true);
+  });
+
   it.each([
     ['refused credentials (an expired SAS)', 'UNAUTHORIZED'],
     ['throttling', 'THROTTLED'],
