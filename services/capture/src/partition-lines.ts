@@ -43,7 +43,6 @@ interface Line {
   /** Position counter of the last batch sent (-1 after a rewind). */
   sentSeq: number;
   sentAt: number;
-  pending: Pending | undefined;
 }
 
 /** What the lines need from capture. */
@@ -88,22 +87,12 @@ export class PartitionLines {
       sequence: 0,
       sentSeq: -1,
       sentAt: 0,
-      pending: undefined,
     }));
-  }
-
-  get partitionCount(): number {
-    return this.#lines.length;
   }
 
   /** The partition's current rewind generation. */
   generation(partition: number): number {
     return this.#line(partition).generation;
-  }
-
-  /** The position key the partition's next batch names as its predecessor. */
-  previousKey(partition: number): string {
-    return this.#line(partition).previousKey;
   }
 
   /** Events held and not yet sent, across partitions. */
@@ -125,7 +114,6 @@ export class PartitionLines {
     line.sequence = 0;
     line.sentSeq = -1;
     line.sentAt = 0;
-    line.pending = undefined;
     this.#started.delete(partition);
   }
 
@@ -153,12 +141,15 @@ export class PartitionLines {
         position: { key: captured.key, token: captured.event._id },
       });
     let entry: BatchEntry = captured;
-    if (header(line.previousKey) + batchEntryBytes(0, { eventBytes }) > limit) {
+    // Alone, the event would follow what is pending (sent first), so that
+    // batch names the pending one's last key as its predecessor.
+    const aloneAfter = this.#started.get(partition)?.last.key ?? line.previousKey;
+    if (header(aloneAfter) + batchEntryBytes(0, { eventBytes }) > limit) {
       // Too large for any message: the event waits in the lake.
       const claim = await this.#hooks.stage(partition, captured);
       entry = { key: captured.key, capturedAt: captured.capturedAt, claim, bytes: eventBytes };
     }
-    let pending = line.pending;
+    let pending = this.#started.get(partition);
     if (pending) {
       const index = pending.entries.length;
       const grown = pending.bytes + this.#entryBytes(entry, index, eventBytes);
@@ -172,7 +163,6 @@ export class PartitionLines {
     }
     if (!pending) {
       pending = { entries: [], bytes: 0, startedAt: now, last: position };
-      line.pending = pending;
       this.#started.set(partition, pending);
     }
     pending.bytes += this.#entryBytes(entry, pending.entries.length, eventBytes);
@@ -206,7 +196,7 @@ export class PartitionLines {
     let sent = 0;
     for (let partition = 0; partition < this.#lines.length; partition += 1) {
       const line = this.#line(partition);
-      if (line.pending) continue;
+      if (this.#started.has(partition)) continue;
       if (now - line.sentAt < this.#limits.heartbeatIntervalMs) continue;
       const ahead =
         position.key > line.previousKey ||
@@ -226,10 +216,8 @@ export class PartitionLines {
   }
 
   async #send(partition: number): Promise<void> {
-    const line = this.#line(partition);
-    const pending = line.pending;
+    const pending = this.#started.get(partition);
     this.#started.delete(partition);
-    line.pending = undefined;
     if (!pending || pending.entries.length === 0) return;
     await this.#publish(partition, pending.entries, pending.last, pending.startedAt);
   }

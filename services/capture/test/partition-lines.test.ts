@@ -126,6 +126,20 @@ describe('partition lines', () => {
     for (const batch of published) expect(encodeBatch(batch).byteLength).toBeLessThanOrEqual(limit);
   });
 
+  it('keep within the limit a lone event that follows the first batch, whose predecessor key is longer than none', async () => {
+    // The first batch of a fresh line names no predecessor (''); the one
+    // after it names a whole key. Sizes across that step must still fit.
+    const limit = 2_000;
+    for (let pad = 1_600; pad <= 2_000; pad += 1) {
+      const { l, published, add } = lines({ batchMaxEvents: 100, batchMaxBytes: limit });
+      await add(0, event(1, 10));
+      await add(0, event(2, pad));
+      await l.flushAll();
+      for (const batch of published)
+        expect(encodeBatch(batch).byteLength, `pad ${pad}`).toBeLessThanOrEqual(limit);
+    }
+  });
+
   it('put one claim-checked event in a batch at most, so a writer holds at most one such event per batch', async () => {
     const limit = 2_000;
     const { l, published, staged, add } = lines({ batchMaxEvents: 100, batchMaxBytes: limit });
