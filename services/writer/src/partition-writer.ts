@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import type { CheckpointStore } from '@tributary/checkpoint';
 import {
   type ChangeBatch,
@@ -181,7 +182,8 @@ export class PartitionWriter {
     const position = this.#later(batch.position);
     // A stale copy (everything in it is behind the checkpoint, nothing
     // appended or finished) changes nothing worth a checkpoint write.
-    const changed = position !== this.#position || this.#appended.size > 0 || due.length > 0;
+    const changed =
+      !isDeepStrictEqual(position, this.#position) || this.#appended.size > 0 || due.length > 0;
     if (changed) await this.#storeCheckpoint(position);
     const claims = batch.events.filter(isClaimed).map((entry) => entry.claim);
     if (claims.length > 0) await cleanUpClaims(this.#o, batch.position.key, claims);
