@@ -52,8 +52,6 @@ export interface ReaderContext {
  */
 export class BullmqPartitionReader implements PartitionReader {
   readonly partition: number;
-  /** Grows every time the partition changes owner (the lease's fencing token, for logs). */
-  readonly fencingToken: number;
   readonly #context: ReaderContext;
   readonly #abort = new AbortController();
   readonly #revoke = new AbortController();
@@ -67,7 +65,6 @@ export class BullmqPartitionReader implements PartitionReader {
   constructor(context: ReaderContext) {
     this.#context = context;
     this.partition = context.lease.partition;
-    this.fencingToken = context.lease.fencingToken;
     this.#renewedAt = context.lease.acquiredAt;
   }
 
@@ -95,6 +92,7 @@ export class BullmqPartitionReader implements PartitionReader {
     this.#assertOwned('reading');
     if (this.#held) return this.#delivered(this.#held);
     const deadline = Date.now() + Math.max(0, waitMs);
+    const wake = signal ? AbortSignal.any([this.lost, signal]) : this.lost;
     for (;;) {
       const room: FetchRoom | undefined = await reserve?.();
       let batch: DeliveredBatch | undefined;
@@ -107,7 +105,6 @@ export class BullmqPartitionReader implements PartitionReader {
       if (batch) return batch;
       const remaining = deadline - Date.now();
       if (remaining <= 0 || signal?.aborted) return undefined;
-      const wake = signal ? AbortSignal.any([this.lost, signal]) : this.lost;
       await sleep(Math.min(this.#context.options.pollIntervalMs, remaining), wake);
       if (signal?.aborted) return undefined;
       this.#assertOwned('reading');
