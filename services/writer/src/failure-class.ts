@@ -6,11 +6,13 @@ import { isQueueError } from '@tributary/queue';
  * Whose problem a failure is, which decides what the writer does with it:
  *
  * - `event`: one event cannot be written (the lake refuses its file's
- *   path; its claim-checked copy is gone). The batch's other events are
- *   written; the batch goes to the dead letters recording which events
- *   reached the lake.
- * - `batch`: the batch itself is wrong (undecodable, a staged event that is
- *   not a change event, a bug that throws). Retried, then dead-lettered.
+ *   path). The batch's other events are written; the batch goes to the
+ *   dead letters recording which events reached the lake. Failures in one
+ *   event's own work — its claim-checked copy gone or not a change event,
+ *   a line that cannot be encoded — are that event's too, decided where
+ *   the line is made (`eventLines`), since retrying cannot change them.
+ * - `batch`: the batch itself is wrong (undecodable, a bug that throws
+ *   outside one event's work). Retried, then dead-lettered.
  * - `ownership`: another writer owns the partition now (a checkpoint or a
  *   file moved under this one, its write lease is gone, the queue says so).
  *   Stop at once; write nothing more.
