@@ -23,11 +23,14 @@ export interface HealthServer {
 /**
  * Serves `/healthz` and `/readyz` (200 or 503, with a one-word body) for
  * Kubernetes probes and Compose health checks. Port 0 picks a free port.
+ * Reasons often quote a dependency's own error text: `redact` (the
+ * service's secret redactor) sees every body before it leaves.
  */
 export async function startHealthServer(options: {
   port: number;
   host?: string;
   checks: HealthChecks;
+  redact?: (text: string) => string;
 }): Promise<HealthServer> {
   const server: Server = createServer((request, response) => {
     const path = (request.url ?? '').split('?')[0];
@@ -44,7 +47,8 @@ export async function startHealthServer(options: {
     const outcome = check();
     const reasons = typeof outcome === 'boolean' ? [] : outcome;
     const ok = typeof outcome === 'boolean' ? outcome : outcome.length === 0;
-    const body = ok ? 'ok\n' : ['unavailable', ...reasons].join('\n') + '\n';
+    const text = ok ? 'ok\n' : ['unavailable', ...reasons].join('\n') + '\n';
+    const body = options.redact ? options.redact(text) : text;
     response.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain; charset=utf-8' }).end(body);
   });
   await new Promise<void>((resolve, reject) => {

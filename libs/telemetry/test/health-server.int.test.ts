@@ -21,6 +21,22 @@ describe('the health endpoint', () => {
     expect((await fetch(`${base}/metrics`)).status).toBe(404);
   });
 
+  it('passes every answer through the redactor it is given, so a reason quoting a driver error shows no credential', async () => {
+    server = await startHealthServer({
+      port: 0,
+      host: '127.0.0.1',
+      checks: {
+        live: () => true,
+        ready: () => ['mongodb: cannot reach mongodb://app:s3cret-pw@db.internal:27017'],
+      },
+      redact: (text) => text.replaceAll('s3cret-pw', '[REDACTED]'),
+    });
+    const readyz = await fetch(`http://127.0.0.1:${server.port}/readyz`);
+    expect(await readyz.text()).toBe(
+      'unavailable\nmongodb: cannot reach mongodb://app:[REDACTED]@db.internal:27017\n',
+    );
+  });
+
   it('names every reason it is not ready, one per line, and is ready once they clear', async () => {
     const readiness = new Readiness();
     server = await startHealthServer({

@@ -1,5 +1,5 @@
 import { createCheckpointStoreFromConfig } from '@tributary/checkpoint';
-import { type CaptureConfig, type Logger, createLogger } from '@tributary/core';
+import { type CaptureConfig, type Logger, SecretRedactor, createLogger } from '@tributary/core';
 import { createLakeFromConfig } from '@tributary/lake';
 import { createTransportFromConfig } from '@tributary/queue';
 import {
@@ -33,7 +33,8 @@ export async function startCapture(config: CaptureConfig, secrets: string[]): Pr
   const logger = createLogger({ name: 'capture', level: config.logLevel, secrets });
   const resources = new ResourceStack();
   try {
-    await composeCapture(config, logger, resources);
+    // The same secrets are kept out of the health endpoint's answers.
+    await composeCapture(config, logger, resources, new SecretRedactor(secrets));
   } catch (error) {
     // One structured line saying what failed, not an unhandled rejection's stack.
     logger.fatal(
@@ -49,6 +50,7 @@ async function composeCapture(
   config: CaptureConfig,
   logger: Logger,
   resources: ResourceStack,
+  redactor: SecretRedactor,
 ): Promise<void> {
   const readiness = new Readiness();
   const state: { capture?: ChangeCapture } = {};
@@ -74,6 +76,7 @@ async function composeCapture(
           live: () => true,
           ready: () => [...(running ? [] : ['capture: starting']), ...readiness.reasons()],
         },
+        redact: (text) => redactor.redactText(text),
       }),
     );
   }

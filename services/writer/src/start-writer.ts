@@ -1,6 +1,12 @@
 import { hostname } from 'node:os';
 import { createCheckpointStoreFromConfig } from '@tributary/checkpoint';
-import { DEFAULT_BACKOFF, type Logger, type WriterConfig, createLogger } from '@tributary/core';
+import {
+  DEFAULT_BACKOFF,
+  type Logger,
+  SecretRedactor,
+  type WriterConfig,
+  createLogger,
+} from '@tributary/core';
 import { createLakeFromConfig } from '@tributary/lake';
 import { createTransportFromConfig } from '@tributary/queue';
 import {
@@ -40,7 +46,8 @@ export async function startWriter(config: WriterConfig, secrets: string[]): Prom
   const logger = createLogger({ name: 'writer', level: config.logLevel, secrets });
   const resources = new ResourceStack();
   try {
-    await composeWriter(config, logger, resources);
+    // The same secrets are kept out of the health endpoint's answers.
+    await composeWriter(config, logger, resources, new SecretRedactor(secrets));
   } catch (error) {
     // One structured line saying what failed, not an unhandled rejection's stack.
     logger.fatal(
@@ -56,6 +63,7 @@ async function composeWriter(
   config: WriterConfig,
   logger: Logger,
   resources: ResourceStack,
+  redactor: SecretRedactor,
 ): Promise<void> {
   const writerId = config.writerId ?? `${hostname()}-${process.pid}`;
   const stopping = new AbortController();
@@ -88,7 +96,11 @@ async function composeWriter(
   if (config.healthPort > 0) {
     resources.add(
       'health endpoint',
-      await startHealthServer({ port: config.healthPort, checks: { live: () => true, ready } }),
+      await startHealthServer({
+        port: config.healthPort,
+        checks: { live: () => true, ready },
+        redact: (text) => redactor.redactText(text),
+      }),
     );
   }
   const lake = watchDependency(
