@@ -39,10 +39,22 @@ export interface BatchPublisher {
    * fit it and sends a larger single event by claim check.
    */
   readonly maxBatchBytes: number;
+  /**
+   * Connects and learns the transport's limits: {@link maxBatchBytes} is
+   * final once it resolves (Service Bus reports a queue's message size only
+   * over a connection). Idempotent; fails with `UNAVAILABLE` while the
+   * broker cannot be reached.
+   */
+  ready(): Promise<void>;
   /** Resolves once the batch is durable in the queue. */
   publish(batch: OutgoingBatch): Promise<void>;
-  /** Batches waiting across all partitions, for capture's high-water mark. */
-  backlog(): Promise<number>;
+  /**
+   * Batches waiting across all partitions, where the broker can count them
+   * for this client (Service Bus needs `Manage` rights, which Tributary's
+   * services never ask for). Operators' tools and tests only: capture's
+   * backpressure counts what it published minus what the checkpoints cover.
+   */
+  backlog?(): Promise<number>;
   /**
    * An identity of what the queue holds that changes when the transport
    * lost all of it at once (Redis restarting empty), if the transport can

@@ -1,15 +1,13 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { redisUrl, requireRedis } from '@tributary/testing';
 import { Redis } from 'ioredis';
 import { createBullmqTransport } from '../src/bullmq/bullmq-transport.ts';
+import { spawnDoomedWriter } from './support/doomed-writer.ts';
 import { PrivateRedis } from './support/private-redis.ts';
 import { SeverableLink } from './support/severable-link.ts';
 import {
   describeTransportConformance,
   type ConformanceHarness,
-  type DoomedWriter,
   type TransportUnderTest,
 } from './transport-conformance.ts';
 
@@ -69,6 +67,7 @@ async function makeHarness(): Promise<ConformanceHarness> {
   return {
     leaseTtlMs: LEASE_TTL_MS,
     maxBatchBytes: MAX_BATCH_BYTES,
+    countsBacklog: true,
     detectsContentsLoss: true,
     async open(namespace, partitionCount) {
       namespaces.add(namespace);
@@ -87,7 +86,7 @@ async function makeHarness(): Promise<ConformanceHarness> {
       };
     },
     async spawnDoomedWriter(namespace, partitionCount) {
-      return spawnDoomedWriter({
+      return spawnDoomedWriter(doomedWriterScript, {
         REDIS_URL: redisUrl(),
         QUEUE_NAME: namespace,
         PARTITION_COUNT: String(partitionCount),
@@ -97,35 +96,6 @@ async function makeHarness(): Promise<ConformanceHarness> {
     async close() {
       for (const opened of links.splice(0)) await opened.sever();
       await deleteNamespaces([...namespaces]);
-    },
-  };
-}
-
-function spawnDoomedWriter(env: Record<string, string>): DoomedWriter {
-  const child: ChildProcess = spawn(process.execPath, [doomedWriterScript], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (chunk) => (stderr += chunk));
-  const holding = new Promise<{ id: string; failedAttempts: number }>((resolve, reject) => {
-    let stdout = '';
-    child.stdout?.on('data', (chunk) => {
-      stdout += chunk;
-      const line = stdout.split('\n')[0];
-      if (stdout.includes('\n') && line) resolve(JSON.parse(line));
-    });
-    child.on('exit', (code, signal) =>
-      reject(new Error(`doomed writer exited early (${code ?? signal}): ${stderr}`)),
-    );
-  });
-  return {
-    holding,
-    async kill() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGKILL');
-      await exited;
     },
   };
 }

@@ -12,41 +12,36 @@ import {
 import type { BatchPublisher } from '@tributary/queue';
 import { DependencyWaiter, type Readiness } from '@tributary/telemetry';
 import { BSON, type Document, type Timestamp } from 'bson';
-import type { ChangeStream, ChangeStreamOptions, MongoClient } from 'mongodb';
+import type { ChangeStream, ChangeStreamOptions } from 'mongodb';
 import { CaptureError } from './capture-error.ts';
 import type { ClaimStager } from './claim-stager.ts';
 import { namespaceFilter } from './namespace-filter.ts';
 import { type BatchLimits, PartitionLines, type TrackedPosition } from './partition-lines.ts';
+import { PublishedBacklog } from './published-backlog.ts';
 import { type RestartPoint, restartPoint } from './restart-point.ts';
 import { classifyStreamError } from './stream-errors.ts';
+import { type WatchScope, openChangeStream } from './watch-scope.ts';
 
 /** What capture watches and how. */
-export interface CaptureOptions extends BatchLimits {
-  readonly client: MongoClient;
+export interface CaptureOptions extends BatchLimits, WatchScope {
   readonly publisher: BatchPublisher;
   readonly checkpoints: CheckpointStore;
   /** Stages events too large for one message in the lake. */
   readonly claims: ClaimStager;
   readonly readiness: Readiness;
   readonly logger: Logger;
-  readonly scope: 'collection' | 'database' | 'deployment';
-  readonly database?: string;
-  readonly collection?: string;
   readonly includeNamespaces: readonly string[];
   readonly excludeNamespaces: readonly string[];
-  readonly fullDocument: 'default' | 'updateLookup' | 'whenAvailable' | 'required';
-  readonly fullDocumentBeforeChange: 'off' | 'whenAvailable' | 'required';
   readonly partitionCount: number;
   readonly partitionKey: PartitionKeyMode;
   readonly queueHighWaterMark: number;
   /** How often writers' gap reports are read (and answered). */
   readonly gapCheckIntervalMs: number;
-  /** How one wait for events may last before timers run (getMore's maxAwaitTimeMS). */
-  readonly maxAwaitTimeMs?: number;
   /** Told after each batch is on the queue (metrics, tests). */
   readonly onPublished?: (batch: ChangeBatch) => void;
 }
 
+/** The shortest time between two reads of every checkpoint (K reads each) for the backlog. */
 const BACKLOG_CHECK_MS = 200;
 /** How often capture asks whether the queue lost its contents (the fast path of healing). */
 const EPOCH_CHECK_MS = 1000;
@@ -82,9 +77,9 @@ export class ChangeCapture {
   #stream: ChangeStream | undefined;
   #running: Promise<void> | undefined;
   #paused = false;
+  /** What capture published that no checkpoint covers: the backlog (empty at start; see its TSDoc). */
+  readonly #backlog: PublishedBacklog;
   #backlogCheckedAt = 0;
-  #lastBacklog = 0;
-  #publishedSinceCheck = 0;
   #epoch: string | undefined;
   #epochCheckedAt = 0;
   #gapsCheckedAt = 0;
@@ -93,6 +88,7 @@ export class ChangeCapture {
   constructor(options: CaptureOptions) {
     this.#o = options;
     this.#deps = new DependencyWaiter(options.readiness, options.logger, this.#stop.signal);
+    this.#backlog = new PublishedBacklog(options.partitionCount);
   }
 
   /** The last position read (key and resume token). */
@@ -140,7 +136,11 @@ export class ChangeCapture {
       if (!rewind) break;
       const checkpoints = await this.#readCheckpoints();
       const partitions = 'all' in rewind ? all : rewind.partitions;
-      for (const p of partitions) lines.rewind(p, checkpoints.get(p)?.position?.key ?? '');
+      for (const p of partitions) {
+        lines.rewind(p, checkpoints.get(p)?.position?.key ?? '');
+        this.#backlog.rewound(p);
+      }
+      this.#cover(checkpoints);
       // What the other partitions hold is sent now: the stream goes back
       // to before it, and their lines skip all they have sent.
       await lines.flushAll();
@@ -181,11 +181,12 @@ export class ChangeCapture {
       const options: ChangeStreamOptions = this.#position
         ? { startAfter: this.#position.token }
         : { startAtOperationTime: (start as { at: Timestamp }).at };
-      const stream = this.#open(options);
+      const stream = openChangeStream(o, options);
       this.#stream = stream;
       try {
         while (!this.#stop.signal.aborted) {
-          await this.#waitForRoom(lines);
+          const lost = await this.#waitForRoom(lines);
+          if (lost) return lost;
           const event = (await stream.tryNext()) as Document | null;
           const now = Date.now();
           this.#deps.working('mongodb');
@@ -316,49 +317,52 @@ export class ChangeCapture {
     );
   }
 
-  #open(position: ChangeStreamOptions): ChangeStream {
-    const o = this.#o;
-    const options: ChangeStreamOptions = {
-      ...position,
-      fullDocument: o.fullDocument,
-      maxAwaitTimeMS: o.maxAwaitTimeMs ?? 500,
-      ...(o.fullDocumentBeforeChange === 'off'
-        ? {}
-        : { fullDocumentBeforeChange: o.fullDocumentBeforeChange }),
-    };
-    if (o.scope === 'deployment') return o.client.watch([], options);
-    const db = o.client.db(o.database);
-    return o.scope === 'database'
-      ? db.watch([], options)
-      : db.collection(o.collection ?? '').watch([], options);
+  /**
+   * Backpressure: reads nothing while `queueHighWaterMark` batches or more
+   * wait in the queue — by capture's own count ({@link PublishedBacklog}),
+   * since counting a queue may need rights capture must not have. Returns
+   * the rewind to make when batches were lost from the queue meanwhile.
+   */
+  async #waitForRoom(lines: PartitionLines): Promise<Rewind | undefined> {
+    const mark = this.#o.queueHighWaterMark;
+    // Reading the checkpoints costs K reads (an ADLS GET each on the lake
+    // store), so between reads capture trusts its count: writers only take
+    // batches away, so the backlog is at most what the last read left plus
+    // what capture published since. Read only when that reaches the mark,
+    // and then at most every BACKLOG_CHECK_MS.
+    while (this.#backlog.size >= mark && !this.#stop.signal.aborted) {
+      const wait = this.#backlogCheckedAt + BACKLOG_CHECK_MS - Date.now();
+      if (wait > 0) {
+        await lines.flushDue(Date.now());
+        await sleep(wait, this.#stop.signal);
+      }
+      // Lost batches are never covered, and writers acknowledge nothing past
+      // a gap: unless the loss is answered here, capture would wait for good.
+      const rewind = await this.#rewindNeeded(Date.now(), lines);
+      if (rewind) return rewind;
+      this.#backlogCheckedAt = Date.now();
+      this.#cover(await this.#readCheckpoints());
+      this.#setPaused(this.#backlog.size >= mark);
+    }
+    if (this.#backlog.size < mark) this.#setPaused(false);
+    return undefined;
   }
 
-  /** Backpressure: while the queue holds `queueHighWaterMark` batches or more, read nothing. */
-  async #waitForRoom(lines: PartitionLines): Promise<void> {
-    // Asking the queue costs a round trip, so between asks capture counts what
-    // it added itself: writers only take batches away, so the backlog is at
-    // most the last answer plus that count. Ask when the count could reach
-    // the mark, and at least every BACKLOG_CHECK_MS.
-    const atMost = this.#lastBacklog + this.#publishedSinceCheck;
-    const recent = Date.now() - this.#backlogCheckedAt < BACKLOG_CHECK_MS;
-    if (!this.#paused && recent && atMost < this.#o.queueHighWaterMark) return;
-    for (;;) {
-      this.#backlogCheckedAt = Date.now();
-      this.#publishedSinceCheck = 0;
-      const backlog = await this.#deps.untilDone('queue', () => this.#o.publisher.backlog());
-      this.#lastBacklog = backlog;
-      const full = backlog >= this.#o.queueHighWaterMark;
-      if (full !== this.#paused) {
-        this.#paused = full;
-        this.#o.logger.info(
-          { backlog, highWaterMark: this.#o.queueHighWaterMark },
-          full ? 'queue full: capture paused' : 'queue has room: capture resumed',
-        );
-      }
-      if (!full || this.#stop.signal.aborted) return;
-      await lines.flushDue(Date.now());
-      await sleep(BACKLOG_CHECK_MS, this.#stop.signal);
+  /** Counts as taken what each partition's checkpoint covers. */
+  #cover(checkpoints: ReadonlyMap<number, PartitionCheckpoint>): void {
+    for (let p = 0; p < this.#o.partitionCount; p += 1) {
+      const key = checkpoints.get(p)?.position?.key;
+      if (key !== undefined) this.#backlog.cover(p, key);
     }
+  }
+
+  #setPaused(paused: boolean): void {
+    if (paused === this.#paused) return;
+    this.#paused = paused;
+    this.#o.logger.info(
+      { backlog: this.#backlog.size, highWaterMark: this.#o.queueHighWaterMark },
+      paused ? 'queue full: capture paused' : 'queue has room: capture resumed',
+    );
   }
 
   async #publish(batch: ChangeBatch): Promise<void> {
@@ -381,7 +385,7 @@ export class ChangeCapture {
       },
       batch.events.length === 0 ? 'heartbeat published' : 'batch published',
     );
-    this.#publishedSinceCheck += 1;
+    this.#backlog.published(batch.partition, batch.position.key);
     this.#o.onPublished?.(batch);
   }
 }

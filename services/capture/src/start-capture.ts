@@ -125,6 +125,10 @@ async function composeCapture(
     }),
   );
   const publisher = resources.add('publisher', transport.publisher());
+  // The message limit is final only once the publisher has connected
+  // (Service Bus reports a queue's maximum message size over a connection):
+  // wait for the queue as for MongoDB and the lake, with readiness saying so.
+  await deps.untilDone('queue', () => publisher.ready());
   const batchMaxBytes = Math.min(config.batchMaxBytes, publisher.maxBatchBytes);
   if (batchMaxBytes < config.batchMaxBytes)
     logger.info(

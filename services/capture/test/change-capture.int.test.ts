@@ -26,7 +26,12 @@ const silent = createLogger({
   destination: new Writable({ write: (_c, _e, done) => done() }),
 });
 
-/** A queue that keeps every batch published, decoded, and can pretend to lose everything. */
+/**
+ * A queue that keeps every batch published, decoded, and can pretend to lose
+ * everything. It cannot count what it holds (no `backlog`), as a Service Bus
+ * client without management rights cannot: capture's backpressure must not
+ * need it.
+ */
 class RecordingPublisher implements BatchPublisher {
   readonly maxBatchBytes: number;
   readonly batches: ChangeBatch[] = [];
@@ -37,13 +42,11 @@ class RecordingPublisher implements BatchPublisher {
     this.maxBatchBytes = maxBatchBytes;
   }
 
+  async ready(): Promise<void> {}
   async publish(batch: OutgoingBatch): Promise<void> {
     this.bodies.push(batch);
     // Every batch capture publishes must decode: a false dead letter otherwise.
     this.batches.push(decodeBatch(batch.body, 4));
-  }
-  async backlog(): Promise<number> {
-    return 0;
   }
   async contentsEpoch(): Promise<string> {
     return this.epoch;
@@ -150,6 +153,23 @@ async function checkpointAtLastBatch(s: Setup, partition: number): Promise<strin
   return last.position.key;
 }
 
+/** Stores a checkpoint at the last batch of every partition that has one (writers catching up). */
+async function checkpointAll(s: Setup): Promise<void> {
+  for (const partition of new Set(s.publisher.batches.map((b) => b.partition)))
+    await checkpointAtLastBatch(s, partition);
+}
+
+/** Batches capture published that the stored checkpoints do not cover: what waits in a queue. */
+async function uncovered(s: Setup): Promise<number> {
+  const stored = await s.checkpoints.readAllPartitions(4);
+  return s.publisher.batches.filter(
+    (b) => b.position.key > (stored.get(b.partition)?.position?.key ?? ''),
+  ).length;
+}
+
+const eventCount = (batches: readonly ChangeBatch[]) =>
+  batches.reduce((n, b) => n + b.events.length, 0);
+
 const started = (s: Setup) => until(async () => (await s.checkpoints.readOrigin()) !== undefined);
 
 async function insertMany(client: MongoClient, coll: string, count: number, from = 0, pad = 0) {
@@ -245,6 +265,92 @@ describe('capture', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(s.publisher.batches.slice(answered).filter((b) => b.events.length > 0)).toEqual([]);
   });
+
+  it('pauses at the high-water mark while checkpoints stand still and resumes as writers advance them, without asking the queue what it holds', async () => {
+    current = await setUp();
+    const s = current;
+    const mark = 6;
+    const capture = s.start({ queueHighWaterMark: mark, batchMaxEvents: 1 });
+    await started(s);
+    await insertMany(s.client, 'orders', 60);
+    // No writer: nothing is checkpointed, so the queue fills up to the mark.
+    await until(() => capture.paused);
+    const atPause = s.publisher.batches.length;
+    await new Promise((r) => setTimeout(r, 500));
+    expect(s.publisher.batches.length).toBe(atPause);
+    expect(eventCount(s.publisher.batches)).toBeLessThan(60);
+    // One heartbeat round (at most one batch per partition) may follow the batch that reached the mark.
+    expect(await uncovered(s)).toBeGreaterThanOrEqual(mark);
+    expect(await uncovered(s)).toBeLessThanOrEqual(mark + 4);
+
+    // Writers catch up: capture resumes, and stays within the mark of what they stored.
+    await checkpointAll(s);
+    await until(() => !capture.paused);
+    await until(async () => {
+      expect(await uncovered(s)).toBeLessThanOrEqual(mark + 4);
+      await checkpointAll(s);
+      return eventCount(s.publisher.batches) >= 60;
+    });
+    const keys = s.publisher.batches.flatMap((b) => b.events.map((e) => e.key));
+    expect(new Set(keys).size).toBe(60);
+    expect(keys).toHaveLength(60);
+  }, 30_000);
+
+  it('re-reads every partition when the queue loses everything while capture is paused', async () => {
+    current = await setUp();
+    const s = current;
+    const capture = s.start({ queueHighWaterMark: 6, batchMaxEvents: 1 });
+    await started(s);
+    await insertMany(s.client, 'orders', 60);
+    await until(() => capture.paused);
+    const before = s.publisher.batches.length;
+    const lost = s.publisher.batches.flatMap((b) => b.events.map((e) => e.key));
+    // The lost batches are never checkpointed; counting them still would pause capture for good.
+    s.publisher.epoch = 'second';
+    await until(() => eventCount(s.publisher.batches.slice(before)) >= lost.length);
+    const resent = s.publisher.batches.slice(before);
+    const original = s.publisher.batches[0]?.generation ?? Infinity;
+    expect(resent.filter((b) => b.events.length > 0).every((b) => b.generation > original)).toBe(
+      true,
+    );
+    expect(
+      resent
+        .flatMap((b) => b.events.map((e) => e.key))
+        .slice(0, lost.length)
+        .sort(),
+    ).toEqual([...lost].sort());
+    // Its count rebuilt from what it re-sent, capture pauses at the mark again.
+    await until(() => capture.paused);
+  }, 30_000);
+
+  it('answers a writer’s gap report while paused, re-sending that partition in a new generation', async () => {
+    current = await setUp();
+    const s = current;
+    const capture = s.start({ queueHighWaterMark: 6, batchMaxEvents: 1 });
+    await started(s);
+    await insertMany(s.client, 'orders', 60);
+    await until(() => capture.paused);
+    const before = s.publisher.batches.length;
+    const lostFrom = s.publisher.batches.find((b) => b.events.length > 0)!;
+    const partition = lostFrom.partition;
+    await s.checkpoints.reportGap({
+      partition,
+      afterKey: '',
+      generation: lostFrom.generation,
+      missingUpTo: lostFrom.previousKey,
+      writerId: 'w',
+      reportedAt: new Date(),
+    });
+    await until(() =>
+      s.publisher.batches
+        .slice(before)
+        .some((b) => b.partition === partition && b.events.length > 0),
+    );
+    const resent = s.publisher.batches.slice(before).filter((b) => b.events.length > 0);
+    expect(resent[0]?.partition).toBe(partition);
+    expect(resent[0]?.generation).toBeGreaterThan(lostFrom.generation);
+    expect(resent[0]?.events[0]?.key).toBe(lostFrom.events[0]?.key);
+  }, 30_000);
 
   it('restarts after its collection was dropped, from the invalidate’s token', async () => {
     current = await setUp();

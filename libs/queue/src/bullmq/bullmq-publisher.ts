@@ -35,6 +35,12 @@ export class BullmqPublisher implements BatchPublisher {
     this.maxBatchBytes = options.maxBatchBytes;
   }
 
+  /** BullMQ's limit is this transport's own setting: nothing to learn from Redis. */
+  ready(): Promise<void> {
+    if (this.#closing) return Promise.reject(new Error('This publisher is closed.'));
+    return Promise.resolve();
+  }
+
   /** A random id stored in Redis, which a Redis that lost everything no longer has. */
   contentsEpoch(): Promise<string> {
     if (this.#closing) return Promise.reject(new Error('This publisher is closed.'));

@@ -36,7 +36,8 @@ export function describeDeliveryBehaviours(ctx: ConformanceContext): void {
         await publisher.publish(batch(0, 1));
         await publisher.publish(batch(0, 1));
         await publisher.publish(batch(0, 2));
-        expect(await publisher.backlog()).toBe(2);
+        // Where the transport counts its backlog, the copy is not in it either.
+        if (publisher.backlog) expect(await publisher.backlog()).toBe(2);
         const writer = await startWriter(transport, 'w1');
         expect((await drain(await readerOf(writer, 0))).map(text)).toEqual(['p0#1', 'p0#2']);
       },
@@ -49,6 +50,11 @@ export function describeDeliveryBehaviours(ctx: ConformanceContext): void {
         const { open } = await setUp(2);
         const { transport } = await open();
         const publisher = transport.publisher();
+        if (!publisher.backlog) {
+          // Service Bus counts a queue only for `Manage` rights, which Tributary never asks for.
+          expect(ctx.harness.countsBacklog).toBe(false);
+          return;
+        }
         expect(await publisher.backlog()).toBe(0);
         for (const b of [batch(0, 1), batch(0, 2), batch(1, 3), batch(1, 4), batch(1, 5)]) {
           await publisher.publish(b);

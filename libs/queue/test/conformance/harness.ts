@@ -33,6 +33,8 @@ export interface ConformanceHarness {
   readonly leaseTtlMs: number;
   /** The largest batch body the transports it opens accept. */
   readonly maxBatchBytes: number;
+  /** Whether the transport's publisher counts the batches waiting (`backlog`). */
+  readonly countsBacklog: boolean;
   /** Whether the transport can tell that it lost its whole contents (`contentsEpoch`). */
   readonly detectsContentsLoss: boolean;
   /** A transport over the partitions of `namespace` (fresh per test), as one process opens it. */

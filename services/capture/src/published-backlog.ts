@@ -1,0 +1,91 @@
+import type { OrderingKey } from '@tributary/core';
+
+/**
+ * Capture's own measure of the queue's backlog: the batches it published
+ * that the partitions' checkpoints do not cover yet. It needs nothing from
+ * the transport — no management rights to count a Service Bus queue — so it
+ * works on every transport alike (see ARCHITECTURE.md, "Backpressure").
+ *
+ * Per partition it keeps the position key of every batch published and not
+ * yet known to be covered, in publish order. A partition's keys never go
+ * down within a rewind generation (each batch stands at or after its
+ * predecessor's key), and a rewind forgets the partition's list, so each
+ * list is sorted and covering trims a prefix.
+ *
+ * What the record does not see, and why that is acceptable:
+ * - After a restart it starts empty. Capture then re-publishes everything
+ *   after each partition's checkpoint, so the count is rebuilt as it goes;
+ *   the copies still queued from before the restart are not counted, but
+ *   there are about a high-water mark of them at most (capture stopped there) and
+ *   writers drop them as the checkpoints pass their keys.
+ * - After a rewind of a partition the old generation's batches that did
+ *   survive are not counted either, for the same reason: they are at or
+ *   below what is being published anew, and writers drop them.
+ *
+ * Memory stays bounded: capture stops reading while the count is at the
+ * high-water mark, so no list grows past it by more than a few batches.
+ */
+export class PublishedBacklog {
+  /** Per partition: keys of the published batches not known to be covered, ascending. */
+  readonly #outstanding: OrderingKey[][];
+  #size = 0;
+
+  /** @param partitionCount K, the number of partitions capture publishes to. */
+  constructor(partitionCount: number) {
+    this.#outstanding = Array.from({ length: partitionCount }, () => []);
+  }
+
+  /** Published batches that no checkpoint covers yet, across partitions. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /**
+   * Records a batch put on the queue, standing at `key` (its
+   * `position.key`). A heartbeat counts like any batch: it holds a place in
+   * the queue until a writer acknowledges it.
+   */
+  published(partition: number, key: OrderingKey): void {
+    this.#list(partition).push(key);
+    this.#size += 1;
+  }
+
+  /**
+   * Forgets every batch of the partition at or below `checkpointKey`, the
+   * last key its writer stored (`''` for no checkpoint). At, not only
+   * below: the checkpoint stands exactly at the last batch written, and a
+   * heartbeat carries the same key as the batch before it when no event
+   * came between (only its resume token is newer). Keys cannot tell whether
+   * the writer has taken that heartbeat yet; counting it covered errs by
+   * one batch per partition for a moment, where counting it outstanding
+   * would keep it in the backlog until the partition's next event.
+   */
+  cover(partition: number, checkpointKey: OrderingKey): void {
+    const list = this.#list(partition);
+    let covered = 0;
+    while (covered < list.length && (list[covered] as OrderingKey) <= checkpointKey) covered += 1;
+    if (covered === 0) return;
+    list.splice(0, covered);
+    this.#size -= covered;
+  }
+
+  /**
+   * Forgets everything outstanding in the partition: capture re-reads it
+   * from its checkpoint in a new generation, publishing anew all the
+   * checkpoint does not cover. The old generation's batches were lost from
+   * the queue (or will be dropped by the writer), so counting them would
+   * hold the backlog up forever.
+   */
+  rewound(partition: number): void {
+    const list = this.#list(partition);
+    this.#size -= list.length;
+    list.length = 0;
+  }
+
+  #list(partition: number): OrderingKey[] {
+    const list = this.#outstanding[partition];
+    if (!list)
+      throw new RangeError(`partition ${partition} is outside 0…${this.#outstanding.length - 1}`);
+    return list;
+  }
+}
