@@ -1,7 +1,9 @@
 /**
  * `npm run demo`: the whole pipeline on one machine. Starts the MongoDB and
- * ADLS emulators (or uses MONGODB_URI / ADLS_* when given), Redis from
- * REDIS_URL, capture and two writers as real processes; drives a load of
+ * ADLS emulators (or uses MONGODB_URI / ADLS_* when given), the queue —
+ * Redis from REDIS_URL, or with TRIBUTARY_TRANSPORT=servicebus the Service
+ * Bus emulator (or SERVICEBUS_* when given) — capture and two writers as
+ * real processes; drives a load of
  * inserts, updates, deletes and transactions across three collections with a
  * progress line; then prints the lake tree and a verification line checked
  * against an independent record (the emulator's oplog, or the driver's own
@@ -17,22 +19,33 @@ import { MongoClient } from 'mongodb';
 import { NAMESPACES, runMixedLoad } from '../../e2e/src/mixed-load.ts';
 import { ServiceProcess } from '../../e2e/src/service-process.ts';
 import { demoRedis } from './demo-redis.ts';
+import { demoServiceBus } from './demo-servicebus.ts';
 import { printLakeTree } from './lake-tree.ts';
 import { Progress } from './progress.ts';
 
 const ROOT = fileURLToPath(new URL('../../.tributary/demo/', import.meta.url));
 const ROUNDS = Number(process.env.DEMO_ROUNDS ?? 30);
 const PATH_TEMPLATE = '{db}/{coll}/year={YYYY}/month={MM}/day={DD}/hour={HH}';
+/** The services validate TRIBUTARY_TRANSPORT themselves; the demo only picks what to start for it. */
+const SERVICE_BUS = process.env.TRIBUTARY_TRANSPORT?.trim() === 'servicebus';
 const say = (line = '') => process.stdout.write(`${line}\n`);
 
 async function main(): Promise<number> {
-  say('Tributary demo: MongoDB change streams → BullMQ → partitioned JSONL on ADLS Gen2');
+  say(
+    `Tributary demo: MongoDB change streams → ${SERVICE_BUS ? 'Azure Service Bus' : 'BullMQ'} → partitioned JSONL on ADLS Gen2`,
+  );
   await rm(ROOT, { recursive: true, force: true });
   await mkdir(ROOT, { recursive: true });
   const cleanups: Array<() => Promise<unknown>> = [];
   try {
-    const redis = await demoRedis(say);
-    cleanups.push(() => redis.stop());
+    // Redis carries the BullMQ transport, and the checkpoints when asked to.
+    const redis =
+      !SERVICE_BUS || process.env.TRIBUTARY_CHECKPOINT_STORE?.trim() === 'redis'
+        ? await demoRedis(say)
+        : undefined;
+    if (redis) cleanups.push(() => redis.stop());
+    const serviceBus = SERVICE_BUS ? await demoServiceBus() : undefined;
+    if (serviceBus) cleanups.push(() => serviceBus.stop());
     const mongo: MongoEmulator | undefined = process.env.MONGODB_URI
       ? undefined
       : await startMongoEmulator();
@@ -60,17 +73,21 @@ async function main(): Promise<number> {
     say(
       `  ADLS     ${adls ? `emulator at ${adls.url}, filesystem "lake"` : 'your account (ADLS_* settings)'}`,
     );
-    say(
-      `  Redis    ${new URL(redis.url).host}${redis.own ? ' (private, started for the demo)' : ''}`,
-    );
+    if (serviceBus) say(`  Queue    Service Bus: ${serviceBus.description}`);
+    if (redis)
+      say(
+        `  Redis    ${new URL(redis.url).host}${redis.own ? ' (private, started for the demo)' : ''}`,
+      );
 
     const env: Record<string, string> = {
       ...Object.fromEntries(
         Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined),
       ),
       MONGODB_URI: mongoUri,
-      REDIS_URL: redis.url,
+      ...(redis ? { REDIS_URL: redis.url } : {}),
+      // A fresh name on a shared Redis; the Service Bus queue is the one that exists.
       TRIBUTARY_QUEUE_NAME: `demo-${Date.now()}`,
+      ...serviceBus?.env,
       TRIBUTARY_PARTITION_COUNT: '8',
       TRIBUTARY_INCLUDE_NAMESPACES: NAMESPACES.map(([db, coll]) => `${db}.${coll}`).join(','),
       TRIBUTARY_HEALTH_PORT: '0',

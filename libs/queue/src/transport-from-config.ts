@@ -1,5 +1,7 @@
+import { DefaultAzureCredential } from '@azure/identity';
 import { TRANSPORT_MESSAGE_LIMITS } from '@tributary/core';
 import { createBullmqTransport } from './bullmq/bullmq-transport.ts';
+import { createServiceBusTransport } from './servicebus/servicebus-transport.ts';
 import type { QueueError } from './queue-error.ts';
 import type { QueueTransport } from './transport.ts';
 
@@ -9,8 +11,19 @@ export interface TransportSettings {
   readonly redisUrl: string;
   readonly queueName: string;
   readonly partitionCount: number;
-  /** BullMQ: how long a partition lease lasts without renewal. */
+  /**
+   * Writers only. BullMQ: how long a partition lease lasts without renewal.
+   * Service Bus: the session lock duration the writers plan with (at most
+   * the queue's LockDuration).
+   */
   readonly leaseTtlMs?: number;
+  /**
+   * Service Bus: a shared access policy's connection string. Validated
+   * settings carry this or {@link serviceBusNamespace}, never both.
+   */
+  readonly serviceBusConnectionString?: string | undefined;
+  /** Service Bus: `NAME.servicebus.windows.net`, authenticated with `DefaultAzureCredential`. */
+  readonly serviceBusNamespace?: string | undefined;
 }
 
 /** What a service wants to hear from its transport. */
@@ -42,7 +55,21 @@ export function createTransportFromConfig(
         ...(hooks.onBackgroundError ? { onBackgroundError: hooks.onBackgroundError } : {}),
       });
     case 'servicebus':
-      // Refused at start-up by the configuration rules; unreachable with a validated config.
-      throw new RangeError('The Service Bus transport is not available in this release yet.');
+      return createServiceBusTransport({
+        // Azure identity (managed identity, workload identity, the Azure CLI
+        // …) when no connection string is given. Creating the credential
+        // contacts nothing; it asks for a token when the client connects.
+        ...(settings.serviceBusConnectionString
+          ? { connectionString: settings.serviceBusConnectionString }
+          : {
+              fullyQualifiedNamespace: settings.serviceBusNamespace,
+              credential: new DefaultAzureCredential(),
+            }),
+        queueName: settings.queueName,
+        partitionCount: settings.partitionCount,
+        maxBatchBytes: TRANSPORT_MESSAGE_LIMITS.servicebus,
+        ...(settings.leaseTtlMs === undefined ? {} : { leaseTtlMs: settings.leaseTtlMs }),
+        ...(hooks.onBackgroundError ? { onBackgroundError: hooks.onBackgroundError } : {}),
+      });
   }
 }

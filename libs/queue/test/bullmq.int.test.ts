@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { redisUrl, requireRedis } from '@tributary/testing';
 import { Redis } from 'ioredis';
 import { createBullmqTransport } from '../src/bullmq/bullmq-transport.ts';
@@ -13,9 +12,6 @@ import {
 
 const LEASE_TTL_MS = 1500;
 const MAX_BATCH_BYTES = 256 * 1024;
-const doomedWriterScript = fileURLToPath(
-  new URL('./fixtures/bullmq-doomed-writer.ts', import.meta.url),
-);
 
 /** Opens a BullMQ transport on `url` through a link the test can sever. */
 async function openBullmq(
@@ -86,7 +82,8 @@ async function makeHarness(): Promise<ConformanceHarness> {
       };
     },
     async spawnDoomedWriter(namespace, partitionCount) {
-      return spawnDoomedWriter(doomedWriterScript, {
+      return spawnDoomedWriter({
+        TRANSPORT: 'bullmq',
         REDIS_URL: redisUrl(),
         QUEUE_NAME: namespace,
         PARTITION_COUNT: String(partitionCount),

@@ -48,9 +48,13 @@ function setting<T>(
   return { ...options, expected, schema };
 }
 
-/** Free text, at least one character. */
-export function textSetting(options: SettingOptions): Setting<string> {
-  return setting(options, 'a non-empty text', z.string().trim().min(1));
+/**
+ * Free text, at least one character. `expected` says what a useful value
+ * looks like when a rule checks more than the text's presence.
+ */
+export function textSetting(options: SettingOptions & { expected?: string }): Setting<string> {
+  const { expected = 'a non-empty text', ...rest } = options;
+  return setting(rest, expected, z.string().trim().min(1));
 }
 
 /** A whole number within bounds; units belong in the variable's name. */

@@ -1,4 +1,5 @@
 import type { ConfigProblem } from '../errors/config-error.ts';
+import { serviceBusProblems } from './servicebus-rules.ts';
 import { enumSetting, intSetting, textSetting, urlSetting } from './setting.ts';
 
 /** Settings both services read: transport, Redis, partitions, operations. */
@@ -20,20 +21,23 @@ export const sharedSettings = {
   serviceBusConnectionString: textSetting({
     env: 'SERVICEBUS_CONNECTION_STRING',
     description:
-      'Service Bus connection string (Endpoint=sb://…;SharedAccessKeyName=…;SharedAccessKey=…). Or set SERVICEBUS_NAMESPACE to use Azure identity.',
+      'Service Bus: connection string of a shared access policy on the namespace or on the queue (with UseDevelopmentEmulator=true for an emulator). Give this or SERVICEBUS_NAMESPACE, not both.',
+    expected:
+      'Endpoint=sb://HOST/ with SharedAccessKeyName=…;SharedAccessKey=… or SharedAccessSignature=…',
     optional: true,
     secret: true,
   }),
   serviceBusNamespace: textSetting({
     env: 'SERVICEBUS_NAMESPACE',
     description:
-      'Fully qualified Service Bus namespace (name.servicebus.windows.net), authenticated with DefaultAzureCredential.',
+      'Service Bus: the namespace’s fully qualified host name, authenticated with Azure identity (DefaultAzureCredential: managed identity, workload identity, Azure CLI …). Give this or SERVICEBUS_CONNECTION_STRING, not both.',
+    expected: 'a host name such as NAME.servicebus.windows.net (no sb:// or https://, no path)',
     optional: true,
   }),
   queueName: textSetting({
     env: 'TRIBUTARY_QUEUE_NAME',
     description:
-      'Name (prefix on BullMQ, queue name on Service Bus) of the queue carrying change batches.',
+      'Name of the queue carrying change batches: a key prefix on BullMQ; on Service Bus the session-enabled queue itself (1–260 letters, digits, ., -, _, from a letter or digit to a letter or digit).',
     defaultText: 'tributary-changes',
   }),
   partitionCount: intSetting({
@@ -144,30 +148,20 @@ export function batchLimitRule(config: {
 }
 
 /**
- * The transport named must exist in this release and have what it needs to
- * connect. The Service Bus adapter is designed (the setting is reserved) but
- * not built yet, so choosing it fails at start-up rather than at first use.
+ * The transport named must have what it needs to connect: BullMQ only its
+ * Redis URL (validated as a setting); Service Bus one way to authenticate,
+ * a usable namespace or connection string, and a queue name the service
+ * accepts (see {@link serviceBusProblems}). Failing here means failing
+ * before any system is contacted, not at first use.
  */
 export function transportRule(config: {
   transport?: string;
   serviceBusConnectionString?: string;
   serviceBusNamespace?: string;
+  queueName?: string;
 }): ConfigProblem[] {
   if (config.transport !== 'servicebus') return [];
-  const problems: ConfigProblem[] = [
-    {
-      setting: 'TRIBUTARY_TRANSPORT',
-      message: 'servicebus is not available in this release yet; use bullmq',
-    },
-  ];
-  if (!config.serviceBusConnectionString && !config.serviceBusNamespace) {
-    problems.push({
-      setting: 'SERVICEBUS_CONNECTION_STRING',
-      message:
-        'TRIBUTARY_TRANSPORT=servicebus needs SERVICEBUS_CONNECTION_STRING or SERVICEBUS_NAMESPACE (for Azure identity)',
-    });
-  }
-  return problems;
+  return serviceBusProblems(config);
 }
 
 /** ADLS needs a filesystem and an endpoint. */

@@ -1,6 +1,7 @@
 import type { ConfigProblem } from '../errors/config-error.ts';
 import { DEFAULT_PATH_TEMPLATE, pathTemplateProblem } from '../paths/path-template.ts';
 import { type EnvSource, loadConfig } from './load-config.ts';
+import { SERVICE_BUS_MAX_LOCK_DURATION_MS } from './servicebus-rules.ts';
 import { enumSetting, intSetting, textSetting } from './setting.ts';
 import { batchLimitRule, lakeRule, sharedSettings, transportRule } from './shared-settings.ts';
 
@@ -54,7 +55,7 @@ export const writerSettings = {
   leaseTtlMs: intSetting({
     env: 'TRIBUTARY_LEASE_TTL_MS',
     description:
-      'BullMQ: how long a partition lease lasts without renewal; a dead writer’s partitions move after this, and a writer asked to hand a partition over has this long to finish its batch in hand.',
+      'How long a writer’s hold on a partition lasts without renewal. BullMQ: the partition lease; a dead writer’s partitions move after this. Service Bus: a partition is held by its session lock, whose length is the queue’s LockDuration; set this to that LockDuration or less (at most 5 minutes): writers renew every third of it. On both, a writer asked to hand a partition over has this long to finish its batch in hand, and /readyz keeps reporting the queue this long after its last background failure.',
     min: 1000,
     defaultText: '15000',
   }),
@@ -83,6 +84,22 @@ export const writerSettings = {
 /** A writer's validated configuration. */
 export type WriterConfig = ReturnType<typeof loadWriterConfig>;
 
+/**
+ * On Service Bus the writers plan with a lock no longer than the queue's
+ * LockDuration, which the service caps at 5 minutes: a longer setting
+ * could never be right.
+ */
+function leaseRule(c: { transport?: string; leaseTtlMs?: number }): ConfigProblem[] {
+  if (c.transport !== 'servicebus' || c.leaseTtlMs === undefined) return [];
+  if (c.leaseTtlMs <= SERVICE_BUS_MAX_LOCK_DURATION_MS) return [];
+  return [
+    {
+      setting: 'TRIBUTARY_LEASE_TTL_MS',
+      message: `is ${c.leaseTtlMs} ms, longer than a Service Bus queue’s LockDuration can be (${SERVICE_BUS_MAX_LOCK_DURATION_MS} ms, 5 minutes); on Service Bus set it to the queue’s LockDuration or less`,
+    },
+  ];
+}
+
 function pathTemplateRule(c: { pathTemplate?: string }): ConfigProblem[] {
   const problem = c.pathTemplate === undefined ? undefined : pathTemplateProblem(c.pathTemplate);
   return problem ? [{ setting: 'TRIBUTARY_PATH_TEMPLATE', message: problem }] : [];
@@ -98,6 +115,7 @@ export function loadWriterConfig(env: EnvSource) {
     pathTemplateRule,
     lakeRule,
     transportRule,
+    leaseRule,
     batchLimitRule,
   ]);
 }

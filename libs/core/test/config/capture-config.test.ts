@@ -88,11 +88,10 @@ describe('capture configuration', () => {
       MONGODB_URI: 'mongodb://h/?replicaSet=rs0',
       TRIBUTARY_TRANSPORT: 'servicebus',
     });
-    expect(error.problems.map((p) => p.setting)).toEqual([
-      'TRIBUTARY_TRANSPORT',
-      'SERVICEBUS_CONNECTION_STRING',
-    ]);
-    expect(error.message).toContain('servicebus is not available in this release yet; use bullmq');
+    expect(error.problems.map((p) => p.setting)).toEqual(['SERVICEBUS_CONNECTION_STRING']);
+    expect(error.message).toContain(
+      'TRIBUTARY_TRANSPORT=servicebus needs SERVICEBUS_CONNECTION_STRING (a shared access policy’s connection string) or SERVICEBUS_NAMESPACE',
+    );
   });
 
   it('parses namespace lists and refuses malformed entries', () => {

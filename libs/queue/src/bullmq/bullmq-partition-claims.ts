@@ -6,6 +6,7 @@ import { BullmqPartitionReader, type ReaderEnd } from './bullmq-partition-reader
 import type { Lease, LeaseStore } from './lease-store.ts';
 import { withDeadline } from './deadline.ts';
 import type { PartitionLayout } from './partition-layout.ts';
+import { isHungry, nextShareStep, searchOffsetOf } from '../ownership/share-policy.ts';
 import { bestEffort, translateError, translated } from './translate-error.ts';
 
 /** What the claims of one writer share with the transport. */
@@ -137,7 +138,12 @@ export class BullmqPartitionClaims implements PartitionClaims {
       if (reader.revokedForMs(now) >= this.#timings.leaseTtlMs) void reader.end('rebalanced');
     }
     const cooling = [...this.#cooldownUntil.values()].filter((until) => until > now).length;
-    const hungry = this.#readers.size + cooling < Math.floor(count / this.#live);
+    const hungry = isHungry({
+      owned: this.owned(),
+      cooling,
+      partitionCount: count,
+      live: this.#live,
+    });
     const presence = await leases.beat(this.#writerId, this.#timings.leaseTtlMs, hungry);
     if (this.#stopping) return;
     this.#live = Math.max(1, presence.live);
@@ -158,15 +164,14 @@ export class BullmqPartitionClaims implements PartitionClaims {
   }
 
   async #spread(othersHungry: number): Promise<void> {
-    const count = this.#context.layout.partitionCount;
-    const share = Math.ceil(count / this.#live);
-    if (this.#readers.size > share && othersHungry > 0) {
-      for (const p of this.owned().slice(share)) this.#readers.get(p)?.revoke();
-    } else if (this.#readers.size < share) {
-      await this.#acquire(share);
-    } else if (othersHungry === 0) {
-      await this.#acquire(count);
-    }
+    const step = nextShareStep({
+      owned: this.owned(),
+      partitionCount: this.#context.layout.partitionCount,
+      live: this.#live,
+      othersHungry,
+    });
+    if (step.kind === 'revoke') for (const p of step.partitions) this.#readers.get(p)?.revoke();
+    else if (step.kind === 'acquire') await this.#acquire(step.upTo);
   }
 
   /** Takes free leases until this writer owns `upTo` partitions or none is free. */
@@ -174,7 +179,7 @@ export class BullmqPartitionClaims implements PartitionClaims {
     const { leases, layout } = this.#context;
     const now = Date.now();
     // Writers start their search at different partitions, so they rarely race for the same one.
-    const offset = hashOf(this.#writerId) % layout.partitionCount;
+    const offset = searchOffsetOf(this.#writerId, layout.partitionCount);
     const candidates = layout
       .partitions()
       .map((_, i) => (i + offset) % layout.partitionCount)
@@ -249,10 +254,4 @@ export class BullmqPartitionClaims implements PartitionClaims {
     // The writer released itself (perhaps when asked to); every other end is news to it.
     if (how !== 'released') this.#handlers?.lost(reader.partition);
   }
-}
-
-function hashOf(text: string): number {
-  let hash = 0;
-  for (const char of text) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
-  return hash;
 }

@@ -11,6 +11,7 @@ import type {
 import type { LeaseTimings, ResolvedBullmqOptions } from './bullmq-options.ts';
 import { bodyOf, decodePayload, type JobPayload } from './job-payload.ts';
 import type { Lease, LeaseStore } from './lease-store.ts';
+import { renewalVerdict } from '../ownership/share-policy.ts';
 import { bestEffort, translateError, translated } from './translate-error.ts';
 
 /** Why a reader stopped owning its partition. */
@@ -201,15 +202,17 @@ export class BullmqPartitionReader implements PartitionReader {
       return true;
     } catch (error) {
       const failure = translateError(error, doing);
-      const sinceRenewed = Date.now() - this.#renewedAt;
-      if (failure.code !== 'UNAVAILABLE' || sinceRenewed >= timings.leaseTtlMs) {
+      const verdict = renewalVerdict(
+        failure.code,
+        Date.now() - this.#renewedAt,
+        timings.leaseTtlMs,
+      );
+      if (verdict === 'lost') {
         void this.end('lost', failure);
         return false;
       }
       this.#context.options.onBackgroundError(failure);
-      // A blip costs nothing; only when the lease is half gone is the
-      // partition handed back while it still surely holds.
-      if (sinceRenewed >= timings.leaseTtlMs / 2) this.revoke();
+      if (verdict === 'revoke') this.revoke();
       return true;
     }
   }

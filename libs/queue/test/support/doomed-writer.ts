@@ -1,13 +1,16 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import type { DoomedWriter } from '../conformance/harness.ts';
 
+const script = fileURLToPath(new URL('../fixtures/doomed-writer.ts', import.meta.url));
+
 /**
- * Runs an adapter's doomed-writer fixture (`script`, configured by `env`) as
- * a child process: it prints the batch it holds as one JSON line, then holds
+ * Runs the doomed-writer fixture (on the transport `env.TRANSPORT` names,
+ * configured by `env`) as a child process: it prints the batch it holds as one JSON line, then holds
  * it until {@link DoomedWriter.kill} SIGKILLs it.
  */
-export function spawnDoomedWriter(script: string, env: Record<string, string>): DoomedWriter {
+export function spawnDoomedWriter(env: Record<string, string>): DoomedWriter {
   const child: ChildProcess = spawn(process.execPath, [script], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

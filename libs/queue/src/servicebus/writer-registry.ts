@@ -1,0 +1,199 @@
+import type { ServiceBusClient } from '@azure/service-bus';
+import { sleep } from '@tributary/core';
+import { QueueError } from '../queue-error.ts';
+import { diagnoseSessionQueue } from './queue-diagnosis.ts';
+import { REGISTRY_SESSION } from './session-names.ts';
+import { bestEffort, isSessionHeldElsewhere, translated } from './translate-error.ts';
+
+/** What one writer says of itself in the registry. */
+export interface RegistryEntry {
+  /** Changes at every update: how others tell a live writer from a dead one without comparing clocks. */
+  readonly beat: number;
+  /** Partitions it owns now. */
+  readonly owned: readonly number[];
+  /** It owns fewer than its fair share and wants more. */
+  readonly hungry: boolean;
+}
+
+/** The registry as stored in the session state. */
+interface RegistryDocument {
+  readonly writers: Record<string, RegistryEntry>;
+}
+
+/** What a writer learns from an update. */
+export interface RegistryView {
+  /** Live writers, this one included. */
+  readonly live: number;
+  /** Other live writers that want more partitions. */
+  readonly othersHungry: number;
+  /**
+   * Partitions other writers say they own, leaving out those of writers
+   * whose entry has not changed for a while: not worth trying to accept.
+   */
+  readonly ownedByOthers: ReadonlySet<number>;
+}
+
+/** How a registry update is done. */
+export interface RegistryOptions {
+  readonly client: ServiceBusClient;
+  readonly queueName: string;
+  readonly writerId: string;
+  /** An entry unchanged for this long (by this writer's clock) belongs to a dead writer. */
+  readonly presenceTtlMs: number;
+  /**
+   * An entry unchanged for this long may belong to a dead writer: its
+   * partitions are worth trying (accepting a session still locked only
+   * fails), though it still counts as live until `presenceTtlMs`.
+   */
+  readonly suspectAfterMs: number;
+  /** How long an update may wait for the registry's session lock. */
+  readonly operationTimeoutMs: number;
+  readonly onBackgroundError: (error: QueueError) => void;
+}
+
+/**
+ * The live writers of a queue, kept in the session state of the session
+ * {@link REGISTRY_SESSION} — a session that never carries a message. An
+ * update is a read-modify-write under that session's lock (accept the
+ * session, read the state, write it, close), so writers never overwrite
+ * each other's entries, and it needs only the `Listen` right writers have
+ * anyway. A writer that died leaves its entry behind; others remove it once
+ * it has not changed for `presenceTtlMs`, measured by their own clocks.
+ *
+ * The registry only spreads partitions; exclusive ownership is the
+ * partition session's own lock.
+ */
+export class WriterRegistry {
+  readonly #o: RegistryOptions;
+  /** Others' beats as last seen, and since when (this writer's clock). */
+  readonly #seen = new Map<string, { beat: number; sinceMs: number }>();
+  #beat = 0;
+
+  constructor(options: RegistryOptions) {
+    this.#o = options;
+  }
+
+  /**
+   * Records this writer's entry (or, with `undefined`, removes it) and
+   * drops the entries of dead writers.
+   *
+   * @throws QueueError `UNAVAILABLE` when the registry cannot be updated in time.
+   */
+  async update(self: Omit<RegistryEntry, 'beat'> | undefined): Promise<RegistryView> {
+    const { queueName, writerId } = this.#o;
+    const receiver = await this.#lock();
+    try {
+      const timeout = this.#o.operationTimeoutMs;
+      const document = parseDocument(
+        await translated(
+          'reading the writers registry',
+          (abortSignal) => receiver.getSessionState({ abortSignal }),
+          timeout,
+        ),
+      );
+      const writers = this.#withoutDead(document.writers, Date.now());
+      if (self) writers[writerId] = { ...self, beat: (this.#beat += 1) };
+      else delete writers[writerId];
+      await translated(
+        'updating the writers registry',
+        (abortSignal) =>
+          receiver.setSessionState({ writers } satisfies RegistryDocument, { abortSignal }),
+        timeout,
+      );
+      return this.#viewOf(writers, Date.now());
+    } finally {
+      await bestEffort(
+        `releasing the writers registry of ${queueName}`,
+        () => receiver.close(),
+        this.#o.onBackgroundError,
+      );
+    }
+  }
+
+  /** Accepts the registry's session, waiting while another writer holds it. */
+  async #lock() {
+    const { client, queueName, operationTimeoutMs } = this.#o;
+    const deadline = Date.now() + operationTimeoutMs;
+    for (;;) {
+      try {
+        return await translated(
+          'opening the writers registry',
+          (abortSignal) =>
+            client.acceptSession(queueName, REGISTRY_SESSION, {
+              maxAutoLockRenewalDurationInMs: 0,
+              abortSignal,
+            }),
+          operationTimeoutMs,
+        );
+      } catch (error) {
+        // Another writer is updating it: it holds the lock for a few round trips.
+        if (!isSessionHeldElsewhere(error)) throw error;
+        if (Date.now() >= deadline) {
+          const problem = await diagnoseSessionQueue(client, queueName, operationTimeoutMs);
+          throw new QueueError(
+            'UNAVAILABLE',
+            problem ??
+              `the writers registry of ${queueName} stayed locked for ${operationTimeoutMs} ms (a writer may have died updating it; its lock expires with the queue's LockDuration)`,
+            { cause: error },
+          );
+        }
+        await sleep(25 + Math.random() * 100);
+      }
+    }
+  }
+
+  #viewOf(writers: Record<string, RegistryEntry>, nowMs: number): RegistryView {
+    const ownedByOthers = new Set<number>();
+    let othersHungry = 0;
+    for (const [id, entry] of Object.entries(writers)) {
+      if (id === this.#o.writerId) continue;
+      if (entry.hungry) othersHungry += 1;
+      const seen = this.#seen.get(id);
+      const suspect = seen !== undefined && nowMs - seen.sinceMs > this.#o.suspectAfterMs;
+      if (!suspect) for (const partition of entry.owned) ownedByOthers.add(partition);
+    }
+    return { live: Math.max(1, Object.keys(writers).length), othersHungry, ownedByOthers };
+  }
+
+  /** The entries of live writers: an entry whose beat has not moved for the presence TTL is dropped. */
+  #withoutDead(
+    writers: Readonly<Record<string, RegistryEntry>>,
+    nowMs: number,
+  ): Record<string, RegistryEntry> {
+    const live: Record<string, RegistryEntry> = {};
+    for (const [id, entry] of Object.entries(writers)) {
+      if (id === this.#o.writerId) continue;
+      const seen = this.#seen.get(id);
+      if (!seen || seen.beat !== entry.beat) {
+        this.#seen.set(id, { beat: entry.beat, sinceMs: nowMs });
+      } else if (nowMs - seen.sinceMs > this.#o.presenceTtlMs) {
+        this.#seen.delete(id);
+        continue;
+      }
+      live[id] = entry;
+    }
+    for (const id of this.#seen.keys()) if (!(id in writers)) this.#seen.delete(id);
+    return live;
+  }
+}
+
+/**
+ * The stored document, or an empty registry for a session without state.
+ * A state that is not a registry (another program wrote it) is replaced:
+ * entries come back with every live writer's next update.
+ */
+function parseDocument(state: unknown): RegistryDocument {
+  const writers: Record<string, RegistryEntry> = {};
+  const stored = (state as { writers?: unknown } | null | undefined)?.writers;
+  if (typeof stored !== 'object' || stored === null) return { writers };
+  for (const [id, value] of Object.entries(stored as Record<string, unknown>)) {
+    const entry = value as Partial<RegistryEntry> | null;
+    if (typeof entry?.beat !== 'number' || !Array.isArray(entry.owned)) continue;
+    writers[id] = {
+      beat: entry.beat,
+      owned: entry.owned.filter((p): p is number => Number.isInteger(p)),
+      hungry: entry.hungry === true,
+    };
+  }
+  return { writers };
+}
