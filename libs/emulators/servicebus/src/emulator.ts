@@ -208,6 +208,8 @@ export async function startServiceBusEmulator(
       }
       return detached;
     },
+    expireMessage: (entity, messageId) =>
+      namespace.queue(entity)?.expireWaiting(messageId) ?? false,
     expireLocks: (entity) => {
       let expired = 0;
       for (const queue of namespace.all()) {

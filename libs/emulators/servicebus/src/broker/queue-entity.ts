@@ -251,6 +251,22 @@ export class QueueEntity {
     if (lock.message.state !== 'deferred') this.makeAvailable(lock.message);
   }
 
+  /**
+   * Expires the waiting message whose message id is `messageId` now, as the
+   * service does when its time to live runs out (for the "expire a message"
+   * fault). Only an active message that no receiver holds: a locked one
+   * expires when its lock ends. Returns whether it expired.
+   */
+  expireWaiting(messageId: string): boolean {
+    for (const message of this.main.messages.values()) {
+      if (message.messageId !== messageId) continue;
+      if (message.removed || message.lock || message.state !== 'active') return false;
+      this.expire(message);
+      return true;
+    }
+    return false;
+  }
+
   /** Every current message lock (for the "expire every lock now" fault). */
   allLocks(): MessageLock[] {
     return this.locks.all();

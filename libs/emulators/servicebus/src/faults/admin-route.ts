@@ -73,6 +73,7 @@ function queueView(namespace: Namespace, name: string): unknown {
  * - `POST /_emulator/faults/drop-connections` `{"entity"?}` — `{"dropped":n}`
  * - `POST /_emulator/faults/detach-links` `{"entity"?,"condition"?,"description"?}` — `{"detached":n}`
  * - `POST /_emulator/faults/expire-locks` `{"entity"?}` — `{"expired":n}`
+ * - `POST /_emulator/faults/expire-message` `{"entity","messageId"}` — `{"expired":true|false}`
  */
 export async function handleAdminRequest(
   req: IncomingMessage,
@@ -124,6 +125,14 @@ export async function handleAdminRequest(
     if (method === 'POST' && route === 'faults/expire-locks') {
       const body = await readJson(req);
       return json(res, 200, { expired: faults.expireLocks(optionalString(body, 'entity')) });
+    }
+    if (method === 'POST' && route === 'faults/expire-message') {
+      const body = await readJson(req);
+      const entity = optionalString(body, 'entity');
+      const messageId = optionalString(body, 'messageId');
+      if (entity === undefined || messageId === undefined)
+        return json(res, 400, { error: 'expire-message needs "entity" and "messageId"' });
+      return json(res, 200, { expired: faults.expireMessage(entity, messageId) });
     }
     if (route.startsWith('faults/') && method === 'DELETE') {
       const removed = faults.remove(decodeURIComponent(route.slice('faults/'.length)));

@@ -49,6 +49,8 @@ export interface FaultActions {
   ): number;
   /** Ends every message and session lock now, as if they had expired; returns how many. */
   expireLocks(entity: string | undefined): number;
+  /** Expires one waiting message of `entity` now, as if its time to live had run out. */
+  expireMessage(entity: string, messageId: string): boolean;
 }
 
 function checkRule(rule: unknown): FaultRule {
@@ -154,6 +156,17 @@ export class FaultInjector {
   /** Every message and session lock (optionally of one queue) expires now. */
   expireLocks(entity?: string): number {
     return this.bound().expireLocks(entity);
+  }
+
+  /**
+   * The waiting message of queue `entity` with this message id expires now,
+   * as if its time to live had run out: dead-lettered with
+   * `TTLExpiredException` when the queue dead-letters on expiry, otherwise
+   * gone. A message a receiver holds is left alone (the service expires a
+   * locked message only once its lock ends). Returns whether it expired.
+   */
+  expireMessage(entity: string, messageId: string): boolean {
+    return this.bound().expireMessage(entity, messageId);
   }
 
   /** @internal throws ServerBusy when a rule refuses `operation` on `entity`. */

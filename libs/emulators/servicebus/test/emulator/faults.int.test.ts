@@ -71,6 +71,45 @@ describe('fault injection', () => {
     await next.close();
   });
 
+  it('expires one waiting message of a session as its time to live would, never one a receiver holds', async () => {
+    const ttlQueue = 'expiring';
+    const stopped = await startServiceBusEmulator({
+      queues: { [ttlQueue]: { requiresSession: true, deadLetteringOnMessageExpiration: true } },
+    });
+    const own = new ServiceBusClient(stopped.connectionString);
+    try {
+      const sender = own.createSender(ttlQueue);
+      for (const id of ['first', 'second', 'third'])
+        await sender.sendMessages({ body: id, messageId: id, sessionId: 'p0' });
+      const session = await own.acceptSession(ttlQueue, 'p0', {
+        maxAutoLockRenewalDurationInMs: 0,
+      });
+      const [held] = await session.receiveMessages(1, { maxWaitTimeInMs: 5000 });
+      expect(held?.messageId).toBe('first');
+      expect(stopped.faults.expireMessage(ttlQueue, 'first')).toBe(false);
+      expect(stopped.faults.expireMessage(ttlQueue, 'second')).toBe(true);
+      expect(stopped.faults.expireMessage(ttlQueue, 'second')).toBe(false);
+      expect(stopped.faults.expireMessage(ttlQueue, 'unknown')).toBe(false);
+      await session.completeMessage(held!);
+      const [next] = await session.receiveMessages(1, { maxWaitTimeInMs: 5000 });
+      expect(next?.messageId).toBe('third');
+      await session.completeMessage(next!);
+      await session.close();
+      const [dead] = await own
+        .createReceiver(ttlQueue, { subQueueType: 'deadLetter' })
+        .peekMessages(5);
+      expect([dead?.messageId, dead?.deadLetterReason]).toEqual(['second', 'TTLExpiredException']);
+      const overHttp = await fetch(
+        `http://127.0.0.1:${stopped.port}/_emulator/faults/expire-message`,
+        { method: 'POST', body: JSON.stringify({ entity: ttlQueue }) },
+      );
+      expect(overHttp.status).toBe(400);
+    } finally {
+      await own.close();
+      await stopped.stop();
+    }
+  });
+
   it('holds settlement answers for the given delay', async () => {
     await client.createSender('q').sendMessages({ body: 'slow' });
     const { receiver, m } = await receiveOne();
