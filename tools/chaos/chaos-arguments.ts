@@ -9,19 +9,22 @@ export interface ChaosArguments {
   readonly seedDrawn: boolean;
   readonly roundMs: number;
   readonly writers: number;
+  readonly transport: 'bullmq' | 'servicebus';
   readonly keep: boolean;
 }
 
 /** What `--help` prints. */
-export const USAGE = `npm run chaos -- [--rounds N] [--seed N] [--round-ms MS] [--writers N] [--keep]
+export const USAGE = `npm run chaos -- [--rounds N] [--seed N] [--round-ms MS] [--writers N] [--transport T] [--keep]
 
   --rounds N     rounds of faults (default 20; the acceptance run is 300)
   --seed N       seed of the fault schedule, 0…${MAX_SEED} (default: drawn at random and printed)
   --round-ms MS  how long each round runs after its fault (default 5000)
   --writers N    writer processes (default 3)
+  --transport T  bullmq (default) or servicebus: the queue under fire
   --keep         leave the run's directory (ADLS data, every process's log) for diagnosis
 
-Needs redis-server on the PATH: the run starts its own and restarts it empty on purpose.`;
+On bullmq it needs redis-server on the PATH: the run starts its own and restarts it
+empty on purpose. On servicebus it runs the Service Bus emulator in its own process.`;
 
 /**
  * Parses the chaos CLI's arguments.
@@ -36,6 +39,7 @@ export function parseChaosArguments(argv: readonly string[]): ChaosArguments {
       seed: { type: 'string' },
       'round-ms': { type: 'string', default: '5000' },
       writers: { type: 'string', default: '3' },
+      transport: { type: 'string', default: 'bullmq' },
       keep: { type: 'boolean', default: false },
     },
     strict: true,
@@ -48,6 +52,7 @@ export function parseChaosArguments(argv: readonly string[]): ChaosArguments {
     seedDrawn: seed === undefined,
     roundMs: integer('--round-ms', values['round-ms'], 0, 600_000),
     writers: integer('--writers', values.writers, 1, 8),
+    transport: transportOf(values.transport),
     keep: values.keep,
   };
 }
@@ -57,4 +62,9 @@ function integer(name: string, text: string, min: number, max: number): number {
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < min || value > max)
     throw new TypeError(`${name} must be an integer ${min}…${max}, not '${text}'`);
   return value;
+}
+
+function transportOf(text: string): 'bullmq' | 'servicebus' {
+  if (text === 'bullmq' || text === 'servicebus') return text;
+  throw new TypeError(`--transport must be bullmq or servicebus, not '${text}'`);
 }

@@ -3,7 +3,7 @@
  * (e2e/src/chaos) as a command. Prints the seed first, a line per round,
  * the report and one verdict line last; exits 0 when every count is 0,
  * 1 when one is not, 2 when the run could not be made (bad arguments, no
- * redis-server, a harness failure).
+ * redis-server for a BullMQ run, a harness failure).
  */
 import { redisServerInstalled } from '@tributary/testing';
 import { runChaos } from '../../e2e/src/chaos/run-chaos.ts';
@@ -24,7 +24,7 @@ async function main(): Promise<number> {
     console.error(`chaos: ${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
     return EXIT_UNUSABLE;
   }
-  if (!redisServerInstalled()) {
+  if (args.transport === 'bullmq' && !redisServerInstalled()) {
     console.error(
       'chaos: redis-server is not on the PATH. The chaos run starts a Redis of its own and restarts it empty on purpose, so it needs the server binary (e.g. `apt-get install redis-server`), not only a reachable Redis.',
     );
@@ -35,6 +35,7 @@ async function main(): Promise<number> {
     seed: args.seed,
     roundMs: args.roundMs,
     writers: args.writers,
+    transport: args.transport,
     keep: args.keep,
     print: (line) => console.log(line),
   });

@@ -9,10 +9,12 @@ import {
 import { type AdlsEmulator, startAdlsEmulator } from '@tributary/emulator-adls';
 import { type MongoEmulator, startMongoEmulator } from '@tributary/emulator-mongodb';
 import { type Lake, createLakeFromConfig } from '@tributary/lake';
-import { type PrivateRedis, startPrivateRedis } from '@tributary/testing';
 import { MongoClient } from 'mongodb';
 import { PATH_TEMPLATE } from '../pipeline.ts';
 import { type Exit, ServiceProcess } from '../service-process.ts';
+import { BullmqChaosQueue } from './queues/bullmq-chaos-queue.ts';
+import type { ChaosQueue, ChaosTransport } from './queues/chaos-queue.ts';
+import { ServiceBusChaosQueue } from './queues/servicebus-chaos-queue.ts';
 import { Teardown } from './teardown.ts';
 
 /** How the deployment under chaos is put together. */
@@ -24,17 +26,23 @@ export interface DeploymentOptions {
   readonly dataDir: string;
   /** Makes the ADLS emulator's random faults (503s) repeatable. */
   readonly seed: number;
+  /** The durable queue between capture and the writers (default BullMQ). */
+  readonly transport?: ChaosTransport;
 }
 
 /** The name of the capture process (writers are `w1` … `wN`). */
 export const CAPTURE = 'capture';
+
+/** The writers' lease, and the Service Bus queue's lock duration. */
+const LEASE_TTL_MS = 2000;
 
 /** How long a restarted capture may take to fix its start point. */
 const CAPTURE_START_TIMEOUT_MS = 60_000;
 
 /**
  * Everything the chaos harness runs: the MongoDB and ADLS emulators in this
- * process, a private redis-server it can restart empty, and capture and the
+ * process, the queue — a private redis-server, or the Service Bus emulator
+ * in this process — which it can empty, and capture and the
  * writers as real processes, configured only through their environment as
  * the e2e pipeline configures them (8 partitions, 2 s leases, 500 ms
  * heartbeats). Processes the harness killed on purpose are told apart from
@@ -44,7 +52,7 @@ const CAPTURE_START_TIMEOUT_MS = 60_000;
 export class ChaosDeployment {
   readonly mongo: MongoEmulator;
   readonly adls: AdlsEmulator;
-  readonly redis: PrivateRedis;
+  readonly queue: ChaosQueue;
   readonly client: MongoClient;
   readonly env: Readonly<Record<string, string>>;
   readonly queueName: string;
@@ -61,7 +69,7 @@ export class ChaosDeployment {
   private constructor(init: {
     mongo: MongoEmulator;
     adls: AdlsEmulator;
-    redis: PrivateRedis;
+    queue: ChaosQueue;
     client: MongoClient;
     env: Record<string, string>;
     queueName: string;
@@ -72,7 +80,7 @@ export class ChaosDeployment {
   }) {
     this.mongo = init.mongo;
     this.adls = init.adls;
-    this.redis = init.redis;
+    this.queue = init.queue;
     this.client = init.client;
     this.env = init.env;
     this.queueName = init.queueName;
@@ -84,7 +92,7 @@ export class ChaosDeployment {
     this.#teardown = init.teardown;
   }
 
-  /** Starts the emulators and Redis (no services yet); on failure closes what it opened. */
+  /** Starts the emulators and the queue (no services yet); on failure closes what it opened. */
   static async start(options: DeploymentOptions): Promise<ChaosDeployment> {
     const teardown = new Teardown();
     try {
@@ -98,14 +106,20 @@ export class ChaosDeployment {
         (a) => a.stop(),
       );
       adls.faults.seed(options.seed);
-      const redis = teardown.add('redis-server', await startPrivateRedis(), (r) => r.stop());
+      const queueName = `chaos-${randomBytes(4).toString('hex')}`;
+      const queue = teardown.add(
+        `the ${options.transport ?? 'bullmq'} queue`,
+        options.transport === 'servicebus'
+          ? await ServiceBusChaosQueue.start(queueName, options.partitionCount, LEASE_TTL_MS)
+          : await BullmqChaosQueue.start(queueName, options.partitionCount),
+        (q) => q.close(),
+      );
       const client = new MongoClient(mongo.uri);
       teardown.add('the load client', client, (c) => c.close());
       await client.connect();
-      const queueName = `chaos-${randomBytes(4).toString('hex')}`;
       const env = {
         MONGODB_URI: mongo.uri,
-        REDIS_URL: redis.url,
+        ...queue.env,
         TRIBUTARY_QUEUE_NAME: queueName,
         TRIBUTARY_PARTITION_COUNT: String(options.partitionCount),
         TRIBUTARY_PATH_TEMPLATE: PATH_TEMPLATE,
@@ -113,7 +127,7 @@ export class ChaosDeployment {
         TRIBUTARY_LOG_LEVEL: 'info',
         TRIBUTARY_BATCH_MAX_WAIT_MS: '50',
         TRIBUTARY_HEARTBEAT_INTERVAL_MS: '500',
-        TRIBUTARY_LEASE_TTL_MS: '2000',
+        TRIBUTARY_LEASE_TTL_MS: String(LEASE_TTL_MS),
         // Small files: they roll every minute or so under the load, so rolling
         // is under fire too, and checking a partition's newest file stays cheap.
         TRIBUTARY_MAX_FILE_BYTES: String(1024 * 1024),
@@ -142,7 +156,7 @@ export class ChaosDeployment {
       const deployment = new ChaosDeployment({
         mongo,
         adls,
-        redis,
+        queue,
         client,
         env,
         queueName,

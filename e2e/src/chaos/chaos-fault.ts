@@ -8,8 +8,8 @@ export const FAULT_KINDS = [
   'kill-writer-in-append',
   'kill-writer-before-checkpoint',
   'kill-writer-before-ack',
-  'restart-redis-empty',
-  'delete-queued-batch',
+  'restart-queue-empty',
+  'lose-queued-batch',
   'adls-503s',
 ] as const;
 

@@ -36,6 +36,8 @@ export interface FaultTiming {
 /** Everything a chaos run found. */
 export interface ChaosReport {
   readonly seed: number;
+  /** The durable queue the run put under fire. */
+  readonly transport: 'bullmq' | 'servicebus';
   readonly rounds: number;
   readonly roundsRun: number;
   readonly startedAt: Date;
@@ -109,7 +111,7 @@ export function verdictLine(report: ChaosReport): string {
     `out of order ${c.outOfOrder}, unexpected ${c.unexpected}, false dead letters ${c.falseDeadLetters}, ` +
     `misplaced ${c.misplaced}, lake problems ${c.lakeProblems}, unhealed gaps ${c.unhealedGaps}, ` +
     `harness errors ${c.harnessErrors} ` +
-    `(seed ${report.seed}, ${report.roundsRun}/${report.rounds} rounds, ${duration(report.durationMs)})`
+    `(${report.transport}, seed ${report.seed}, ${report.roundsRun}/${report.rounds} rounds, ${duration(report.durationMs)})`
   );
 }
 

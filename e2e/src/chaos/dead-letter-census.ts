@@ -1,8 +1,8 @@
-import { partitionQueueKey, withRedis } from './queue-keys.ts';
+import type { ChaosQueue } from './queues/chaos-queue.ts';
 
-/** One batch found in a partition's dead-letter (BullMQ failed) set. */
+/** One batch found among the broker's dead letters. */
 export interface DeadLetterSighting {
-  /** Which Redis lifetime it was seen in: a restart empties the sets, and ids may repeat after it. */
+  /** Which broker lifetime it was seen in: a restart empties the dead letters, and ids may repeat after it. */
   readonly lifetime: number;
   readonly partition: number;
   readonly id: string;
@@ -12,58 +12,42 @@ export interface DeadLetterSighting {
 }
 
 /**
- * Counts dead letters across the whole run. They live in each partition
- * queue's failed set (`tributary:<queue>-p<n>:failed`), which a Redis
- * restart wipes, so the census samples before every restart, after every
- * round and at the end, and keeps every batch it ever saw. The chaos load has
- * no poison input, so every dead letter it finds is a false one.
+ * Counts dead letters across the whole run. They live in the broker (each
+ * BullMQ partition queue's failed set; the Service Bus dead-letter
+ * subqueue), which a restart empty wipes, so the census samples before
+ * every restart, after every round and at the end, and keeps every batch it
+ * ever saw. The chaos load has no poison input, so every dead letter it
+ * finds is a false one — except the broker's own record of a batch a fault
+ * made it lose (Service Bus dead-letters an expired message), which the
+ * pipeline heals around and which is not counted.
  */
 export class DeadLetterCensus {
-  readonly #redisUrl: string;
-  readonly #queueName: string;
-  readonly #partitionCount: number;
+  readonly #queue: ChaosQueue;
   readonly #seen = new Map<string, DeadLetterSighting>();
   #lifetime = 0;
 
-  constructor(options: { redisUrl: string; queueName: string; partitionCount: number }) {
-    this.#redisUrl = options.redisUrl;
-    this.#queueName = options.queueName;
-    this.#partitionCount = options.partitionCount;
+  constructor(queue: ChaosQueue) {
+    this.#queue = queue;
   }
 
-  /** Every dead letter seen so far. */
+  /** Every false dead letter seen so far. */
   get all(): readonly DeadLetterSighting[] {
     return [...this.#seen.values()];
   }
 
-  /** Call right after Redis restarted empty: what follows is a new lifetime. */
-  redisRestarted(): void {
+  /** Call right after the broker restarted empty: what follows is a new lifetime. */
+  brokerRestarted(): void {
     this.#lifetime += 1;
   }
 
-  /** Reads every partition's failed set; returns the dead letters not seen before. */
+  /** Reads the broker's dead letters; returns the false ones not seen before. */
   async sample(label: string): Promise<DeadLetterSighting[]> {
-    const found = await withRedis(this.#redisUrl, async (redis) => {
-      const sightings: Array<{ partition: number; id: string; reason: string }> = [];
-      for (let partition = 0; partition < this.#partitionCount; partition += 1) {
-        const ids = await redis.zrange(
-          partitionQueueKey(this.#queueName, partition, 'failed'),
-          '0',
-          '-1',
-        );
-        for (const id of ids) {
-          const job = partitionQueueKey(this.#queueName, partition, id);
-          const reason = (await redis.hget(job, 'failedReason')) ?? '';
-          sightings.push({ partition, id, reason });
-        }
-      }
-      return sightings;
-    });
     const fresh: DeadLetterSighting[] = [];
-    for (const { partition, id, reason } of found) {
-      const key = `${this.#lifetime}/${partition}/${id}`;
+    for (const record of await this.#queue.deadLetters()) {
+      if (this.#queue.isLostByFault(record)) continue;
+      const key = `${this.#lifetime}/${record.partition}/${record.id}`;
       if (this.#seen.has(key)) continue;
-      const sighting = { lifetime: this.#lifetime, partition, id, reason, firstSeen: label };
+      const sighting = { ...record, lifetime: this.#lifetime, firstSeen: label };
       this.#seen.set(key, sighting);
       fresh.push(sighting);
     }

@@ -1,14 +1,14 @@
 import type { FaultKind, FaultPlanner, PlanSetting, PlannedFault } from './chaos-fault.ts';
 import { FAULT_KINDS } from './chaos-fault.ts';
 import { adlsThrottling } from './faults/adls-throttling.ts';
-import { deleteQueuedBatch } from './faults/delete-queued-batch.ts';
+import { loseQueuedBatch } from './faults/lose-queued-batch.ts';
 import { killCapture } from './faults/kill-capture.ts';
 import {
   killWriterBeforeAck,
   killWriterBeforeCheckpoint,
   killWriterInAppend,
 } from './faults/kill-partition-owner.ts';
-import { restartRedisEmpty } from './faults/restart-redis-empty.ts';
+import { restartQueueEmpty } from './faults/restart-queue-empty.ts';
 import { SeededRandom } from './seeded-random.ts';
 
 /** Every fault kind's planner. */
@@ -17,8 +17,8 @@ const PLANNERS: Readonly<Record<FaultKind, FaultPlanner>> = {
   'kill-writer-in-append': killWriterInAppend,
   'kill-writer-before-checkpoint': killWriterBeforeCheckpoint,
   'kill-writer-before-ack': killWriterBeforeAck,
-  'restart-redis-empty': restartRedisEmpty,
-  'delete-queued-batch': deleteQueuedBatch,
+  'restart-queue-empty': restartQueueEmpty,
+  'lose-queued-batch': loseQueuedBatch,
   'adls-503s': adlsThrottling,
 };
 

@@ -83,10 +83,25 @@ export async function deleteWaitingBatch(
 /** The events a job's data carries; `undefined` when it is not a batch this harness can read. */
 function eventsIn(data: string | null, partitionCount: number): QueuedEvent[] | undefined {
   if (data === null) return undefined;
+  let body: unknown;
   try {
-    const { body } = JSON.parse(data) as { body?: unknown };
-    if (typeof body !== 'string') return undefined;
-    const batch = decodeBatch(Buffer.from(body, 'base64'), partitionCount);
+    ({ body } = JSON.parse(data) as { body?: unknown });
+  } catch (error) {
+    // Only the description of the batch suffers; the fault is injected all the same.
+    if (error instanceof SyntaxError) return undefined;
+    throw error;
+  }
+  if (typeof body !== 'string') return undefined;
+  return eventsOfBody(Buffer.from(body, 'base64'), partitionCount);
+}
+
+/**
+ * The change events an encoded batch carries, decoded with the writers'
+ * own decoder; `undefined` when it is not a batch this harness can read.
+ */
+export function eventsOfBody(body: Uint8Array, partitionCount: number): QueuedEvent[] | undefined {
+  try {
+    const batch = decodeBatch(body, partitionCount);
     return batch.events.flatMap((entry) => {
       // A claim-checked event's payload waits in the lake; the harness's load never makes one.
       if (!('event' in entry)) return [];
@@ -102,8 +117,7 @@ function eventsIn(data: string | null, partitionCount: number): QueuedEvent[] | 
     });
   } catch (error) {
     // Only the description of the batch suffers; the fault is injected all the same.
-    if (error instanceof SyntaxError || (error as { code?: string }).code === 'BATCH_INVALID')
-      return undefined;
+    if ((error as { code?: string }).code === 'BATCH_INVALID') return undefined;
     throw error;
   }
 }

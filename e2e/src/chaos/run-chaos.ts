@@ -16,6 +16,7 @@ import { ChaosWorkload, dataPartitions } from './chaos-workload.ts';
 import { DeadLetterCensus } from './dead-letter-census.ts';
 import { FaultSchedule } from './fault-schedule.ts';
 import { PartitionProgress } from './partition-progress.ts';
+import type { ChaosTransport } from './queues/chaos-queue.ts';
 import { settle } from './settle.ts';
 import { Teardown } from './teardown.ts';
 
@@ -27,6 +28,8 @@ export interface ChaosOptions {
   /** How long each round runs after its fault was injected (and what it killed restarted). */
   readonly roundMs: number;
   readonly writers: number;
+  /** The durable queue under fire (default BullMQ). */
+  readonly transport?: ChaosTransport;
   /** Leave the run's directory (ADLS data, every process's log) for diagnosis. */
   readonly keep: boolean;
   /** Pause between load steps (about 8 change events each). */
@@ -60,7 +63,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const { print, rounds, seed } = options;
   const startedAt = new Date();
   print(
-    `chaos: seed ${seed} — replay with: npm run chaos -- --rounds ${rounds} --seed ${seed} --round-ms ${options.roundMs} --writers ${options.writers}`,
+    `chaos: seed ${seed} on ${options.transport ?? 'bullmq'} — replay with: npm run chaos -- --rounds ${rounds} --seed ${seed} --round-ms ${options.roundMs} --writers ${options.writers} --transport ${options.transport ?? 'bullmq'}`,
   );
   const teardown = new Teardown();
   try {
@@ -79,14 +82,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         partitionCount: PARTITION_COUNT,
         dataDir,
         seed,
+        ...(options.transport ? { transport: options.transport } : {}),
       }),
       (d) => d.close(),
     );
-    const deadLetters = new DeadLetterCensus({
-      redisUrl: deployment.redis.url,
-      queueName: deployment.queueName,
-      partitionCount: PARTITION_COUNT,
-    });
+    const deadLetters = new DeadLetterCensus(deployment.queue);
     await deployment.startAll();
     // The load starts once capture fixed its start point: what came before is rightly not captured.
     const workload = teardown.add(
@@ -153,6 +153,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const counts = countsOf(settled, deadLetters.all, unhealedGaps, harnessErrors);
     const report: ChaosReport = {
       seed,
+      transport: options.transport ?? 'bullmq',
       rounds,
       roundsRun,
       startedAt,

@@ -8,13 +8,14 @@ describe('the chaos command line', () => {
       rounds: 20,
       roundMs: 5000,
       writers: 3,
+      transport: 'bullmq',
       keep: false,
       seedDrawn: true,
     });
     expect(Number.isInteger(args.seed)).toBe(true);
   });
 
-  it('takes the rounds, seed, round length, writers and --keep it is given', () => {
+  it('takes the rounds, seed, round length, writers, transport and --keep it is given', () => {
     expect(
       parseChaosArguments([
         '--rounds',
@@ -25,9 +26,19 @@ describe('the chaos command line', () => {
         '4000',
         '--writers',
         '2',
+        '--transport',
+        'servicebus',
         '--keep',
       ]),
-    ).toEqual({ rounds: 300, seed: 42, seedDrawn: false, roundMs: 4000, writers: 2, keep: true });
+    ).toEqual({
+      rounds: 300,
+      seed: 42,
+      seedDrawn: false,
+      roundMs: 4000,
+      writers: 2,
+      transport: 'servicebus',
+      keep: true,
+    });
   });
 
   it.each([
@@ -36,6 +47,7 @@ describe('the chaos command line', () => {
     [['--seed', '-1']],
     [['--seed', '4294967296']],
     [['--writers', '1.5']],
+    [['--transport', 'kafka']],
     [['--round-ms']],
     [['--unknown']],
     [['positional']],
