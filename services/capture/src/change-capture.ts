@@ -1,4 +1,4 @@
-import type { CaptureOrigin, CheckpointStore, PartitionCheckpoint } from '@tributary/checkpoint';
+import type { CheckpointStore, PartitionCheckpoint } from '@tributary/checkpoint';
 import {
   type CapturedEvent,
   type ChangeBatch,
@@ -13,12 +13,13 @@ import type { BatchPublisher } from '@tributary/queue';
 import { DependencyWaiter, type Readiness } from '@tributary/telemetry';
 import { BSON, type Document, type Timestamp } from 'bson';
 import type { ChangeStream, ChangeStreamOptions } from 'mongodb';
-import { CaptureError } from './capture-error.ts';
+import { captureOrigin } from './capture-origin.ts';
 import type { ClaimStager } from './claim-stager.ts';
 import { namespaceFilter } from './namespace-filter.ts';
 import { type BatchLimits, PartitionLines, type TrackedPosition } from './partition-lines.ts';
 import { PublishedBacklog } from './published-backlog.ts';
 import { type RestartPoint, restartPoint } from './restart-point.ts';
+import { StallProbes, stallIntervalMs } from './stall-probes.ts';
 import { classifyStreamError } from './stream-errors.ts';
 import { type WatchScope, openChangeStream } from './watch-scope.ts';
 
@@ -60,10 +61,12 @@ type Rewind = { readonly all: true } | { readonly partitions: readonly number[] 
  * checkpoint; when a writer reports a gap in one partition, that partition
  * is. Both restart the stream from the oldest checkpoint needed (with
  * `startAfter`, which also takes an invalidate's token) and each line skips
- * what it has. An outage of MongoDB is waited out (readiness says so) and
- * reading goes on where it was; lost history, a resume point the source no
- * longer has, or refused rights stop capture with a {@link CaptureError}
- * that says what to do.
+ * what it has. While paused, a partition whose checkpoint stands still gets
+ * a probe (see {@link StallProbes}), so that batches lost with nothing
+ * behind them are reported too. An outage of MongoDB is waited out
+ * (readiness says so) and reading goes on where it was; lost history, a
+ * resume point the source no longer has, or refused rights stop capture
+ * with a `CaptureError` that says what to do.
  */
 export class ChangeCapture {
   readonly #o: CaptureOptions;
@@ -79,6 +82,8 @@ export class ChangeCapture {
   #paused = false;
   /** What capture published that no checkpoint covers: the backlog (empty at start; see its TSDoc). */
   readonly #backlog: PublishedBacklog;
+  /** Which partitions to probe while paused, for batches lost with nothing behind them. */
+  readonly #stalls: StallProbes;
   #backlogCheckedAt = 0;
   #epoch: string | undefined;
   #epochCheckedAt = 0;
@@ -89,6 +94,8 @@ export class ChangeCapture {
     this.#o = options;
     this.#deps = new DependencyWaiter(options.readiness, options.logger, this.#stop.signal);
     this.#backlog = new PublishedBacklog(options.partitionCount);
+    const stallMs = stallIntervalMs(options.heartbeatIntervalMs, BACKLOG_CHECK_MS);
+    this.#stalls = new StallProbes(options.partitionCount, stallMs);
   }
 
   /** The last position read (key and resume token). */
@@ -116,7 +123,7 @@ export class ChangeCapture {
 
   async #run(): Promise<void> {
     const o = this.#o;
-    const origin = await this.#origin();
+    const origin = await captureOrigin(o.client, o.checkpoints, this.#deps);
     const all = Array.from({ length: o.partitionCount }, (_, p) => p);
     const stored = await this.#readCheckpoints();
     const lines = new PartitionLines(
@@ -139,6 +146,7 @@ export class ChangeCapture {
       for (const p of partitions) {
         lines.rewind(p, checkpoints.get(p)?.position?.key ?? '');
         this.#backlog.rewound(p);
+        this.#stalls.rewound(p);
       }
       this.#cover(checkpoints);
       // What the other partitions hold is sent now: the stream goes back
@@ -286,31 +294,6 @@ export class ChangeCapture {
     return partitions.length > 0 ? { partitions } : undefined;
   }
 
-  /** Capture's origin: stored at first start, so partitions without checkpoints start there. */
-  async #origin(): Promise<CaptureOrigin> {
-    const o = this.#o;
-    const stored = await this.#deps.untilDone('checkpoint store', () => o.checkpoints.readOrigin());
-    if (stored) return stored;
-    const hello = await this.#deps.untilDone(
-      'mongodb',
-      () => o.client.db('admin').command({ ping: 1 }),
-      classifyStreamError,
-    );
-    const operationTime = hello.operationTime as Timestamp | undefined;
-    if (!operationTime) {
-      throw new CaptureError(
-        'NOT_A_REPLICA_SET',
-        'MongoDB did not report an operation time: change streams need a replica set or sharded cluster. Point MONGODB_URI at one (for a single server, start it with --replSet).',
-      );
-    }
-    return this.#deps.untilDone('checkpoint store', () =>
-      o.checkpoints.writeOriginIfAbsent({
-        startAtOperationTime: operationTime,
-        createdAt: new Date(),
-      }),
-    );
-  }
-
   #readCheckpoints(): Promise<Map<number, PartitionCheckpoint>> {
     return this.#deps.untilDone('checkpoint store', () =>
       this.#o.checkpoints.readAllPartitions(this.#o.partitionCount),
@@ -321,7 +304,8 @@ export class ChangeCapture {
    * Backpressure: reads nothing while `queueHighWaterMark` batches or more
    * wait in the queue — by capture's own count ({@link PublishedBacklog}),
    * since counting a queue may need rights capture must not have. Returns
-   * the rewind to make when batches were lost from the queue meanwhile.
+   * the rewind to make when batches were lost from the queue meanwhile;
+   * probes stalled partitions so that such a loss is reported.
    */
   async #waitForRoom(lines: PartitionLines): Promise<Rewind | undefined> {
     const mark = this.#o.queueHighWaterMark;
@@ -343,17 +327,36 @@ export class ChangeCapture {
       this.#backlogCheckedAt = Date.now();
       this.#cover(await this.#readCheckpoints());
       this.#setPaused(this.#backlog.size >= mark);
+      if (this.#paused) await this.#probeStalled(lines, Date.now());
     }
     if (this.#backlog.size < mark) this.#setPaused(false);
     return undefined;
   }
 
-  /** Counts as taken what each partition's checkpoint covers. */
+  /** Counts as taken what each partition's checkpoint covers, and notes which ones moved. */
   #cover(checkpoints: ReadonlyMap<number, PartitionCheckpoint>): void {
+    const now = Date.now();
     for (let p = 0; p < this.#o.partitionCount; p += 1) {
       const key = checkpoints.get(p)?.position?.key;
       if (key !== undefined) this.#backlog.cover(p, key);
+      this.#stalls.checkpointRead(p, key ?? '', now);
     }
+  }
+
+  /**
+   * Probes each partition whose checkpoint has stood still for the stall
+   * interval while its batches wait: if they were lost from the queue, the
+   * probe is the batch that shows the writer the gap. Paused, capture
+   * publishes nothing else that could.
+   */
+  async #probeStalled(lines: PartitionLines, now: number): Promise<void> {
+    const due = this.#stalls.probeNow(now, (p) => this.#backlog.outstandingSince(p));
+    for (const p of due) await lines.probe(p, now);
+    if (due.length === 0) return;
+    this.#o.logger.warn(
+      { partitions: due, stalledMs: this.#stalls.stallMs },
+      'checkpoints stand still while batches wait: probing those partitions, so that a writer reports any batches the queue lost',
+    );
   }
 
   #setPaused(paused: boolean): void {
@@ -385,7 +388,7 @@ export class ChangeCapture {
       },
       batch.events.length === 0 ? 'heartbeat published' : 'batch published',
     );
-    this.#backlog.published(batch.partition, batch.position.key);
+    this.#backlog.published(batch.partition, batch.position.key, Date.now());
     this.#o.onPublished?.(batch);
   }
 }

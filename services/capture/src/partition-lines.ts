@@ -40,8 +40,8 @@ interface Line {
   generation: number;
   /** Sequence of the next batch in the generation. */
   sequence: number;
-  /** Position counter of the last batch sent (-1 after a rewind). */
-  sentSeq: number;
+  /** Where the last batch sent in this generation stood (none yet after a rewind). */
+  sent: TrackedPosition | undefined;
   sentAt: number;
 }
 
@@ -58,8 +58,9 @@ export interface LineHooks {
 /**
  * Every partition's line of batches: cuts each partition's events into
  * batches (by count, exact encoded bytes and time), names each batch's
- * predecessor, generation and sequence, and sends heartbeats that carry
- * capture's position to partitions with nothing to send.
+ * predecessor, generation and sequence, sends heartbeats that carry
+ * capture's position to partitions with nothing to send, and probes
+ * ({@link probe}) at a line's own last position when capture asks.
  *
  * An event at or below its partition's previous key is not sent again: the
  * partition has it (it was sent, or the checkpoint covers it). That is what
@@ -85,7 +86,7 @@ export class PartitionLines {
       previousKey,
       generation,
       sequence: 0,
-      sentSeq: -1,
+      sent: undefined,
       sentAt: 0,
     }));
   }
@@ -112,7 +113,7 @@ export class PartitionLines {
     line.previousKey = checkpointKey;
     line.generation = Math.max(line.generation + 1, this.#hooks.clock());
     line.sequence = 0;
-    line.sentSeq = -1;
+    line.sent = undefined;
     line.sentAt = 0;
     this.#started.delete(partition);
   }
@@ -200,12 +201,30 @@ export class PartitionLines {
       if (now - line.sentAt < this.#limits.heartbeatIntervalMs) continue;
       const ahead =
         position.key > line.previousKey ||
-        (position.key === line.previousKey && position.seq > line.sentSeq);
+        (position.key === line.previousKey && position.seq > (line.sent?.seq ?? -1));
       if (!ahead) continue;
       await this.#publish(partition, [], position, now);
       sent += 1;
     }
     return sent;
+  }
+
+  /**
+   * Sends the partition a probe: an empty batch at the position of the
+   * last batch its line sent in this generation (same key and resume
+   * token), naming that batch as its predecessor, with the next sequence.
+   * A writer that has that batch takes it as a heartbeat that moves
+   * nothing; one that never got it sees a gap and reports it, which is
+   * what capture needs when batches vanished from the queue with nothing
+   * sent after them (see `StallProbes`). Returns false, sending
+   * nothing, when the line has sent nothing in this generation: then it has
+   * nothing outstanding either.
+   */
+  async probe(partition: number, now: number): Promise<boolean> {
+    const sent = this.#line(partition).sent;
+    if (!sent) return false;
+    await this.#publish(partition, [], sent, now);
+    return true;
   }
 
   /** The bytes `entry` adds at `index` (a claimed entry carries its path, not the event). */
@@ -234,14 +253,15 @@ export class PartitionLines {
       generation: line.generation,
       sequence: line.sequence,
       events,
-      // An event batch stands where its last event was read; a heartbeat at capture's position.
+      // An event batch stands where its last event was read; a heartbeat at capture's
+      // position; a probe at the line's own last one.
       position: { key: position.key, token: position.token },
       previousKey: line.previousKey,
     };
     await this.#hooks.publish(batch);
     line.previousKey = batch.position.key;
     line.sequence += 1;
-    line.sentSeq = position.seq;
+    line.sent = position;
     line.sentAt = now;
   }
 

@@ -1,13 +1,19 @@
 import type { OrderingKey } from '@tributary/core';
 
+/** A published batch no checkpoint is known to cover. */
+interface Outstanding {
+  readonly key: OrderingKey;
+  readonly publishedAt: number;
+}
+
 /**
  * Capture's own measure of the queue's backlog: the batches it published
  * that the partitions' checkpoints do not cover yet. It needs nothing from
  * the transport — no management rights to count a Service Bus queue — so it
  * works on every transport alike (see ARCHITECTURE.md, "Backpressure").
  *
- * Per partition it keeps the position key of every batch published and not
- * yet known to be covered, in publish order. A partition's keys never go
+ * Per partition it keeps the position key (and the time) of every batch
+ * published and not yet known to be covered, in publish order. A partition's keys never go
  * down within a rewind generation (each batch stands at or after its
  * predecessor's key), and a rewind forgets the partition's list, so each
  * list is sorted and covering trims a prefix.
@@ -26,8 +32,8 @@ import type { OrderingKey } from '@tributary/core';
  * high-water mark, so no list grows past it by more than a few batches.
  */
 export class PublishedBacklog {
-  /** Per partition: keys of the published batches not known to be covered, ascending. */
-  readonly #outstanding: OrderingKey[][];
+  /** Per partition: the published batches not known to be covered, ascending by key. */
+  readonly #outstanding: Outstanding[][];
   #size = 0;
 
   /** @param partitionCount K, the number of partitions capture publishes to. */
@@ -41,12 +47,21 @@ export class PublishedBacklog {
   }
 
   /**
-   * Records a batch put on the queue, standing at `key` (its
-   * `position.key`). A heartbeat counts like any batch: it holds a place in
-   * the queue until a writer acknowledges it.
+   * When the partition's oldest batch that no checkpoint covers was
+   * published (ms since the epoch), or undefined when it has none: how
+   * long its writer has had work waiting.
    */
-  published(partition: number, key: OrderingKey): void {
-    this.#list(partition).push(key);
+  outstandingSince(partition: number): number | undefined {
+    return this.#list(partition)[0]?.publishedAt;
+  }
+
+  /**
+   * Records a batch put on the queue at `publishedAt`, standing at `key`
+   * (its `position.key`). A heartbeat counts like any batch: it holds a
+   * place in the queue until a writer acknowledges it.
+   */
+  published(partition: number, key: OrderingKey, publishedAt: number): void {
+    this.#list(partition).push({ key, publishedAt });
     this.#size += 1;
   }
 
@@ -63,7 +78,8 @@ export class PublishedBacklog {
   cover(partition: number, checkpointKey: OrderingKey): void {
     const list = this.#list(partition);
     let covered = 0;
-    while (covered < list.length && (list[covered] as OrderingKey) <= checkpointKey) covered += 1;
+    while (covered < list.length && (list[covered] as Outstanding).key <= checkpointKey)
+      covered += 1;
     if (covered === 0) return;
     list.splice(0, covered);
     this.#size -= covered;
@@ -82,7 +98,7 @@ export class PublishedBacklog {
     list.length = 0;
   }
 
-  #list(partition: number): OrderingKey[] {
+  #list(partition: number): Outstanding[] {
     const list = this.#outstanding[partition];
     if (!list)
       throw new RangeError(`partition ${partition} is outside 0…${this.#outstanding.length - 1}`);

@@ -19,6 +19,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isCaptureError } from '../src/capture-error.ts';
 import { ChangeCapture, type CaptureOptions } from '../src/change-capture.ts';
 import { lakeClaimStager } from '../src/claim-stager.ts';
+import { ChainWriters, LossyQueue, probesIn } from './lossy-queue.ts';
 
 const silent = createLogger({
   name: 'test',
@@ -322,6 +323,75 @@ describe('capture', () => {
     // Its count rebuilt from what it re-sent, capture pauses at the mark again.
     await until(() => capture.paused);
   }, 30_000);
+
+  it('probes stalled partitions while paused, so that batches the queue lost with nothing behind them and no epoch to tell are re-sent', async () => {
+    current = await setUp();
+    const s = current;
+    const queue = new LossyQueue();
+    const capture = s.start({ publisher: queue, queueHighWaterMark: 6, batchMaxEvents: 1 });
+    await started(s);
+    await insertMany(s.client, 'orders', 60);
+    await until(() => capture.paused);
+    // Writers are down while all the queue holds expires: no batch is left behind the lost
+    // ones, and capture publishes nothing while paused.
+    const lost = [...queue.published];
+    expect(queue.loseAll()).toBe(lost.length);
+    expect(lost.length).toBeGreaterThanOrEqual(6);
+    const lostGeneration = Math.max(...lost.map((b) => b.generation));
+    const lostKeys = new Set(lost.flatMap((b) => b.events.map((e) => e.key)));
+    const writers = new ChainWriters(s.checkpoints, queue);
+    // Writers come back. Every event of the source must reach them, exactly once.
+    const source = s.mongo
+      .oplogEntries()
+      .filter((r) => r.ns.db === 'shop')
+      .map((r) => r.resumeToken._data)
+      .sort();
+    expect(source).toHaveLength(60);
+    const written = () =>
+      writers.written.map((w) => (w.event.event._id as { _data: string })._data);
+    await until(async () => {
+      await writers.drain();
+      return written().length >= source.length;
+    }, 40_000);
+    await until(async () => {
+      await writers.drain();
+      return !capture.paused;
+    });
+    expect(written().sort()).toEqual(source);
+    expect(writers.gapsReported).toBeGreaterThan(0);
+    // The lost events reached the writers re-sent, in a generation after the lost one.
+    const rewritten = writers.written.filter((w) => lostKeys.has(w.event.key));
+    expect(rewritten.length).toBe(lostKeys.size);
+    expect(rewritten.every((w) => w.generation > lostGeneration)).toBe(true);
+    // One probe went to each partition that had lost batches, and to no other.
+    const probes = probesIn(queue.published.filter((b) => b.generation === lostGeneration));
+    expect(probes.map((b) => b.partition).sort()).toEqual(
+      [...new Set(lost.map((b) => b.partition))].sort(),
+    );
+  }, 60_000);
+
+  it('probes behind batches merely waiting for stopped writers harmlessly: nothing is re-sent and nothing is reported', async () => {
+    current = await setUp();
+    const s = current;
+    const queue = new LossyQueue();
+    const capture = s.start({ publisher: queue, queueHighWaterMark: 6, batchMaxEvents: 1 });
+    await started(s);
+    await insertMany(s.client, 'orders', 60);
+    await until(() => capture.paused);
+    // Writers stay down past the stall interval: the probes wait behind the batches.
+    await until(() => probesIn(queue.published).length > 0, 20_000);
+    const generation = queue.published[0]?.generation;
+    const writers = new ChainWriters(s.checkpoints, queue);
+    await until(async () => {
+      await writers.drain();
+      return writers.written.length >= 60 && !capture.paused;
+    }, 30_000);
+    const ids = writers.written.map((w) => (w.event.event._id as { _data: string })._data);
+    expect(new Set(ids).size).toBe(60);
+    expect(ids).toHaveLength(60);
+    expect(writers.gapsReported).toBe(0);
+    expect(queue.published.every((b) => b.generation === generation)).toBe(true);
+  }, 60_000);
 
   it('answers a writer’s gap report while paused, re-sending that partition in a new generation', async () => {
     current = await setUp();

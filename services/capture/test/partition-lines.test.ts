@@ -198,4 +198,37 @@ describe('partition lines', () => {
     expect(await l.heartbeat(pbrt, 600)).toBe(0); // nothing new
     expect(await l.heartbeat(at(2, 40), 800)).toBe(0); // behind both: never a batch before its predecessor
   });
+
+  it('probe a partition at its last batch’s own position, naming that batch, next in its generation', async () => {
+    const { l, published, add } = lines({ batchMaxEvents: 2, heartbeatIntervalMs: 100 }, [
+      key(0),
+      key(0),
+    ]);
+    for (let i = 1; i <= 2; i += 1) await add(0, event(i));
+    // Capture read on (a later position), but the probe stays at the line's own last batch.
+    await l.heartbeat(at(3), 200);
+    expect(await l.probe(0, 300)).toBe(true);
+    const [events, heartbeat, probe] = published.filter((b) => b.partition === 0);
+    expect(probe).toEqual({
+      partition: 0,
+      generation: events?.generation,
+      sequence: 2,
+      events: [],
+      position: heartbeat?.position,
+      previousKey: heartbeat?.position.key,
+    });
+    // A batch after the probe still names the same predecessor key.
+    published.length = 0;
+    for (let i = 4; i <= 5; i += 1) await add(0, event(i));
+    expect(published.map((b) => [b.sequence, b.previousKey])).toEqual([[3, key(3)]]);
+  });
+
+  it('send no probe on a line that sent nothing in its generation, at start or after a rewind', async () => {
+    const { l, published, add } = lines({ batchMaxEvents: 1 });
+    expect(await l.probe(0, 100)).toBe(false);
+    await add(0, event(1));
+    l.rewind(0, '');
+    expect(await l.probe(0, 200)).toBe(false);
+    expect(published.map((b) => b.events.length)).toEqual([1]);
+  });
 });

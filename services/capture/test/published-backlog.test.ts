@@ -111,7 +111,7 @@ describe('capture’s published backlog', () => {
   it.each(cases)('$behaviour', ({ steps, backlog }) => {
     const record = new PublishedBacklog(4);
     for (const step of steps) {
-      if ('publish' in step) record.published(...step.publish);
+      if ('publish' in step) record.published(...step.publish, 0);
       else if ('cover' in step) record.cover(...step.cover);
       else record.rewound(step.rewind);
     }
@@ -120,17 +120,33 @@ describe('capture’s published backlog', () => {
 
   it('holds nothing once every published batch is covered, however many there were', () => {
     const record = new PublishedBacklog(2);
-    for (let i = 1; i <= 10_000; i += 1) record.published(i % 2, key(i));
+    for (let i = 1; i <= 10_000; i += 1) record.published(i % 2, key(i), i);
     record.cover(0, key(10_000));
     record.cover(1, key(9_999));
     expect(record.size).toBe(0);
-    record.published(0, key(10_002));
+    record.published(0, key(10_002), 10_002);
     expect(record.size).toBe(1);
+  });
+
+  it('tells since when a partition’s oldest uncovered batch has waited, and nothing once none is', () => {
+    const record = new PublishedBacklog(2);
+    expect(record.outstandingSince(0)).toBeUndefined();
+    record.published(0, key(1), 100);
+    record.published(0, key(2), 200);
+    record.published(1, key(3), 300);
+    expect(record.outstandingSince(0)).toBe(100);
+    record.cover(0, key(1));
+    expect(record.outstandingSince(0)).toBe(200);
+    record.cover(0, key(2));
+    expect(record.outstandingSince(0)).toBeUndefined();
+    expect(record.outstandingSince(1)).toBe(300);
+    record.rewound(1);
+    expect(record.outstandingSince(1)).toBeUndefined();
   });
 
   it('refuses a partition outside 0…K-1', () => {
     const record = new PublishedBacklog(4);
-    expect(() => record.published(4, key(1))).toThrow(RangeError);
+    expect(() => record.published(4, key(1), 0)).toThrow(RangeError);
     expect(() => record.cover(-1, key(1))).toThrow(RangeError);
   });
 });
