@@ -97,7 +97,7 @@ describe('the local Docker Compose stack', () => {
     expect(queues.get(String(queueName))).toMatchObject({
       requiresSession: true,
       lockDurationMs: 30_000,
-      maxDeliveryCount: 10,
+      maxDeliveryCount: 100,
       deadLetteringOnMessageExpiration: true,
       requiresDuplicateDetection: true,
       duplicateDetectionHistoryTimeWindowMs: 10 * 60_000,

@@ -25,6 +25,13 @@ const CHECKPOINT_HINTS: Readonly<Record<string, string>> = {
     'a stored checkpoint cannot be read; restore it from a backup or remove it to re-read the partition from the capture origin',
 };
 
+const QUEUE_HINTS: Readonly<Record<string, string>> = {
+  // Either transport: the queue error's own message, which follows, names
+  // which one and what it said (a refused credential, a missing queue).
+  UNAVAILABLE:
+    'the queue (Redis or Service Bus, as TRIBUTARY_TRANSPORT selects) cannot be reached or refused the request; check REDIS_URL, or SERVICEBUS_CONNECTION_STRING / SERVICEBUS_NAMESPACE, and the network; retrying with backoff',
+};
+
 /**
  * What an operator should know about an environment failure (see
  * `classifyFailure`): what is wrong and what to do, followed by the
@@ -37,7 +44,7 @@ export function environmentHint(error: unknown): string {
     : isCheckpointError(error)
       ? CHECKPOINT_HINTS
       : isQueueError(error)
-        ? { UNAVAILABLE: 'the queue (Redis) cannot be reached; retrying with backoff' }
+        ? QUEUE_HINTS
         : {};
   const hint = typeof code === 'string' ? (hints as Record<string, string>)[code] : undefined;
   const cause = (error as { cause?: unknown }).cause;

@@ -52,7 +52,8 @@ type Outcome = 'done' | 'retry' | 'wait';
  * - environment (credentials, throttling, an outage): the batch stays in
  *   hand and is retried with backoff for as long as this writer owns the
  *   partition; `/readyz` names the dependency and a log line says what to
- *   fix; nothing is dead-lettered;
+ *   fix; nothing is dead-lettered. A queue that fails to deliver the next
+ *   batch is waited out the same way, the partition kept;
  * - batch: counted, retried, and after `maxDeliveryAttempts` dead-lettered
  *   with which of its events reached the lake; the checkpoint then moves
  *   past it, so the chain goes on from the dead letter's last key;
@@ -147,22 +148,49 @@ export class PartitionLoop {
   async #loop(): Promise<void> {
     let failures = 0;
     let room: BatchRoom | undefined;
+    /** The queue failed to deliver on the last fetch. */
+    let fetchFailed = false;
     try {
       while (this.#active()) {
         let batch: DeliveredBatch | undefined;
+        /** Room reserved during this fetch (held in an object: it is set in a callback). */
+        const attempt: { room?: BatchRoom } = {};
         try {
           batch = await this.#reader.next(this.#o.pollMs, {
             signal: this.#interrupt,
             reserve: async () => {
               room?.release();
-              room = await this.#o.budget.reserve(this.#o.maxBatchBytes, this.#interrupt);
+              room = attempt.room = await this.#o.budget.reserve(
+                this.#o.maxBatchBytes,
+                this.#interrupt,
+              );
               return room;
             },
           });
         } catch (error) {
           // Waiting for room ends when the loop must end: nothing was fetched.
           if (this.#interrupt.aborted) break;
-          throw error;
+          if (classifyFailure(error).class !== 'environment') throw error;
+          // The queue failed to deliver (a link detached, a receive refused
+          // as too busy, Redis blipping) while the partition is still ours.
+          // Releasing it would stall it: the releasing writer does not take
+          // a partition back for a lease, and with one writer no other will.
+          // It is waited out like any environment failure.
+          // Nothing was taken: room reserved for this fetch is given back
+          // here too (release is idempotent), not held through the pause;
+          // room kept for a batch in hand stays with it.
+          if (attempt.room) {
+            attempt.room.release();
+            room = undefined;
+          }
+          fetchFailed = true;
+          this.#environment(error);
+          await this.#pause((failures += 1));
+          continue;
+        }
+        if (fetchFailed) {
+          fetchFailed = false;
+          this.#recovered();
         }
         let outcome: Outcome = 'done';
         if (batch) outcome = await this.#settle(batch, room);

@@ -11,12 +11,13 @@ import {
   type DeliveredBatch,
   type FetchOptions,
   type PartitionReader,
+  QueueError,
   REQUEUED_AT_HEADER,
 } from '@tributary/queue';
 import { Readiness } from '@tributary/telemetry';
 import { describe, expect, it } from 'vitest';
 import { InFlightBudget } from '../src/in-flight-budget.ts';
-import { PartitionLoop } from '../src/partition-loop.ts';
+import { PartitionLoop, type PartitionLoopOptions } from '../src/partition-loop.ts';
 import {
   batchOf,
   changeEvent,
@@ -24,6 +25,7 @@ import {
   fixture,
   heartbeatAt,
   keysInLake,
+  recordingLogger,
   silentLogger,
 } from './support.ts';
 
@@ -41,6 +43,10 @@ class BatchLine implements PartitionReader {
   released = false;
   /** Batches handed out without room reserved first. */
   unreserved = 0;
+  /** While set, every fetch fails with what it returns, after room was reserved. */
+  deliveryFailure: (() => unknown) | undefined;
+  /** Fetches that failed so. */
+  deliveryFailures = 0;
   #line: DeliveredBatch[] = [];
   #nextId = 0;
 
@@ -78,6 +84,12 @@ class BatchLine implements PartitionReader {
 
   async next(waitMs: number, options: FetchOptions = {}): Promise<DeliveredBatch | undefined> {
     const room = await options.reserve?.();
+    if (this.deliveryFailure) {
+      this.deliveryFailures += 1;
+      // The room is left to the caller: the loop must not count on a
+      // reader that threw to have given it back.
+      throw this.deliveryFailure();
+    }
     const head = this.#line[0];
     if (head === undefined) {
       room?.release();
@@ -119,6 +131,7 @@ async function until(condition: () => boolean | Promise<boolean>): Promise<void>
 function setUp(
   lakeFor: (lake: Lake) => Lake = (lake) => lake,
   budget = new InFlightBudget(4, 1 << 20),
+  options: Partial<PartitionLoopOptions> = {},
 ) {
   const { lake, checkpoints, writer } = fixture();
   const line = new BatchLine();
@@ -141,6 +154,7 @@ function setUp(
     readiness,
     stuckAfterMs: 0,
     logger: silentLogger,
+    ...options,
   });
   const running = loop.run();
   const drained = async () => {
@@ -322,6 +336,58 @@ describe('a partition loop', () => {
       expect(await keysInLake(lake)).toEqual(keys(0, 2));
     },
   );
+
+  it('waits out a queue that fails to deliver, keeping the partition and no room in memory, and writes on once it delivers again', async () => {
+    const budget = new InFlightBudget(1, 1 << 20);
+    const { logger, records } = recordingLogger();
+    const reported: string[] = [];
+    const { lake, line, loop, readiness, drained } = setUp(undefined, budget, {
+      logger,
+      onQueueFailure: (reason) => reported.push(reason),
+    });
+    line.deliveryFailure = () =>
+      new QueueError('UNAVAILABLE', 'reading partition 3: Service Bus failed (link detached)');
+    line.push(batchOf(3, events.slice(0, 2)));
+    await until(() => line.deliveryFailures >= 5 || line.released);
+    expect([line.released, line.acked.length, budget.usage.batches]).toEqual([false, 0, 0]);
+    expect(loop.partition).toBe(3);
+    // What `/readyz` shows for the queue while it lasts (see `startWriter`).
+    expect(reported.at(-1)).toMatch(
+      /^the queue \(Redis or Service Bus.*retrying with backoff: reading partition 3: Service Bus failed \(link detached\)$/,
+    );
+    line.deliveryFailure = undefined;
+    await drained();
+    expect(line.released).toBe(true);
+    expect(line.acked.map((b) => b.failedAttempts)).toEqual([0]);
+    expect(await keysInLake(lake)).toEqual(keys(0, 2));
+    // Each failed fetch was reported, none after the queue delivered again.
+    expect(reported).toHaveLength(line.deliveryFailures);
+    expect(readiness.reasons()).toEqual([]);
+    expect(records).toContainEqual(
+      expect.objectContaining({ level: 40, partition: 3, dependency: 'queue', attempts: 1 }),
+    );
+    expect(records).toContainEqual(
+      expect.objectContaining({
+        level: 30,
+        partition: 3,
+        attempts: line.deliveryFailures,
+        msg: 'the failing dependency works again; writing goes on',
+      }),
+    );
+    expect(records.map((r) => r.msg)).not.toContain(
+      'partition stopped on an unexpected error; releasing it',
+    );
+  });
+
+  it('gives the partition up at once when the queue says another writer owns it', async () => {
+    const reported: string[] = [];
+    const { line, running } = setUp(undefined, undefined, {
+      onQueueFailure: (reason) => reported.push(reason),
+    });
+    line.deliveryFailure = () => new QueueError('OWNERSHIP_LOST', 'the session lock is gone');
+    await running;
+    expect([line.released, line.deliveryFailures, reported]).toEqual([true, 1, []]);
+  });
 
   it('heals a batch lost from the queue without any sign from the broker: drops what follows, reports once per generation, is stuck until re-sent', async () => {
     const { lake, checkpoints, line, loop, readiness, drained } = setUp();

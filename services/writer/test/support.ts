@@ -18,6 +18,22 @@ export const silentLogger = createLogger({
   destination: new Writable({ write: (_c, _e, done) => done() }),
 });
 
+/** A logger that keeps what it is told, one parsed record a line, in `records`. */
+export function recordingLogger() {
+  const records: Record<string, unknown>[] = [];
+  const logger = createLogger({
+    name: 'test',
+    level: 'debug',
+    destination: new Writable({
+      write: (chunk: Buffer, _e, done) => {
+        records.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
+        done();
+      },
+    }),
+  });
+  return { logger, records };
+}
+
 /** 2026-11-21T13:00:00Z in seconds. */
 export const T0 = Date.UTC(2026, 10, 21, 13) / 1000;
 

@@ -23,7 +23,7 @@ function queueProperties(lockDurationMs: number): Partial<QueueProperties> {
   return {
     requiresSession: true,
     lockDurationMs,
-    maxDeliveryCount: 10,
+    maxDeliveryCount: 100,
     requiresDuplicateDetection: true,
     duplicateDetectionHistoryTimeWindowMs: 10 * 60_000,
     deadLetteringOnMessageExpiration: true,

@@ -39,19 +39,25 @@ export function isHungry(
 }
 
 /**
- * With share = ceil(K / live): owning more than its share while another
- * writer is hungry, a writer gives the extras back; owning fewer, it takes
- * free partitions up to its share; when nobody is hungry, it takes any
- * partition left free, so none stays without an owner.
+ * With floor = floor(K / live) and share = ceil(K / live): while another
+ * writer is hungry, a writer owning more than floor gives the extras back
+ * and one owning fewer takes free partitions only up to floor — so the
+ * hungry one gets them; with nobody hungry, a writer takes free partitions
+ * up to its share, and then any partition left free, so none stays without
+ * an owner. (Giving back only above share would leave a writer hungry for
+ * good: with 16 partitions and 3 writers, 6/6/4.)
  */
 export function nextShareStep(input: ShareInput): ShareStep {
   const { owned, partitionCount, live, othersHungry } = input;
+  const floor = Math.floor(partitionCount / Math.max(1, live));
   const share = Math.ceil(partitionCount / Math.max(1, live));
-  if (owned.length > share && othersHungry > 0)
-    return { kind: 'revoke', partitions: owned.slice(share) };
+  if (othersHungry > 0) {
+    if (owned.length > floor) return { kind: 'revoke', partitions: owned.slice(floor) };
+    if (owned.length < floor) return { kind: 'acquire', upTo: floor };
+    return { kind: 'hold' };
+  }
   if (owned.length < share) return { kind: 'acquire', upTo: share };
-  if (othersHungry === 0 && owned.length < partitionCount)
-    return { kind: 'acquire', upTo: partitionCount };
+  if (owned.length < partitionCount) return { kind: 'acquire', upTo: partitionCount };
   return { kind: 'hold' };
 }
 

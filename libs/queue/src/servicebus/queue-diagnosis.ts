@@ -1,6 +1,5 @@
-import { isServiceBusError, type ServiceBusClient } from '@azure/service-bus';
-import { isQueueError } from '../queue-error.ts';
-import { bestEffort, translated } from './translate-error.ts';
+import type { ServiceBusClient } from '@azure/service-bus';
+import { bestEffort, isMissingQueue, translated } from './translate-error.ts';
 
 /**
  * Why sessions of `queueName` cannot be accepted, when the SDK only says
@@ -26,9 +25,7 @@ export async function diagnoseSessionQueue(
         timeoutMs,
       );
     } catch (error) {
-      const cause = isQueueError(error) ? error.cause : error;
-      const code = isServiceBusError(cause) ? cause.code : undefined;
-      if (code === 'MessagingEntityNotFound' || code === 'MessagingEntityDisabled') {
+      if (isMissingQueue(error)) {
         return `the queue ${queueName} does not exist or is disabled; create it (see the README's Service Bus section) or fix TRIBUTARY_QUEUE_NAME`;
       }
       return undefined;

@@ -12,6 +12,7 @@ import {
   type ReaderEnd,
 } from './servicebus-partition-reader.ts';
 import { isHungry, nextShareStep, searchOffsetOf } from '../ownership/share-policy.ts';
+import { RepeatingTask } from './repeating-task.ts';
 import { sessionOf } from './session-names.ts';
 import {
   bestEffort,
@@ -64,10 +65,14 @@ export class ServiceBusPartitionClaims implements PartitionClaims {
   #timings: SessionTimings;
   #handlers: PartitionHandlers | undefined;
   #view: RegistryView = { live: 1, othersHungry: 0, ownedByOthers: new Set() };
-  #timer: NodeJS.Timeout | undefined;
-  #tick: Promise<void> | undefined;
-  /** A tick was asked for while one ran (a partition was released): run one right after. */
-  #tickAgain = false;
+  /**
+   * Session locks are renewed on a schedule of their own: an update of the
+   * registry that waits (another writer holds it, the service is slow) must
+   * never make a renewal late.
+   */
+  readonly #renewals: RepeatingTask;
+  /** Registry updates and spreading. */
+  readonly #balancing: RepeatingTask;
   /** Acquisitions or hand-overs in flight; at most one at a time. */
   #spreading: Promise<void> | undefined;
   #lockChecked = false;
@@ -78,6 +83,18 @@ export class ServiceBusPartitionClaims implements PartitionClaims {
     this.#context = context;
     this.#writerId = options.writerId;
     this.#timings = sessionTimings(context.options.leaseTtlMs);
+    const report = (doing: string) => (error: unknown) =>
+      context.options.onBackgroundError(translateError(error, doing));
+    this.#renewals = new RepeatingTask(
+      () => this.#timings.renewIntervalMs,
+      () => this.#renew(),
+      report('renewing session locks'),
+    );
+    this.#balancing = new RepeatingTask(
+      () => this.#timings.renewIntervalMs,
+      () => this.#balance(),
+      report('balancing partitions'),
+    );
     this.#registry = new WriterRegistry({
       client: context.client,
       queueName: context.options.queueName,
@@ -113,7 +130,8 @@ export class ServiceBusPartitionClaims implements PartitionClaims {
         this.#spreading = undefined;
       });
     await this.#spreading;
-    this.#schedule(this.#timings.renewIntervalMs);
+    this.#renewals.start(this.#timings.renewIntervalMs);
+    this.#balancing.start(this.#timings.renewIntervalMs);
   }
 
   owned(): readonly number[] {
@@ -131,8 +149,8 @@ export class ServiceBusPartitionClaims implements PartitionClaims {
   }
 
   async #stop(): Promise<void> {
-    clearTimeout(this.#timer);
-    await this.#tick;
+    await this.#balancing.stop();
+    await this.#renewals.stop();
     await this.#spreading;
     await Promise.all([...this.#readers.values()].map((reader) => reader.end('stopped')));
     if (!this.#handlers) return;
@@ -143,46 +161,24 @@ export class ServiceBusPartitionClaims implements PartitionClaims {
     );
   }
 
-  #schedule(delayMs: number): void {
-    if (this.#stopping) return;
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => void this.#runTick(), delayMs);
-  }
-
-  /** Runs a tick now, or right after the one running (a partition was given back: tell the others). */
-  #nudge(): void {
-    if (this.#stopping || !this.#handlers) return;
-    if (this.#tick) this.#tickAgain = true;
-    else this.#schedule(0);
-  }
-
-  #runTick(): Promise<void> {
-    const started = Date.now();
-    this.#tick = this.#balance()
-      .catch((error: unknown) =>
-        this.#context.options.onBackgroundError(translateError(error, 'balancing partitions')),
-      )
-      .finally(() => {
-        this.#tick = undefined;
-        const again = this.#tickAgain;
-        this.#tickAgain = false;
-        const wait = Math.max(0, this.#timings.renewIntervalMs - (Date.now() - started));
-        this.#schedule(again ? 0 : wait);
-      });
-    return this.#tick;
-  }
-
   /**
-   * Renews, then updates the registry, then starts spreading partitions in
-   * the background: accepting sessions must never delay the next renewal.
+   * Renews every session lock, and ends the partitions whose writer was
+   * asked to give them back a lock duration ago and has not.
    */
-  async #balance(): Promise<void> {
+  async #renew(): Promise<void> {
     await Promise.all([...this.#readers.values()].map((reader) => reader.renew()));
     const now = Date.now();
-    // A writer asked to give a partition back has had a lock duration to do so.
     for (const reader of this.#readers.values()) {
       if (reader.revokedForMs(now) >= this.#timings.lockDurationMs) void reader.end('rebalanced');
     }
+  }
+
+  /**
+   * Updates the registry, then starts spreading partitions in the
+   * background: accepting sessions must never delay the next update.
+   */
+  async #balance(): Promise<void> {
+    const now = Date.now();
     const cooling = [...this.#cooldownUntil.values()].filter((until) => until > now).length;
     const hungry = isHungry({
       owned: this.owned(),
@@ -318,7 +314,8 @@ export class ServiceBusPartitionClaims implements PartitionClaims {
     }
     // The writer released itself (perhaps when asked to); every other end is news to it.
     if (how !== 'released') this.#handlers?.lost(reader.partition);
-    if (how === 'released') this.#nudge();
+    // Tell the others at once that it is free.
+    if (how === 'released' && !this.#stopping) this.#balancing.nudge();
   }
 }
 

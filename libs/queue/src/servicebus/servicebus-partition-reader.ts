@@ -32,6 +32,25 @@ export interface PartitionState {
   readonly head?: { readonly sequenceNumber: string; readonly failedAttempts: number };
 }
 
+/** How a receive ended. */
+type Received =
+  { readonly message: ServiceBusReceivedMessage | undefined } | { readonly error: unknown };
+
+const ABORTED = Symbol('aborted');
+
+/** `promise`'s value, or {@link ABORTED} as soon as `signal` aborts (the promise goes on). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | typeof ABORTED> {
+  if (signal.aborted) return Promise.resolve(ABORTED);
+  return new Promise((resolve) => {
+    const onAbort = () => resolve(ABORTED);
+    signal.addEventListener('abort', onAbort, { once: true });
+    void promise.then((value) => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(value);
+    });
+  });
+}
+
 /** The longest `DeadLetterReason` / `DeadLetterErrorDescription` sent; the rest is cut. */
 const MAX_REASON_CHARS = 4096;
 
@@ -78,6 +97,8 @@ export class ServiceBusPartitionReader implements PartitionReader {
   readonly #revoke = new AbortController();
   #state: PartitionState;
   #held: Held | undefined;
+  /** A receive whose caller stopped waiting: the next `next` takes its result first. */
+  #pending: Promise<Received> | undefined;
   /** When the last renewal that reached the service was sent: the lock holds until this + lock duration. */
   #renewedAt: number;
   #revokedAt: number | undefined;
@@ -117,30 +138,12 @@ export class ServiceBusPartitionReader implements PartitionReader {
     const room: FetchRoom | undefined = await reserve?.();
     let message: ServiceBusReceivedMessage | undefined;
     try {
-      const abortSignal = signal ? AbortSignal.any([this.lost, signal]) : this.lost;
-      [message] = await this.#guarded(
-        `reading partition ${this.partition}`,
-        (timedOut) =>
-          this.#context.receiver.receiveMessages(1, {
-            // 0 would be the SDK's "no wait" only by accident of its timer; 1 ms is explicit.
-            maxWaitTimeInMs: Math.max(1, waitMs),
-            abortSignal: AbortSignal.any([abortSignal, timedOut]),
-          }),
-        Math.max(1, waitMs) + this.#context.options.operationTimeoutMs,
-      ).catch((error: unknown) => {
-        // Ended meanwhile: say so, whatever the aborted receive threw.
-        this.#assertOwned('reading');
-        // Aborted by the caller's signal: nothing was taken.
-        if (signal?.aborted) return [];
-        throw error;
-      });
+      message = await this.#receiveOne(waitMs, signal);
     } finally {
       // Room is only kept for a batch actually received.
       if (!message) room?.release();
     }
     if (!message) return undefined;
-    // Ownership ended while the receive was in flight: closing the receiver returns the message.
-    this.#assertOwned('reading');
     const sequenceNumber = String(message.sequenceNumber);
     const recorded = this.#state.head;
     this.#held = {
@@ -152,9 +155,73 @@ export class ServiceBusPartitionReader implements PartitionReader {
     return this.#delivered(this.#held);
   }
 
+  /**
+   * The next message, or undefined when none came within `waitMs` or the
+   * caller's signal ended the wait. The caller's signal never reaches the
+   * SDK: an aborted receive leaves its credit on the link, and a message
+   * that arrives then is delivered to no listener — it stays locked while
+   * the next receive gets the one behind it, out of order. So an abandoned
+   * wait leaves its receive running, and the next call takes its result
+   * first.
+   */
+  async #receiveOne(
+    waitMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<ServiceBusReceivedMessage | undefined> {
+    const deadline = Date.now() + Math.max(0, waitMs);
+    for (;;) {
+      const inherited = this.#pending !== undefined;
+      this.#pending ??= this.#receive(Math.max(0, deadline - Date.now()));
+      const pending = this.#pending;
+      const outcome = signal ? await untilAborted(pending, signal) : await pending;
+      if (outcome === ABORTED) return undefined;
+      this.#pending = undefined;
+      if ('error' in outcome) throw outcome.error;
+      // An earlier call's receive came back empty: this call may wait on.
+      if (outcome.message || !inherited || Date.now() >= deadline) return outcome.message;
+    }
+  }
+
+  /** One receive of at most one message; settles with the message or the error, never rejects. */
+  #receive(waitMs: number): Promise<Received> {
+    const doing = `reading partition ${this.partition}`;
+    const { receiver, options } = this.#context;
+    return this.#guarded(
+      doing,
+      (timedOut) =>
+        receiver.receiveMessages(1, {
+          // 0 would be the SDK's "no wait" only by accident of its timer; 1 ms is explicit.
+          maxWaitTimeInMs: Math.max(1, waitMs),
+          abortSignal: AbortSignal.any([this.lost, timedOut]),
+        }),
+      Math.max(1, waitMs) + options.operationTimeoutMs,
+    ).then(
+      (messages): Received => {
+        // Ownership ended while the receive was in flight: closing the receiver returned the message.
+        if (this.lost.aborted) return { error: this.#ownershipGone(doing) };
+        return { message: messages[0] };
+      },
+      (error: unknown): Received => {
+        if (this.lost.aborted) return { error: this.#ownershipGone(doing) };
+        // The SDK closes a session receiver it cannot recover (its link or
+        // connection went away): the session is no longer this reader's.
+        if (receiver.isClosed) {
+          const gone = new QueueError(
+            'OWNERSHIP_LOST',
+            `${doing}: the session's link is gone (${(error as Error).message})`,
+            { cause: error },
+          );
+          void this.end('lost', gone);
+          return { error: gone };
+        }
+        return { error };
+      },
+    );
+  }
+
   async ack(batch: DeliveredBatch): Promise<void> {
     const held = this.#requireHeld(batch, 'acknowledging');
-    await this.#guarded(`acknowledging batch ${batch.id}`, () =>
+    await this.#settle(`acknowledging batch ${batch.id}`, () =>
       this.#context.receiver.completeMessage(held.message),
     );
     this.#held = undefined;
@@ -177,7 +244,7 @@ export class ServiceBusPartitionReader implements PartitionReader {
   async deadLetter(batch: DeliveredBatch, note: DeadLetterNote): Promise<void> {
     const held = this.#requireHeld(batch, 'dead-lettering');
     const reason = note.reason.length > 0 ? note.reason : 'dead-lettered by the writer';
-    await this.#guarded(`dead-lettering batch ${batch.id}`, () =>
+    await this.#settle(`dead-lettering batch ${batch.id}`, () =>
       this.#context.receiver.deadLetterMessage(held.message, {
         // The reason's head, for the portal's list; the whole of it in the description.
         deadLetterReason: cut(firstLine(reason), 256),
@@ -253,6 +320,38 @@ export class ServiceBusPartitionReader implements PartitionReader {
     return this.#ending;
   }
 
+  /**
+   * Settles the held message. Settlement takes no abort signal: one given
+   * up on may still land later, and retrying it would meet a message
+   * settled already. Whatever fails short of a lost lock leaves the queue's
+   * state unknown, so the partition is given up: closing the session
+   * returns the message, if it was not settled, to the head of the line,
+   * and the next owner's checkpoint tells it what is written already.
+   */
+  async #settle(doing: string, settle: () => Promise<void>): Promise<void> {
+    try {
+      await this.#guarded(doing, settle);
+    } catch (error) {
+      const failure = error as QueueError;
+      if (failure.code === 'OWNERSHIP_LOST') throw failure;
+      const unknown = new QueueError(
+        'OWNERSHIP_LOST',
+        `${doing}: ${failure.message}; the outcome is unknown, so the partition is given up and re-read from its checkpoint`,
+        { cause: failure },
+      );
+      void this.end('lost', unknown);
+      throw unknown;
+    }
+  }
+
+  #ownershipGone(doing: string): QueueError {
+    return new QueueError(
+      'OWNERSHIP_LOST',
+      `${doing}: this writer no longer owns partition ${this.partition}.`,
+      { cause: this.#abort.signal.reason },
+    );
+  }
+
   /** Clears the failure record of a settled message, if it had one. */
   async #forget(held: Held): Promise<void> {
     if (this.#state.head?.sequenceNumber !== held.sequenceNumber) return;
@@ -299,13 +398,7 @@ export class ServiceBusPartitionReader implements PartitionReader {
   }
 
   #assertOwned(doing: string): void {
-    if (this.#abort.signal.aborted) {
-      throw new QueueError(
-        'OWNERSHIP_LOST',
-        `${doing}: this writer no longer owns partition ${this.partition}.`,
-        { cause: this.#abort.signal.reason },
-      );
-    }
+    if (this.#abort.signal.aborted) throw this.#ownershipGone(doing);
   }
 }
 

@@ -17,9 +17,8 @@ import { QueueError, isQueueError } from '../queue-error.ts';
  */
 export function translateError(error: unknown, doing: string): QueueError {
   if (isQueueError(error)) return error;
-  const detail = error instanceof Error ? error.message : String(error);
-  const code = isServiceBusError(error) ? error.code : undefined;
-  switch (code) {
+  const detail = detailOf(error);
+  switch (codeOf(error)) {
     case 'SessionLockLost':
     case 'MessageLockLost':
     case 'SessionCannotBeLocked':
@@ -55,12 +54,52 @@ export function translateError(error: unknown, doing: string): QueueError {
 }
 
 /**
+ * The Service Bus code of `error`. The SDK's retries (core-amqp's `retry`)
+ * throw an `AggregateError` of every failed attempt once more than one
+ * failed: the last attempt says how it ended. A core-amqp `MessagingError`
+ * that the SDK did not translate carries the older code names.
+ */
+function codeOf(error: unknown): string | undefined {
+  if (error instanceof AggregateError && error.errors.length > 0)
+    return codeOf(error.errors.at(-1));
+  if (isServiceBusError(error)) return error.code;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? MESSAGING_CODES[code] : undefined;
+}
+
+/** core-amqp's code names for the ones this translation tells apart (the SDK's own mapping). */
+const MESSAGING_CODES: Readonly<Record<string, string>> = {
+  SessionLockLostError: 'SessionLockLost',
+  MessageLockLostError: 'MessageLockLost',
+  SessionCannotBeLockedError: 'SessionCannotBeLocked',
+  MessageTooLargeError: 'MessageSizeExceeded',
+  MessageNotFoundError: 'MessageNotFound',
+  UnauthorizedError: 'UnauthorizedAccess',
+  MessagingEntityNotFoundError: 'MessagingEntityNotFound',
+  MessagingEntityDisabledError: 'MessagingEntityDisabled',
+};
+
+/** What went wrong, in words: every attempt's message for an `AggregateError` (its own is empty). */
+function detailOf(error: unknown): string {
+  if (error instanceof AggregateError && error.errors.length > 0) {
+    const messages = error.errors.map(detailOf).filter((message) => message.length > 0);
+    return [...new Set(messages)].join('; ');
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
  * Whether `error` (as {@link translated} throws it) says another receiver
  * holds the session: expected while writers spread partitions, not a failure.
  */
 export function isSessionHeldElsewhere(error: unknown): boolean {
-  const cause = isQueueError(error) ? error.cause : error;
-  return isServiceBusError(cause) && cause.code === 'SessionCannotBeLocked';
+  return codeOf(isQueueError(error) ? error.cause : error) === 'SessionCannotBeLocked';
+}
+
+/** Whether `error` (as {@link translated} throws it) says the queue does not exist or is disabled. */
+export function isMissingQueue(error: unknown): boolean {
+  const code = codeOf(isQueueError(error) ? error.cause : error);
+  return code === 'MessagingEntityNotFound' || code === 'MessagingEntityDisabled';
 }
 
 /**

@@ -126,6 +126,22 @@ export function describeDeliveryBehaviours(ctx: ConformanceContext): void {
       TEST_TIMEOUT_MS,
     );
     it(
+      'keeps the order when a wait for a batch is abandoned by the caller',
+      async () => {
+        const { open } = await setUp(1);
+        const { transport } = await open();
+        const reader = await readerOf(await startWriter(transport, 'w1'), 0);
+        const abandoned = new AbortController();
+        const waiting = reader.next(5000, { signal: abandoned.signal });
+        setTimeout(() => abandoned.abort(), 100);
+        expect(await waiting).toBeUndefined();
+        const publisher = transport.publisher();
+        for (const seq of [1, 2]) await publisher.publish(batch(0, seq));
+        expect((await drain(reader)).map(text)).toEqual(['p0#1', 'p0#2']);
+      },
+      TEST_TIMEOUT_MS,
+    );
+    it(
       'waits up to waitMs for a batch and hands it over as soon as it is published',
       async () => {
         const { open } = await setUp(1);

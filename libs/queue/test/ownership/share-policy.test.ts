@@ -43,8 +43,8 @@ describe('share policy', () => {
       step: { kind: 'hold' },
     },
     {
-      when: 'below its share, it takes up to its share',
-      input: { owned: [0], partitionCount: 8, live: 2, othersHungry: 1 },
+      when: 'below its share with nobody hungry, it takes up to its share',
+      input: { owned: [0], partitionCount: 8, live: 2, othersHungry: 0 },
       step: { kind: 'acquire', upTo: 4 },
     },
     {
@@ -53,9 +53,19 @@ describe('share policy', () => {
       step: { kind: 'acquire', upTo: 8 },
     },
     {
-      when: 'at its share with another hungry, it leaves the rest to that one',
+      when: 'at its share with another hungry, it gives back what is above the floor',
       input: { owned: range(0, 3), partitionCount: 8, live: 3, othersHungry: 1 },
+      step: { kind: 'revoke', partitions: [2] },
+    },
+    {
+      when: 'at the floor with another hungry, it leaves the rest to that one',
+      input: { owned: range(0, 2), partitionCount: 8, live: 3, othersHungry: 1 },
       step: { kind: 'hold' },
+    },
+    {
+      when: 'hungry itself while another is too, it takes only up to the floor',
+      input: { owned: [0], partitionCount: 8, live: 3, othersHungry: 1 },
+      step: { kind: 'acquire', upTo: 2 },
     },
     {
       when: 'owning every partition, nothing is left to take',
@@ -65,6 +75,59 @@ describe('share policy', () => {
   ])('$when', ({ input, step }) => {
     expect(nextShareStep(input)).toEqual(step);
   });
+
+  it.each([
+    [8, 2],
+    [8, 3],
+    [16, 3],
+    [4, 3],
+    [16, 5],
+    [2, 3],
+    [64, 7],
+  ])(
+    '%i partitions settle evenly over %i writers joining one by one, and nobody stays hungry',
+    (partitionCount, writers) => {
+      const owned: number[][] = [];
+      const cooling: number[][] = [];
+      const free = () => range(0, partitionCount).filter((p) => !owned.some((o) => o.includes(p)));
+      for (let joined = 1; joined <= writers; joined += 1) {
+        owned.push([]);
+        cooling.push([]);
+        // Rounds of every writer taking its step in turn, as their ticks interleave.
+        for (let round = 0; round < 20; round += 1) {
+          for (let w = 0; w < joined; w += 1) {
+            const hungry = owned.map((o, i) =>
+              isHungry({ owned: o, cooling: cooling[i]!.length, partitionCount, live: joined }),
+            );
+            const step = nextShareStep({
+              owned: owned[w]!,
+              partitionCount,
+              live: joined,
+              othersHungry: hungry.filter((h, i) => h && i !== w).length,
+            });
+            // What a writer gave back it does not take again for a round (its cooldown).
+            const wasCooling = cooling[w]!;
+            cooling[w] = [];
+            if (step.kind === 'revoke') {
+              owned[w] = owned[w]!.filter((p) => !step.partitions.includes(p));
+              cooling[w] = [...step.partitions];
+            } else if (step.kind === 'acquire') {
+              const take = free().filter((p) => !wasCooling.includes(p));
+              owned[w] = [...owned[w]!, ...take.slice(0, step.upTo - owned[w]!.length)].sort(
+                (a, b) => a - b,
+              );
+            }
+          }
+        }
+        const counts = owned.map((o) => o.length);
+        expect(
+          counts.reduce((a, b) => a + b, 0),
+          `${counts}`,
+        ).toBe(partitionCount);
+        expect(Math.max(...counts) - Math.min(...counts), `${counts}`).toBeLessThanOrEqual(1);
+      }
+    },
+  );
 
   it.each([
     ['OWNERSHIP_LOST', 10, 'lost'],

@@ -21,6 +21,7 @@ describe('the Service Bus transport', () => {
   const cleanups: (() => Promise<unknown>)[] = [];
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    gained.length = 0;
   });
 
   async function emulatorWith(queues: Record<string, object>): Promise<ServiceBusEmulator> {
@@ -32,7 +33,11 @@ describe('the Service Bus transport', () => {
   function transportOn(
     emulator: ServiceBusEmulator,
     queueName: string,
-    extra: { leaseTtlMs?: number; onBackgroundError?: (error: QueueError) => void } = {},
+    extra: {
+      leaseTtlMs?: number;
+      operationTimeoutMs?: number;
+      onBackgroundError?: (error: QueueError) => void;
+    } = {},
   ): QueueTransport {
     const transport = createServiceBusTransport({
       connectionString: emulator.connectionString,
@@ -46,11 +51,14 @@ describe('the Service Bus transport', () => {
     return transport;
   }
 
+  /** Every reader the test's writer gained, in order. */
+  const gained: PartitionReader[] = [];
+
   async function readerOf(transport: QueueTransport): Promise<PartitionReader> {
-    let reader: PartitionReader | undefined;
     const claims = transport.claims({ writerId: 'w1' });
-    await claims.start({ gained: (r) => (reader = r), lost: () => undefined });
-    return eventually('the reader of partition 0', () => reader);
+    const before = gained.length;
+    await claims.start({ gained: (r) => gained.push(r), lost: () => undefined });
+    return eventually('the reader of partition 0', () => gained[before]);
   }
 
   const session = { requiresSession: true, lockDurationMs: 3000 };
@@ -117,6 +125,45 @@ describe('the Service Bus transport', () => {
     const [listed] = await transport.deadLetters().list();
     expect(listed).toMatchObject({ id: 'p0.g1.s1', partition: 0, eventsInLake: [] });
     expect(listed?.reason).toMatch(/^MaxDeliveryCountExceeded/);
+  });
+
+  it('gives the partition up when an acknowledgement goes unanswered, instead of holding a batch it may have settled', async () => {
+    const emulator = await emulatorWith({ q: session });
+    const transport = transportOn(emulator, 'q', { operationTimeoutMs: 1000 });
+    const publisher = transport.publisher();
+    for (const sequence of [1, 2])
+      await publisher.publish({ partition: 0, generation: 1, sequence, body });
+    const first = await readerOf(transport);
+    const b1 = (await first.next(2000)) as DeliveredBatch;
+    emulator.faults.delaySettlements(2500, { times: 1 });
+    const refused = await first.ack(b1).catch((error: unknown) => error);
+    expect(isQueueError(refused) && refused.code).toBe('OWNERSHIP_LOST');
+    expect(first.lost.aborted).toBe(true);
+    // The next owner (here the same writer, once it owns the partition again)
+    // goes on from whatever the queue holds: b1 again if the late settlement
+    // did not land, never a partition stuck on b1.
+    const second = await eventually('the partition owned again', () =>
+      gained.find((reader) => reader !== first && !reader.lost.aborted),
+    );
+    const drained: string[] = [];
+    for (let batch = await second.next(3000); batch; batch = await second.next(1000)) {
+      drained.push(batch.id);
+      await second.ack(batch);
+    }
+    expect([['p0.g1.s1', 'p0.g1.s2'], ['p0.g1.s2']]).toContainEqual(drained);
+    expect(emulator.inspectQueue('q')?.counts).toMatchObject({ active: 0, locked: 0 });
+  });
+
+  it('tells the writer its partition is gone when the session’s link is detached', async () => {
+    const emulator = await emulatorWith({ q: session });
+    const transport = transportOn(emulator, 'q');
+    const reader = await readerOf(transport);
+    const waiting = reader.next(5000).catch((error: unknown) => error);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(emulator.faults.detachLinks({ entity: 'q' })).toBeGreaterThan(0);
+    const outcome = await waiting;
+    expect(isQueueError(outcome) && outcome.code).toBe('OWNERSHIP_LOST');
+    expect(reader.lost.aborted).toBe(true);
   });
 
   it('says a queue that does not exist does not exist, instead of a locked session', async () => {
