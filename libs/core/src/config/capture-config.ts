@@ -70,7 +70,8 @@ export const captureSettings = {
   }),
   batchMaxEvents: intSetting({
     env: 'TRIBUTARY_BATCH_MAX_EVENTS',
-    description: 'A batch is published once it holds this many events.',
+    description:
+      'A batch is published once it holds this many events (at most 5000 on Service Bus, where a dead letter records which of its events reached the lake in its properties).',
     min: 1,
     max: 100_000,
     defaultText: '500',
@@ -115,6 +116,26 @@ export const captureSettings = {
 /** The capture service's validated configuration. */
 export type CaptureConfig = ReturnType<typeof loadCaptureConfig>;
 
+/**
+ * The most events a batch may carry on Service Bus. A dead letter records
+ * which of its events reached the lake in an application property, and the
+ * service caps a message's properties at 64 KiB: 5,000 ordering keys take
+ * about 20 KB deflated, leaving room for the rest.
+ */
+export const SERVICEBUS_MAX_BATCH_EVENTS = 5000;
+
+/** Batches on Service Bus must leave room for a dead letter's record. */
+function serviceBusBatchRule(c: { transport?: string; batchMaxEvents?: number }): ConfigProblem[] {
+  if (c.transport !== 'servicebus' || c.batchMaxEvents === undefined) return [];
+  if (c.batchMaxEvents <= SERVICEBUS_MAX_BATCH_EVENTS) return [];
+  return [
+    {
+      setting: 'TRIBUTARY_BATCH_MAX_EVENTS',
+      message: `is ${c.batchMaxEvents}, more than ${SERVICEBUS_MAX_BATCH_EVENTS} events per batch, which is what a dead letter's record of the events in the lake fits in on Service Bus (its properties are capped at 64 KiB); lower it`,
+    },
+  ];
+}
+
 function scopeRule(c: { scope?: string; database?: string; collection?: string }): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   if ((c.scope === 'collection' || c.scope === 'database') && !c.database) {
@@ -141,6 +162,7 @@ export function loadCaptureConfig(env: EnvSource) {
   return loadConfig('capture', captureSettings, env, [
     scopeRule,
     transportRule,
+    serviceBusBatchRule,
     lakeRule,
     batchLimitRule,
   ]);

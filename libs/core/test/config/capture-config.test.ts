@@ -94,6 +94,27 @@ describe('capture configuration', () => {
     );
   });
 
+  it('keeps batches on Service Bus small enough for a dead letter’s record of what is in the lake', () => {
+    const base = {
+      MONGODB_URI: 'mongodb://h/?replicaSet=rs0',
+      TRIBUTARY_TRANSPORT: 'servicebus',
+      SERVICEBUS_NAMESPACE: 'tributary-test.servicebus.windows.net',
+    };
+    const error = problemsOf({ ...base, TRIBUTARY_BATCH_MAX_EVENTS: '5001' });
+    expect(error.problems.map((p) => p.setting)).toEqual(['TRIBUTARY_BATCH_MAX_EVENTS']);
+    expect(error.message).toMatch(/more than 5000 events per batch/);
+    expect(loadCaptureConfig({ ...base, TRIBUTARY_BATCH_MAX_EVENTS: '5000' }).batchMaxEvents).toBe(
+      5000,
+    );
+    expect(
+      loadCaptureConfig({
+        ...base,
+        TRIBUTARY_TRANSPORT: 'bullmq',
+        TRIBUTARY_BATCH_MAX_EVENTS: '50000',
+      }).batchMaxEvents,
+    ).toBe(50000);
+  });
+
   it('parses namespace lists and refuses malformed entries', () => {
     const config = loadCaptureConfig({
       MONGODB_URI: 'mongodb://h/?replicaSet=rs0',
