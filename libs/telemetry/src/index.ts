@@ -10,3 +10,4 @@ export {
   type DependencyFailure,
   type FailureJudge,
 } from './dependency-waiter.ts';
+export { handleUnhandledRejections, isLibraryRejection } from './library-rejections.ts';

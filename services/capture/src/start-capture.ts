@@ -8,6 +8,7 @@ import {
   Readiness,
   ResourceStack,
   exitOnSignal,
+  handleUnhandledRejections,
   startHealthServer,
 } from '@tributary/telemetry';
 import { MongoClient } from 'mongodb';
@@ -31,6 +32,7 @@ const SERVER_SELECTION_TIMEOUT_MS = 10_000;
  */
 export async function startCapture(config: CaptureConfig, secrets: string[]): Promise<void> {
   const logger = createLogger({ name: 'capture', level: config.logLevel, secrets });
+  handleUnhandledRejections(logger);
   const resources = new ResourceStack();
   try {
     // The same secrets are kept out of the health endpoint's answers.

@@ -16,6 +16,7 @@ import {
   Readiness,
   ResourceStack,
   exitOnSignal,
+  handleUnhandledRejections,
   startHealthServer,
   watchDependency,
 } from '@tributary/telemetry';
@@ -44,6 +45,7 @@ const waitable: FailureJudge = (error) =>
  */
 export async function startWriter(config: WriterConfig, secrets: string[]): Promise<void> {
   const logger = createLogger({ name: 'writer', level: config.logLevel, secrets });
+  handleUnhandledRejections(logger);
   const resources = new ResourceStack();
   try {
     // The same secrets are kept out of the health endpoint's answers.
