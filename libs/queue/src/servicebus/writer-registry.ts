@@ -1,6 +1,6 @@
 import type { ServiceBusClient } from '@azure/service-bus';
 import { sleep } from '@tributary/core';
-import { QueueError } from '../queue-error.ts';
+import { QueueError, isQueueError } from '../queue-error.ts';
 import { diagnoseSessionQueue } from './queue-diagnosis.ts';
 import { REGISTRY_SESSION } from './session-names.ts';
 import { bestEffort, isSessionHeldElsewhere, translated } from './translate-error.ts';
@@ -80,6 +80,29 @@ export class WriterRegistry {
    * @throws QueueError `UNAVAILABLE` when the registry cannot be updated in time.
    */
   async update(self: Omit<RegistryEntry, 'beat'> | undefined): Promise<RegistryView> {
+    const deadline = Date.now() + this.#o.operationTimeoutMs;
+    for (;;) {
+      try {
+        return await this.#readModifyWrite(self);
+      } catch (error) {
+        // The registry's session lock ran out in the middle (a slow service,
+        // a pause of this process): nothing was written, so the update is
+        // simply made again. The registry is not a partition: losing its
+        // lock costs this writer nothing it owns.
+        const lockLost = isQueueError(error) && error.code === 'OWNERSHIP_LOST';
+        if (!lockLost) throw error;
+        if (Date.now() >= deadline) {
+          throw new QueueError(
+            'UNAVAILABLE',
+            `the writers registry of ${this.#o.queueName} could not be updated within ${this.#o.operationTimeoutMs} ms: its session lock kept running out (${error.message})`,
+            { cause: error },
+          );
+        }
+      }
+    }
+  }
+
+  async #readModifyWrite(self: Omit<RegistryEntry, 'beat'> | undefined): Promise<RegistryView> {
     const { queueName, writerId } = this.#o;
     const receiver = await this.#lock();
     try {
