@@ -2,8 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ServiceBusClient } from '@azure/service-bus';
 import { type AdlsEmulator, startAdlsEmulator } from '@tributary/emulator-adls';
 import { type MongoEmulator, startMongoEmulator } from '@tributary/emulator-mongodb';
+import {
+  type QueueProperties,
+  type ServiceBusEmulator,
+  startServiceBusEmulator,
+} from '@tributary/emulator-servicebus';
 import { type DecodedLine, decodeLine, partitionOf } from '@tributary/core';
 import {
   STATE_PREFIX,
@@ -21,11 +27,19 @@ import { MongoClient } from 'mongodb';
 import { BackgroundLoad } from './background-load.ts';
 import { misplacedEvents } from './misplaced-events.ts';
 import { ServiceProcess } from './service-process.ts';
+import type { TransportName } from './transports.ts';
 
 export const PATH_TEMPLATE = '{db}/{coll}/year={YYYY}/month={MM}/day={DD}/hour={HH}';
 
 /** How a test pipeline is put together. */
 export interface PipelineOptions {
+  /** The durable queue between capture and writers; default BullMQ on Redis. */
+  readonly transport?: TransportName;
+  /**
+   * Service Bus: properties of the pipeline's queue that differ from what
+   * Tributary requires by default (see {@link serviceBusQueueProperties}).
+   */
+  readonly serviceBusQueue?: Partial<QueueProperties>;
   readonly lake?: 'adls' | 'local';
   readonly partitionCount?: number;
   readonly redisUrl?: string;
@@ -52,29 +66,66 @@ export interface Verification {
 const QUIET_MS = 3_000;
 
 /**
+ * The session-enabled queue Tributary requires on Service Bus: a session per
+ * partition, a lock as long as a writer's lease (so a dead writer's
+ * partitions move as fast as on BullMQ), duplicate detection for re-sent
+ * batches, and expired messages kept in the dead-letter subqueue rather
+ * than deleted — the settings an operator gives the real queue.
+ */
+export function serviceBusQueueProperties(
+  env: Readonly<Record<string, string>>,
+  overrides: Partial<QueueProperties> = {},
+): Partial<QueueProperties> {
+  return {
+    requiresSession: true,
+    lockDurationMs: Number(env.TRIBUTARY_LEASE_TTL_MS),
+    maxDeliveryCount: 10,
+    requiresDuplicateDetection: true,
+    duplicateDetectionHistoryTimeWindowMs: 10 * 60_000,
+    deadLetteringOnMessageExpiration: true,
+    ...overrides,
+  };
+}
+
+/** The Service Bus emulator of a pipeline, and how to start it again. */
+interface ServiceBusSetup {
+  emulator: ServiceBusEmulator;
+  readonly dataDir: string;
+  readonly queues: Record<string, Partial<QueueProperties>>;
+}
+
+/**
  * A whole Tributary deployment for one test: the MongoDB emulator, the ADLS
- * emulator (or a local lake), real Redis, and capture and writers as real
+ * emulator (or a local lake), the queue — real Redis for BullMQ, or the
+ * Service Bus emulator, durable under the test's directory so it can be
+ * restarted with its messages or empty — and capture and writers as real
  * processes configured only through their environment. The emulator's oplog
  * is the independent record the lake is checked against.
  */
 export class Pipeline {
   mongo: MongoEmulator;
   adls: AdlsEmulator | undefined;
+  /** The queue between capture and writers. */
+  readonly transportName: TransportName;
+  /** The queue's name: a BullMQ prefix, or the Service Bus queue. */
+  readonly queueName: string;
   readonly client: MongoClient;
   readonly env: Record<string, string>;
   readonly processes: ServiceProcess[] = [];
   readonly #loads: BackgroundLoad[] = [];
   readonly #dirs: string[];
-  readonly #queueName: string;
   readonly #redisUrl: string;
   readonly #root: string;
   readonly #mongoDir: string | undefined;
+  readonly #serviceBus: ServiceBusSetup | undefined;
   #reader: Lake | undefined;
   #transport: QueueTransport | undefined;
 
   private constructor(init: {
     mongo: MongoEmulator;
     adls: AdlsEmulator | undefined;
+    transportName: TransportName;
+    serviceBus: ServiceBusSetup | undefined;
     client: MongoClient;
     env: Record<string, string>;
     dirs: string[];
@@ -86,10 +137,12 @@ export class Pipeline {
     this.#root = init.dirs[0] ?? '';
     this.#mongoDir = init.mongoDir;
     this.adls = init.adls;
+    this.transportName = init.transportName;
+    this.#serviceBus = init.serviceBus;
     this.client = init.client;
     this.env = init.env;
     this.#dirs = init.dirs;
-    this.#queueName = init.queueName;
+    this.queueName = init.queueName;
     this.#redisUrl = init.redisUrl;
   }
 
@@ -105,6 +158,7 @@ export class Pipeline {
     const useAdls = (options.lake ?? 'adls') === 'adls';
     const adls = useAdls ? await startAdlsEmulator({ dataDir: join(root, 'adls') }) : undefined;
     const queueName = `e2e-${randomBytes(4).toString('hex')}`;
+    const transportName = options.transport ?? 'bullmq';
     const redisUrl = options.redisUrl ?? defaultRedisUrl();
     const lakeEnv: Record<string, string> = adls
       ? {
@@ -114,8 +168,9 @@ export class Pipeline {
           ADLS_FILESYSTEM: 'lake',
         }
       : { TRIBUTARY_LAKE: 'local', TRIBUTARY_LAKE_DIR: join(root, 'lake') };
-    const env = {
+    const env: Record<string, string> = {
       MONGODB_URI: mongo.uri,
+      TRIBUTARY_TRANSPORT: transportName,
       REDIS_URL: redisUrl,
       TRIBUTARY_QUEUE_NAME: queueName,
       TRIBUTARY_PARTITION_COUNT: String(options.partitionCount ?? 8),
@@ -129,9 +184,109 @@ export class Pipeline {
       ...lakeEnv,
       ...options.env,
     };
+    let serviceBus: ServiceBusSetup | undefined;
+    if (transportName === 'servicebus') {
+      const dataDir = join(root, 'servicebus');
+      const queues = { [queueName]: serviceBusQueueProperties(env, options.serviceBusQueue) };
+      const emulator = await startServiceBusEmulator({ dataDir, queues });
+      serviceBus = { emulator, dataDir, queues };
+      env.SERVICEBUS_CONNECTION_STRING = emulator.connectionString;
+      // Nothing of a Service Bus pipeline uses Redis.
+      delete env.REDIS_URL;
+    }
     const client = new MongoClient(mongo.uri);
     await client.connect();
-    return new Pipeline({ mongo, adls, client, env, dirs: [root], queueName, redisUrl, mongoDir });
+    return new Pipeline({
+      mongo,
+      adls,
+      transportName,
+      serviceBus,
+      client,
+      env,
+      dirs: [root],
+      queueName,
+      redisUrl,
+      mongoDir,
+    });
+  }
+
+  /** The Service Bus emulator, for tests that inject its faults; throws on BullMQ. */
+  requireServiceBus(): ServiceBusEmulator {
+    if (!this.#serviceBus) throw new Error('this test needs the Service Bus transport');
+    return this.#serviceBus.emulator;
+  }
+
+  /** Stops the Service Bus emulator: the queue down until {@link restartServiceBus}. */
+  async stopServiceBus(): Promise<void> {
+    await this.requireServiceBus().stop();
+  }
+
+  /**
+   * Starts the Service Bus emulator again on its port, with the messages it
+   * held — or, with `empty`, as a queue deleted and created again: same
+   * name and properties, nothing in it (dead-letter subqueue included).
+   * Stops it first if it is running.
+   */
+  async restartServiceBus(options: { empty?: boolean } = {}): Promise<void> {
+    const setup = this.#serviceBus;
+    if (!setup) throw new Error('this test needs the Service Bus transport');
+    await setup.emulator.stop();
+    if (options.empty) await rm(setup.dataDir, { recursive: true, force: true });
+    setup.emulator = await startServiceBusEmulator({
+      port: setup.emulator.port,
+      dataDir: setup.dataDir,
+      queues: setup.queues,
+    });
+  }
+
+  /**
+   * Batches the queue holds for the writers, seen from the broker itself
+   * rather than through the adapter under test: BullMQ's waiting jobs
+   * (`backlog`, the Redis adapter's own count), or the Service Bus queue's
+   * active and locked messages as the emulator holds them.
+   */
+  async queuedBatches(): Promise<number> {
+    if (this.#serviceBus) {
+      const queue = this.#serviceBus.emulator.inspectQueue(this.queueName);
+      if (!queue) throw new Error(`the Service Bus emulator has no queue ${this.queueName}`);
+      return queue.counts.active + queue.counts.locked;
+    }
+    const publisher = this.transport().publisher();
+    if (!publisher.backlog) throw new Error('the BullMQ publisher cannot count its backlog');
+    return publisher.backlog();
+  }
+
+  /**
+   * Messages the Service Bus service itself moved to the queue's dead-letter
+   * subqueue (expired, or delivered too often), whoever put them there;
+   * throws on BullMQ.
+   */
+  serviceBusDeadLetters(): number {
+    const queue = this.requireServiceBus().inspectQueue(this.queueName);
+    if (!queue) throw new Error(`the Service Bus emulator has no queue ${this.queueName}`);
+    return queue.counts.deadLetter;
+  }
+
+  /**
+   * The `deadLetterReason` of every message in the Service Bus queue's
+   * dead-letter subqueue, peeked (left in place) with the official SDK: what
+   * an operator's Service Bus Explorer would show. Throws on BullMQ.
+   */
+  async serviceBusDeadLetterReasons(): Promise<string[]> {
+    const client = new ServiceBusClient(this.requireServiceBus().connectionString);
+    try {
+      const receiver = client.createReceiver(this.queueName, { subQueueType: 'deadLetter' });
+      const reasons: string[] = [];
+      // A fresh receiver: each peek goes on after the last message it peeked.
+      for (;;) {
+        const page = await receiver.peekMessages(100);
+        if (page.length === 0) break;
+        reasons.push(...page.map((message) => message.deadLetterReason ?? '(none)'));
+      }
+      return reasons;
+    } finally {
+      await client.close();
+    }
   }
 
   /** Stops the MongoDB emulator: MongoDB down until {@link restartMongo}. */
@@ -218,11 +373,13 @@ export class Pipeline {
    * tool would open it), closed with the pipeline.
    */
   transport(): QueueTransport {
+    // The settings the services read from the same environment.
     this.#transport ??= createTransportFromConfig({
-      transport: 'bullmq',
+      transport: this.transportName,
       redisUrl: this.#redisUrl,
-      queueName: this.#queueName,
+      queueName: this.queueName,
       partitionCount: Number(this.env.TRIBUTARY_PARTITION_COUNT),
+      serviceBusConnectionString: this.env.SERVICEBUS_CONNECTION_STRING,
     });
     return this.#transport;
   }
@@ -275,7 +432,7 @@ export class Pipeline {
     }
   }
 
-  /** Stops every process (SIGKILL if still running), the emulators, and removes the queue's keys and the files. */
+  /** Stops every process (SIGKILL if still running), the emulators, and removes the queue's Redis keys and the files. */
   async close(): Promise<void> {
     await Promise.all(this.#loads.map((load) => load.stop()));
     await Promise.all(this.processes.map((p) => p.kill()));
@@ -284,7 +441,8 @@ export class Pipeline {
     await this.client.close();
     await this.mongo.stop();
     await this.adls?.stop();
-    await removeQueueKeys(this.#redisUrl, this.#queueName);
+    await this.#serviceBus?.emulator.stop();
+    if (!this.#serviceBus) await removeQueueKeys(this.#redisUrl, this.queueName);
     for (const dir of this.#dirs) await rm(dir, { recursive: true, force: true });
   }
 }

@@ -1,28 +1,25 @@
-import type { BatchPublisher, QueueTransport } from '@tributary/queue';
-import { requireRedis } from '@tributary/testing';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { runMixedLoad } from '../src/mixed-load.ts';
 import { expectExactlyOnce } from '../src/exactly-once.ts';
 import { Pipeline } from '../src/pipeline.ts';
 import { residentMib, sampleDuring } from '../src/process-memory.ts';
+import { describeOnTransports } from '../src/transports.ts';
 
 const HIGH_WATER_MARK = 20;
 const PARTITIONS = 8;
 /** Growth of capture's resident memory allowed while the source keeps producing and capture is paused. */
 const RSS_GROWTH_LIMIT_MIB = 40;
 
-describe('the pipeline under backpressure', () => {
+describeOnTransports('the pipeline under backpressure', (transport) => {
   let pipeline: Pipeline | undefined;
-  let transport: QueueTransport | undefined;
-  beforeAll(() => requireRedis());
   afterEach(async () => {
-    transport = undefined;
     await pipeline?.close();
     pipeline = undefined;
   });
 
   it('pauses capture at the queue’s high-water mark with flat memory while the source keeps growing, then lands everything exactly once', async () => {
     pipeline = await Pipeline.start({
+      transport,
       // The lake is not under test here; a local one keeps draining 20k+ events short.
       lake: 'local',
       partitionCount: PARTITIONS,
@@ -31,8 +28,8 @@ describe('the pipeline under backpressure', () => {
         TRIBUTARY_BATCH_MAX_EVENTS: '50',
       },
     });
-    transport = pipeline.transport();
-    const publisher = transport.publisher();
+    // What the broker holds, counted by the test rather than by capture.
+    const queuedBatches = pipeline.queuedBatches.bind(pipeline);
     const capture = await pipeline.startCapture();
     const pid = capture.pid;
     if (pid === undefined) throw new Error('capture has no process id');
@@ -41,12 +38,12 @@ describe('the pipeline under backpressure', () => {
     await runMixedLoad(pipeline.client, { rounds: 10, perRound: 30 });
     await capture.waitForLog(/"msg":"queue full: capture paused"/);
     await new Promise((r) => setTimeout(r, 1000));
-    const pausedAt = { backlog: await publisher.backlog(), rssMib: await residentMib(pid) };
+    const pausedAt = { backlog: await queuedBatches(), rssMib: await residentMib(pid) };
     const sourceAtPause = pipeline.mongo.oplogEntries().length;
 
     // The source keeps growing by 20k+ events; capture's memory and the queue must not.
     const growing = runMixedLoad(pipeline.client, { rounds: 64, perRound: 100 });
-    const backlogSeen = sampleDuring(() => publisher.backlog(), 250, growing);
+    const backlogSeen = sampleDuring(queuedBatches, 250, growing);
     const rss = await sampleDuring(() => residentMib(pid), 250, growing);
     const backlog = await backlogSeen;
     const grownBy = pipeline.mongo.oplogEntries().length - sourceAtPause;
@@ -67,15 +64,19 @@ describe('the pipeline under backpressure', () => {
     pipeline.startWriter('w2');
     await capture.waitForLog(/"msg":"queue has room: capture resumed"/);
     // Reading the whole lake back is costly: only start once the queue is drained.
-    await untilDrained(publisher, 120_000);
+    await untilDrained(pipeline, 120_000);
     expectExactlyOnce(await pipeline.waitUntilComplete(120_000));
   });
 });
 
-/** Polls the queue's backlog until it is empty, or throws after `timeoutMs`. */
-async function untilDrained(publisher: BatchPublisher, timeoutMs: number): Promise<void> {
+/** Polls the batches the queue holds until there are none, or throws after `timeoutMs`. */
+async function untilDrained(pipeline: Pipeline, timeoutMs: number): Promise<void> {
   const started = Date.now();
-  for (let backlog = await publisher.backlog(); backlog > 0; backlog = await publisher.backlog()) {
+  for (
+    let backlog = await pipeline.queuedBatches();
+    backlog > 0;
+    backlog = await pipeline.queuedBatches()
+  ) {
     if (Date.now() - started > timeoutMs)
       throw new Error(`${backlog} batches still queued after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 250));

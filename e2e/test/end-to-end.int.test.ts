@@ -1,19 +1,22 @@
-import { requireRedis } from '@tributary/testing';
 import { EJSON } from 'bson';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { runMixedLoad } from '../src/mixed-load.ts';
 import { Pipeline, linesByToken } from '../src/pipeline.ts';
+import { describeOnTransports } from '../src/transports.ts';
 
-describe('the pipeline, end to end', () => {
+describeOnTransports('the pipeline, end to end', (transport) => {
   let pipeline: Pipeline | undefined;
-  beforeAll(() => requireRedis());
   afterEach(async () => {
     await pipeline?.close();
     pipeline = undefined;
   });
 
   it('lands mixed operations on three collections in two databases exactly once, in order, by event time, with BSON types intact', async () => {
-    pipeline = await Pipeline.start({ lake: 'adls', env: { TRIBUTARY_JSON_FORMAT: 'canonical' } });
+    pipeline = await Pipeline.start({
+      transport,
+      lake: 'adls',
+      env: { TRIBUTARY_JSON_FORMAT: 'canonical' },
+    });
     await pipeline.startCapture();
     pipeline.startWriter('w1');
     pipeline.startWriter('w2');

@@ -1,8 +1,8 @@
 import { STATE_PREFIX } from '@tributary/lake';
-import { requireRedis } from '@tributary/testing';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { expectExactlyOnce } from '../src/exactly-once.ts';
 import { Pipeline } from '../src/pipeline.ts';
+import { describeOnTransports } from '../src/transports.ts';
 
 /**
  * Every data file's committed bytes. (Not its version: the owner may
@@ -18,9 +18,8 @@ async function snapshot(pipeline: Pipeline): Promise<Map<string, string>> {
   return files;
 }
 
-describe('a writer that lost its partition while paused', () => {
+describeOnTransports('a writer that lost its partition while paused', (transport) => {
   let pipeline: Pipeline | undefined;
-  beforeAll(() => requireRedis());
   afterEach(async () => {
     for (const process of pipeline?.processes ?? []) {
       if (process.pid !== undefined && process.running)
@@ -31,7 +30,7 @@ describe('a writer that lost its partition while paused', () => {
   });
 
   it('changes no data file when it wakes after another writer took over, and the lake stays exact', async () => {
-    pipeline = await Pipeline.start({ lake: 'adls' });
+    pipeline = await Pipeline.start({ transport, lake: 'adls' });
     const adls = pipeline.requireAdls();
     const orders = pipeline.partitionOfCollection('shop', 'orders');
     await pipeline.startCapture();

@@ -1,7 +1,7 @@
-import { requireRedis } from '@tributary/testing';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { expectExactlyOnce } from '../src/exactly-once.ts';
 import { Pipeline } from '../src/pipeline.ts';
+import { describeOnTransports, runsOnce } from '../src/transports.ts';
 
 /** Names MongoDB accepts that a path cannot take as they are. */
 const NAMESPACES: readonly (readonly [db: string, coll: string])[] = [
@@ -19,18 +19,18 @@ const NAMESPACES: readonly (readonly [db: string, coll: string])[] = [
   ['c:drive', 'what?*<>|'], // a drive letter, and what Windows refuses
 ];
 
-describe('hostile namespaces', () => {
+describeOnTransports('hostile namespaces', (transport) => {
   let pipeline: Pipeline | undefined;
-  beforeAll(() => requireRedis());
   afterEach(async () => {
     await pipeline?.close();
     pipeline = undefined;
   });
 
-  it.each(['adls', 'local'] as const)(
+  // Paths are the lake's concern; partitions and sessions never carry a name: once, whatever the queue.
+  it.runIf(runsOnce(transport)).each(['adls', 'local'] as const)(
     'all land in the %s lake, each in a directory of its own, and read back',
     async (lake) => {
-      pipeline = await Pipeline.start({ lake, partitionCount: 4 });
+      pipeline = await Pipeline.start({ transport, lake, partitionCount: 4 });
       await pipeline.startCapture();
       const writer = pipeline.startWriter('w1');
       for (const [db, coll] of NAMESPACES)

@@ -3,12 +3,12 @@ import {
   DataLakeServiceClient,
   StorageSharedKeyCredential,
 } from '@azure/storage-file-datalake';
-import { requireRedis } from '@tributary/testing';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { expectExactlyOnce } from '../src/exactly-once.ts';
 import { freePort, untilAnswer } from '../src/health.ts';
 import { Pipeline } from '../src/pipeline.ts';
 import type { ServiceProcess } from '../src/service-process.ts';
+import { describeOnTransports } from '../src/transports.ts';
 
 /** An account SAS of the pipeline's ADLS emulator, expiring at `expiresOn`. */
 function accountSas(pipeline: Pipeline, expiresOn: Date): string {
@@ -30,16 +30,15 @@ const deadLettersIn = (processes: readonly ServiceProcess[]) =>
     .flatMap((p) => p.output().split('\n'))
     .filter((l) => l.includes('"msg":"batch sent to the dead letters"'));
 
-describe('the lake refusing a writer for reasons of the environment', () => {
+describeOnTransports('the lake refusing a writer for reasons of the environment', (transport) => {
   let pipeline: Pipeline | undefined;
-  beforeAll(() => requireRedis());
   afterEach(async () => {
     await pipeline?.close();
     pipeline = undefined;
   });
 
   it('an expired SAS mid-load: not ready, saying why, nothing dead-lettered; with a fresh SAS everything lands', async () => {
-    pipeline = await Pipeline.start({ lake: 'adls' });
+    pipeline = await Pipeline.start({ transport, lake: 'adls' });
     await pipeline.startCapture();
     const port = await freePort();
     const withSas = (expiresInMs: number) => ({
@@ -73,7 +72,7 @@ describe('the lake refusing a writer for reasons of the environment', () => {
   }, 150_000);
 
   it('a conflict no client knows (an unknown 409): retried, not taken for a lost partition, nothing dead-lettered', async () => {
-    pipeline = await Pipeline.start({ lake: 'adls' });
+    pipeline = await Pipeline.start({ transport, lake: 'adls' });
     const adls = pipeline.requireAdls();
     await pipeline.startCapture();
     const port = await freePort();

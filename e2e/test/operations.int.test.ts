@@ -1,8 +1,8 @@
-import { requireRedis } from '@tributary/testing';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { EXACT } from '../src/exactly-once.ts';
 import { freePort, probe, untilAnswer } from '../src/health.ts';
 import { Pipeline } from '../src/pipeline.ts';
+import { describeOnTransports } from '../src/transports.ts';
 
 /** The status of GET `path`, or `undefined` while nothing answers. */
 async function statusOf(port: number, path: string): Promise<number | undefined> {
@@ -13,16 +13,15 @@ async function untilStatus(port: number, path: string, status: number): Promise<
   await untilAnswer(port, path, (answer) => answer.status === status);
 }
 
-describe('operating the services', () => {
+describeOnTransports('operating the services', (transport) => {
   let pipeline: Pipeline | undefined;
-  beforeAll(() => requireRedis());
   afterEach(async () => {
     await pipeline?.close();
     pipeline = undefined;
   });
 
   it('serves /healthz and /readyz from capture and writer, and both exit 0 on SIGINT', async () => {
-    pipeline = await Pipeline.start({ lake: 'local' });
+    pipeline = await Pipeline.start({ transport, lake: 'local' });
     const [capturePort, writerPort] = [await freePort(), await freePort()];
     const capture = await pipeline.startCapture({ TRIBUTARY_HEALTH_PORT: String(capturePort) });
     const writer = pipeline.startWriter('w1', { TRIBUTARY_HEALTH_PORT: String(writerPort) });
@@ -39,7 +38,7 @@ describe('operating the services', () => {
   });
 
   it('stops hard with exit 1 when draining outlasts TRIBUTARY_SHUTDOWN_TIMEOUT_MS, and the next writer loses and repeats nothing', async () => {
-    pipeline = await Pipeline.start({ lake: 'adls' });
+    pipeline = await Pipeline.start({ transport, lake: 'adls' });
     const adls = pipeline.requireAdls();
     await pipeline.startCapture();
     const writer = pipeline.startWriter('w1', { TRIBUTARY_SHUTDOWN_TIMEOUT_MS: '1000' });

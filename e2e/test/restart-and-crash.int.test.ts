@@ -1,18 +1,17 @@
-import { requireRedis } from '@tributary/testing';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { expectExactlyOnce } from '../src/exactly-once.ts';
 import { Pipeline } from '../src/pipeline.ts';
+import { describeOnTransports } from '../src/transports.ts';
 
-describe('the pipeline across restarts and crashes', () => {
+describeOnTransports('the pipeline across restarts and crashes', (transport) => {
   let pipeline: Pipeline | undefined;
-  beforeAll(() => requireRedis());
   afterEach(async () => {
     await pipeline?.close();
     pipeline = undefined;
   });
 
   it('loses and repeats nothing when capture and writers are stopped gracefully and started again mid-load', async () => {
-    pipeline = await Pipeline.start({ lake: 'adls' });
+    pipeline = await Pipeline.start({ transport, lake: 'adls' });
     const capture = await pipeline.startCapture();
     const writers = [pipeline.startWriter('w1'), pipeline.startWriter('w2')];
     const load = pipeline.startLoad(40);
@@ -37,6 +36,7 @@ describe('the pipeline across restarts and crashes', () => {
     // Heartbeats only at start: the checkpoint held below must be one that
     // follows a batch's appends, not a heartbeat's.
     pipeline = await Pipeline.start({
+      transport,
       lake: 'adls',
       env: { TRIBUTARY_HEARTBEAT_INTERVAL_MS: '600000' },
     });

@@ -1,17 +1,16 @@
-import { requireRedis } from '@tributary/testing';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { runMixedLoad } from '../src/mixed-load.ts';
 import { PartitionOwners, byWriter } from '../src/partition-owners.ts';
 import { expectExactlyOnce } from '../src/exactly-once.ts';
 import { Pipeline } from '../src/pipeline.ts';
+import { describeOnTransports } from '../src/transports.ts';
 
 const PARTITIONS = 12;
 const WRITERS = ['w1', 'w2', 'w3'];
 
-describe('the pipeline scaled out over several writers', () => {
+describeOnTransports('the pipeline scaled out over several writers', (transport) => {
   let pipeline: Pipeline | undefined;
   let owners: PartitionOwners | undefined;
-  beforeAll(() => requireRedis());
   afterEach(async () => {
     await owners?.close();
     owners = undefined;
@@ -21,6 +20,7 @@ describe('the pipeline scaled out over several writers', () => {
 
   it('spreads partitions over three writers, hands a stopped writer’s partitions to the others, and lands everything exactly once', async () => {
     pipeline = await Pipeline.start({
+      transport,
       lake: 'adls',
       partitionCount: PARTITIONS,
       // Routing by document spreads the load over every partition, not just one per collection.
@@ -82,6 +82,7 @@ describe('the pipeline scaled out over several writers', () => {
 
   it('hands partitions over cooperatively when a writer joins: asked-back partitions are finished and released, never lost', async () => {
     pipeline = await Pipeline.start({
+      transport,
       lake: 'adls',
       partitionCount: 6,
       env: { TRIBUTARY_PARTITION_KEY: 'namespace+documentKey' },

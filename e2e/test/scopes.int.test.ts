@@ -1,9 +1,9 @@
 import { compareWithSource } from '@tributary/lake';
-import { requireRedis } from '@tributary/testing';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { runMixedLoad } from '../src/mixed-load.ts';
 import { EXACT } from '../src/exactly-once.ts';
 import { Pipeline, linesByToken } from '../src/pipeline.ts';
+import { describeOnTransports, runsOnce } from '../src/transports.ts';
 
 /**
  * Waits until the lake holds every source event `wanted` keeps, then a quiet
@@ -36,47 +36,52 @@ async function waitForExactly(
   return compare();
 }
 
-describe('what capture watches', () => {
+describeOnTransports('what capture watches', (transport) => {
   let pipeline: Pipeline | undefined;
-  beforeAll(() => requireRedis());
   afterEach(async () => {
     await pipeline?.close();
     pipeline = undefined;
   });
 
-  it('watches one collection, with pre-images of updates, replaces and deletes', async () => {
-    pipeline = await Pipeline.start({
-      lake: 'local',
-      env: {
-        TRIBUTARY_CAPTURE_SCOPE: 'collection',
-        TRIBUTARY_CAPTURE_DATABASE: 'shop',
-        TRIBUTARY_CAPTURE_COLLECTION: 'orders',
-        TRIBUTARY_FULL_DOCUMENT_BEFORE_CHANGE: 'whenAvailable',
-      },
-    });
-    await pipeline.client
-      .db('shop')
-      .createCollection('orders', { changeStreamPreAndPostImages: { enabled: true } });
-    await pipeline.startCapture();
-    pipeline.startWriter('w1');
-    await runMixedLoad(pipeline.client, { rounds: 3 });
+  // What capture watches is decided between MongoDB and capture: once, whatever the queue.
+  it.runIf(runsOnce(transport))(
+    'watches one collection, with pre-images of updates, replaces and deletes',
+    async () => {
+      pipeline = await Pipeline.start({
+        transport,
+        lake: 'local',
+        env: {
+          TRIBUTARY_CAPTURE_SCOPE: 'collection',
+          TRIBUTARY_CAPTURE_DATABASE: 'shop',
+          TRIBUTARY_CAPTURE_COLLECTION: 'orders',
+          TRIBUTARY_FULL_DOCUMENT_BEFORE_CHANGE: 'whenAvailable',
+        },
+      });
+      await pipeline.client
+        .db('shop')
+        .createCollection('orders', { changeStreamPreAndPostImages: { enabled: true } });
+      await pipeline.startCapture();
+      pipeline.startWriter('w1');
+      await runMixedLoad(pipeline.client, { rounds: 3 });
 
-    const { inventory, comparison } = await waitForExactly(
-      pipeline,
-      (ns) => ns.db === 'shop' && ns.coll === 'orders',
-    );
-    expect(comparison).toMatchObject(EXACT);
-    expect(inventory.problems).toEqual([]);
-    const lines = [...(await linesByToken(await pipeline.lake())).values()];
-    const changedBefore = lines.filter((l) =>
-      ['update', 'replace', 'delete'].includes(l.operationType as string),
-    );
-    expect(changedBefore.length).toBeGreaterThan(0);
-    expect(changedBefore.every((l) => l.fullDocumentBeforeChange !== undefined)).toBe(true);
-  });
+      const { inventory, comparison } = await waitForExactly(
+        pipeline,
+        (ns) => ns.db === 'shop' && ns.coll === 'orders',
+      );
+      expect(comparison).toMatchObject(EXACT);
+      expect(inventory.problems).toEqual([]);
+      const lines = [...(await linesByToken(await pipeline.lake())).values()];
+      const changedBefore = lines.filter((l) =>
+        ['update', 'replace', 'delete'].includes(l.operationType as string),
+      );
+      expect(changedBefore.length).toBeGreaterThan(0);
+      expect(changedBefore.every((l) => l.fullDocumentBeforeChange !== undefined)).toBe(true);
+    },
+  );
 
-  it('watches one database', async () => {
+  it.runIf(runsOnce(transport))('watches one database', async () => {
     pipeline = await Pipeline.start({
+      transport,
       lake: 'local',
       env: { TRIBUTARY_CAPTURE_SCOPE: 'database', TRIBUTARY_CAPTURE_DATABASE: 'crm' },
     });
@@ -87,18 +92,22 @@ describe('what capture watches', () => {
     expect(comparison).toMatchObject(EXACT);
   });
 
-  it('leaves out excluded namespaces when watching the whole deployment', async () => {
-    pipeline = await Pipeline.start({
-      lake: 'local',
-      env: { TRIBUTARY_EXCLUDE_NAMESPACES: 'shop.customers,crm' },
-    });
-    await pipeline.startCapture();
-    pipeline.startWriter('w1');
-    await runMixedLoad(pipeline.client, { rounds: 3 });
-    const { comparison } = await waitForExactly(
-      pipeline,
-      (ns) => ns.db === 'shop' && ns.coll === 'orders',
-    );
-    expect(comparison).toMatchObject(EXACT);
-  });
+  it.runIf(runsOnce(transport))(
+    'leaves out excluded namespaces when watching the whole deployment',
+    async () => {
+      pipeline = await Pipeline.start({
+        transport,
+        lake: 'local',
+        env: { TRIBUTARY_EXCLUDE_NAMESPACES: 'shop.customers,crm' },
+      });
+      await pipeline.startCapture();
+      pipeline.startWriter('w1');
+      await runMixedLoad(pipeline.client, { rounds: 3 });
+      const { comparison } = await waitForExactly(
+        pipeline,
+        (ns) => ns.db === 'shop' && ns.coll === 'orders',
+      );
+      expect(comparison).toMatchObject(EXACT);
+    },
+  );
 });
