@@ -2,10 +2,14 @@
  * End-to-end benchmark of the whole pipeline (not a test):
  *
  *   npx node tools/bench/pipeline-bench.ts [--seconds=20] [--writers=1,3] [--rate=2000]
+ *                                          [--transport=bullmq,servicebus]
  *
- * For each writer count: the MongoDB emulator and the ADLS emulator (both in
- * this process), real Redis, capture and N writers as real processes, wired
- * by `Pipeline` from the end-to-end harness. A steady load of ~1 KB documents
+ * For each transport and writer count: the MongoDB emulator and the ADLS
+ * emulator (both in this process), the queue — real Redis for BullMQ, or
+ * the Service Bus emulator in this process (durable, as in the e2e suite) —
+ * capture and N writers as real processes, wired by `Pipeline` from the
+ * end-to-end harness. Both transports are measured in the same run, one
+ * after the other, so their figures can be compared. A steady load of ~1 KB documents
  * runs for `--seconds`; the lake is tailed every 100 ms and each line is
  * stamped with the time it first became visible. Reported per run:
  *  - landed events/s: lines that became visible during the load, per second,
@@ -19,12 +23,14 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { requireRedis } from '@tributary/testing';
 import { Pipeline } from '../../e2e/src/pipeline.ts';
+import { TRANSPORTS, type TransportName } from '../../e2e/src/transports.ts';
 import { LakeTail } from './lake-tail.ts';
 import { lagStats } from './lag-stats.ts';
 import { SteadyLoad } from './steady-load.ts';
 
 /** One run's figures, as the runner's summary reads them from `--result-file`. */
 export interface PipelineRun {
+  readonly transport: TransportName;
   readonly writers: number;
   readonly offeredPerSecond: number;
   readonly landedPerSecond: number;
@@ -105,11 +111,17 @@ function closeOnSignal(signal: NodeJS.Signals): void {
 
 /** One run with `writers` writer processes, from start-up to clean-up. */
 export async function runPipeline(options: {
+  transport: TransportName;
   writers: number;
   seconds: number;
   eventsPerSecond: number;
 }): Promise<PipelineRun> {
-  const pipeline = await Pipeline.start({ lake: 'adls', partitionCount: 8, env: SERVICE_ENV });
+  const pipeline = await Pipeline.start({
+    transport: options.transport,
+    lake: 'adls',
+    partitionCount: 8,
+    env: SERVICE_ENV,
+  });
   running = pipeline;
   const tail = new LakeTail(() => pipeline.lake());
   try {
@@ -130,7 +142,7 @@ export async function runPipeline(options: {
 async function measure(
   pipeline: Pipeline,
   tail: LakeTail,
-  options: { writers: number; seconds: number; eventsPerSecond: number },
+  options: { transport: TransportName; writers: number; seconds: number; eventsPerSecond: number },
 ): Promise<PipelineRun> {
   const collection = pipeline.client.db('bench').collection('docs');
   // Warm-up: the first events land only once writers hold partitions and
@@ -172,6 +184,7 @@ async function measure(
   // The independent record: the whole lake read back against the oplog.
   const { inventory, comparison } = await pipeline.verify();
   return {
+    transport: options.transport,
     writers: options.writers,
     offeredPerSecond: load.produced / ((loadEnd - loadStart) / 1000),
     landedPerSecond: stats.landedPerSecond,
@@ -189,11 +202,11 @@ async function measure(
 
 function table(runs: readonly PipelineRun[]): string {
   const header =
-    '| writers | offered ev/s | landed ev/s | lag p50 | lag p99 | lag max | drain |\n' +
-    '|--------:|-------------:|------------:|--------:|--------:|--------:|------:|';
+    '| transport | writers | offered ev/s | landed ev/s | lag p50 | lag p99 | lag max | drain |\n' +
+    '|-----------|--------:|-------------:|------------:|--------:|--------:|--------:|------:|';
   const rows = runs.map(
     (r) =>
-      `| ${r.writers} | ${thousands(r.offeredPerSecond)} | ${thousands(r.landedPerSecond)} | ${thousands(r.p50LagMs)} ms | ${thousands(r.p99LagMs)} ms | ${thousands(r.maxLagMs)} ms | ${thousands(r.drainMs)} ms |`,
+      `| ${r.transport} | ${r.writers} | ${thousands(r.offeredPerSecond)} | ${thousands(r.landedPerSecond)} | ${thousands(r.p50LagMs)} ms | ${thousands(r.p99LagMs)} ms | ${thousands(r.maxLagMs)} ms | ${thousands(r.drainMs)} ms |`,
   );
   return [header, ...rows].join('\n');
 }
@@ -204,32 +217,44 @@ async function main(): Promise<void> {
       seconds: { type: 'string', default: '20' },
       writers: { type: 'string', default: '1,3' },
       rate: { type: 'string', default: '2000' },
+      transport: { type: 'string', default: TRANSPORTS.join(',') },
       'result-file': { type: 'string' },
     },
   });
   const seconds = Number(values.seconds);
   const rate = Number(values.rate);
   const writerCounts = values.writers.split(',').map(Number);
-  if (!(seconds > 2) || !(rate > 0) || writerCounts.some((n) => !Number.isInteger(n) || n < 1))
-    throw new Error('usage: --seconds=<more than 2> --rate=<events/s> --writers=<n>[,<n>…]');
-  await requireRedis();
+  const transports = values.transport.split(',');
+  const known = (name: string): name is TransportName =>
+    (TRANSPORTS as readonly string[]).includes(name);
+  if (
+    !(seconds > 2) ||
+    !(rate > 0) ||
+    writerCounts.some((n) => !Number.isInteger(n) || n < 1) ||
+    !transports.every(known)
+  )
+    throw new Error(
+      `usage: --seconds=<more than 2> --rate=<events/s> --writers=<n>[,<n>…] --transport=<${TRANSPORTS.join('|')}>[,…]`,
+    );
+  if (transports.includes('bullmq')) await requireRedis();
   process.once('SIGINT', closeOnSignal);
   process.once('SIGTERM', closeOnSignal);
 
   const runs: PipelineRun[] = [];
   let failed = false;
-  for (const writers of writerCounts) {
-    console.log(
-      `pipeline: ${writers} writer(s), ${thousands(rate)} docs/s of ~1 KB for ${seconds} s (Node ${process.version})`,
-    );
-    const run = await runPipeline({ writers, seconds, eventsPerSecond: rate });
-    runs.push(run);
-    const exact = run.missing === 0 && run.duplicated === 0 && run.unexpected === 0;
-    failed ||= !exact || run.problems > 0;
-    console.log(
-      `  verified against the oplog: ${thousands(run.sourceEvents)} events, missing = ${run.missing}, duplicated = ${run.duplicated}, unexpected = ${run.unexpected}, layout problems = ${run.problems}${exact ? '' : '  <-- FAILED'}`,
-    );
-  }
+  for (const transport of transports.filter(known))
+    for (const writers of writerCounts) {
+      console.log(
+        `pipeline on ${transport}: ${writers} writer(s), ${thousands(rate)} docs/s of ~1 KB for ${seconds} s (Node ${process.version})`,
+      );
+      const run = await runPipeline({ transport, writers, seconds, eventsPerSecond: rate });
+      runs.push(run);
+      const exact = run.missing === 0 && run.duplicated === 0 && run.unexpected === 0;
+      failed ||= !exact || run.problems > 0;
+      console.log(
+        `  verified against the oplog: ${thousands(run.sourceEvents)} events, missing = ${run.missing}, duplicated = ${run.duplicated}, unexpected = ${run.unexpected}, layout problems = ${run.problems}${exact ? '' : '  <-- FAILED'}`,
+      );
+    }
   console.log('');
   console.log(table(runs));
   if (values['result-file']) writeFileSync(values['result-file'], JSON.stringify(runs));

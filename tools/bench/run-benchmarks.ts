@@ -2,14 +2,14 @@
  * `npm run bench`: every benchmark, one after another, each in its own
  * process so none inherits another's heap or leftovers:
  *
- *   npm run bench [-- --only=mongodb|adls|pipeline] [-- --seconds=20 --writers=1,3 --rate=2000]
+ *   npm run bench [-- --only=mongodb|adls|pipeline] [-- --seconds=20 --writers=1,3 --rate=2000 --transport=bullmq,servicebus]
  *
  *  1. the MongoDB emulator (libs/emulators/mongodb/bench/bench.ts);
  *  2. the ADLS emulator (libs/emulators/adls/bench/bench.ts);
- *  3. the whole pipeline (tools/bench/pipeline-bench.ts; its options pass through).
+ *  3. the whole pipeline on each transport (tools/bench/pipeline-bench.ts; its options pass through).
  *
  * Prints a summary at the end and exits non-zero if any benchmark failed.
- * Needs Redis at REDIS_URL (default redis://127.0.0.1:6379) for the pipeline.
+ * Needs Redis at REDIS_URL (default redis://127.0.0.1:6379) for the pipeline on BullMQ.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -68,7 +68,7 @@ function pipelineFigures(resultFile: string): string {
   return runs
     .map(
       (r) =>
-        `${r.writers} writer(s): ${Math.round(r.landedPerSecond).toLocaleString('en-US')} events/s, lag p50 ${ms(r.p50LagMs)} p99 ${ms(r.p99LagMs)}, missing ${r.missing}, duplicated ${r.duplicated}`,
+        `${r.transport}, ${r.writers} writer(s): ${Math.round(r.landedPerSecond).toLocaleString('en-US')} events/s, lag p50 ${ms(r.p50LagMs)} p99 ${ms(r.p99LagMs)}, missing ${r.missing}, duplicated ${r.duplicated}`,
     )
     .join('; ');
 }
@@ -80,6 +80,7 @@ async function main(): Promise<number> {
       seconds: { type: 'string' },
       writers: { type: 'string' },
       rate: { type: 'string' },
+      transport: { type: 'string' },
     },
   });
   const only = values.only;
@@ -89,7 +90,10 @@ async function main(): Promise<number> {
   }
   const selected = BENCHES.filter((name) => only === undefined || only === name);
 
-  if (selected.includes('pipeline')) {
+  if (
+    selected.includes('pipeline') &&
+    (values.transport ?? 'bullmq,servicebus').includes('bullmq')
+  ) {
     try {
       await requireRedis();
     } catch (error) {
@@ -100,7 +104,7 @@ async function main(): Promise<number> {
     }
   }
 
-  const pipelineArgs = (['seconds', 'writers', 'rate'] as const).flatMap((name) =>
+  const pipelineArgs = (['seconds', 'writers', 'rate', 'transport'] as const).flatMap((name) =>
     values[name] === undefined ? [] : [`--${name}=${values[name]}`],
   );
   const scratch = mkdtempSync(join(tmpdir(), 'tributary-bench-'));
@@ -118,7 +122,8 @@ async function main(): Promise<number> {
             : await runBench(
                 script('./pipeline-bench.ts'),
                 [...pipelineArgs, `--result-file=${resultFile}`],
-                300_000,
+                // Both transports, each with every writer count, one after the other.
+                600_000,
               );
       const figures =
         name === 'mongodb'
