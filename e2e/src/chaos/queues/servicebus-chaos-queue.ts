@@ -77,6 +77,13 @@ export class ServiceBusChaosQueue implements ChaosQueue {
     return new ServiceBusChaosQueue(emulator, queueName, partitionCount, properties);
   }
 
+  /**
+   * Partition `p`'s messages, oldest first, without the first: a peek shows
+   * the message a writer holds too, and the fault holds the owner in the
+   * middle of a flush, so the first message of the session is the one in
+   * its hand — which the service would not expire, and neither does the
+   * emulator.
+   */
   async waitingBatches(partition: number): Promise<QueuedBatch[]> {
     const session = `p${partition}`;
     const messages = await this.#peekAll(
@@ -84,6 +91,7 @@ export class ServiceBusChaosQueue implements ChaosQueue {
     );
     return messages
       .filter((message) => message.sessionId === session)
+      .slice(1)
       .map((message) => ({
         id: String(message.messageId),
         events:
