@@ -74,3 +74,12 @@ export {
   type BackoffPolicy,
   type RetryOptions,
 } from './retry/backoff.ts';
+export { telemetrySettings } from './config/telemetry-settings.ts';
+export {
+  pushesMetrics,
+  traceExportOf,
+  tracingRequested,
+  type TelemetryConfig,
+  type TraceExport,
+} from './config/trace-export.ts';
+export { clusterTimeOfResumeToken } from './events/resume-token-time.ts';

@@ -8,6 +8,7 @@ export {
   type DeliveredBatch,
   type FetchOptions,
   type FetchRoom,
+  type MessagingNames,
   type OutgoingBatch,
   type PartitionClaims,
   type PartitionHandlers,

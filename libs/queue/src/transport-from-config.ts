@@ -1,5 +1,6 @@
 import { DefaultAzureCredential } from '@azure/identity';
 import { TRANSPORT_MESSAGE_LIMITS } from '@tributary/core';
+import { BullMQOtel } from 'bullmq-otel';
 import { createBullmqTransport } from './bullmq/bullmq-transport.ts';
 import { createServiceBusTransport } from './servicebus/servicebus-transport.ts';
 import type { QueueError } from './queue-error.ts';
@@ -33,6 +34,12 @@ export interface TransportHooks {
    * connections), for logs and readiness; the transport has already acted on them.
    */
   readonly onBackgroundError?: (error: QueueError) => void;
+  /**
+   * The process exports traces: a broker client with an instrumentation
+   * interface of its own (BullMQ's) is given one. The Azure SDK is traced
+   * through `@azure/core-tracing` whatever this says.
+   */
+  readonly traced?: boolean;
 }
 
 /**
@@ -53,6 +60,7 @@ export function createTransportFromConfig(
         maxBatchBytes: TRANSPORT_MESSAGE_LIMITS.bullmq,
         ...(settings.leaseTtlMs === undefined ? {} : { leaseTtlMs: settings.leaseTtlMs }),
         ...(hooks.onBackgroundError ? { onBackgroundError: hooks.onBackgroundError } : {}),
+        ...(hooks.traced ? { telemetry: new BullMQOtel({ tracerName: 'bullmq' }) } : {}),
       });
     case 'servicebus':
       return createServiceBusTransport({

@@ -204,9 +204,23 @@ export interface ClaimOptions {
   readonly writerId: string;
 }
 
+/**
+ * How telemetry names a transport, in the words of OpenTelemetry's
+ * messaging conventions.
+ *
+ * @see https://opentelemetry.io/docs/specs/semconv/messaging/messaging-spans/
+ */
+export interface MessagingNames {
+  /** `messaging.system`. */
+  readonly system: string;
+  /** `messaging.destination.name` of the partition's batches. */
+  destinationOf(partition: number): string;
+}
+
 /** A configured transport: BullMQ on Redis, or Service Bus. */
 export interface QueueTransport {
   readonly partitionCount: number;
+  readonly messaging: MessagingNames;
   publisher(): BatchPublisher;
   claims(options: ClaimOptions): PartitionClaims;
   deadLetters(): DeadLetterStore;

@@ -1,4 +1,4 @@
-import { type Server, createServer } from 'node:http';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** What the endpoints report. */
@@ -22,7 +22,8 @@ export interface HealthServer {
 
 /**
  * Serves `/healthz` and `/readyz` (200 or 503, with a one-word body) for
- * Kubernetes probes and Compose health checks. Port 0 picks a free port.
+ * Kubernetes probes and Compose health checks, and `/metrics` for
+ * Prometheus when `metrics` is given. Port 0 picks a free port.
  * Reasons often quote a dependency's own error text: `redact` (the
  * service's secret redactor) sees every body before it leaves.
  */
@@ -31,9 +32,15 @@ export async function startHealthServer(options: {
   host?: string;
   checks: HealthChecks;
   redact?: (text: string) => string;
+  /** Answers `/metrics` (see `Telemetry.serveMetrics`). */
+  metrics?: (request: IncomingMessage, response: ServerResponse) => void;
 }): Promise<HealthServer> {
   const server: Server = createServer((request, response) => {
     const path = (request.url ?? '').split('?')[0];
+    if (path === '/metrics' && options.metrics) {
+      options.metrics(request, response);
+      return;
+    }
     const check =
       path === '/healthz'
         ? options.checks.live

@@ -11,3 +11,20 @@ export {
   type FailureJudge,
 } from './dependency-waiter.ts';
 export { handleUnhandledRejections, isLibraryRejection } from './library-rejections.ts';
+export {
+  startTelemetry,
+  TELEMETRY_SCOPE,
+  type Telemetry,
+  type TelemetryOptions,
+} from './otel/start-telemetry.ts';
+export { traceHeaders, contextOfHeaders } from './otel/trace-headers.ts';
+export { traceFieldsOfActiveSpan } from './otel/log-trace-fields.ts';
+export { Tally } from './otel/tally.ts';
+export { observeProcessMemory } from './otel/process-metrics.ts';
+export {
+  batchAttributes,
+  namespaceAttributes,
+  namespaceKey,
+  type BatchFacts,
+} from './otel/batch-attributes.ts';
+export { inSpan } from './otel/in-span.ts';

@@ -5,7 +5,9 @@ import {
   type Logger,
   type PartitionKeyMode,
   OrderingKeyAssigner,
+  clusterTimeOfResumeToken,
   encodeBatch,
+  eventTimeOfKey,
   partitionOf,
   sleep,
 } from '@tributary/core';
@@ -15,6 +17,7 @@ import { BSON, type Document, type Timestamp } from 'bson';
 import type { ChangeStream, ChangeStreamOptions } from 'mongodb';
 import { captureOrigin } from './capture-origin.ts';
 import type { ClaimStager } from './claim-stager.ts';
+import { CaptureTelemetry, type CaptureTelemetryOptions } from './capture-telemetry.ts';
 import { namespaceFilter } from './namespace-filter.ts';
 import { type BatchLimits, PartitionLines, type TrackedPosition } from './partition-lines.ts';
 import { PublishedBacklog } from './published-backlog.ts';
@@ -38,14 +41,22 @@ export interface CaptureOptions extends BatchLimits, WatchScope {
   readonly queueHighWaterMark: number;
   /** How often writers' gap reports are read (and answered). */
   readonly gapCheckIntervalMs: number;
-  /** Told after each batch is on the queue (metrics, tests). */
+  /** Told after each batch is on the queue (tests). */
   readonly onPublished?: (batch: ChangeBatch) => void;
+  /** Where spans and metrics go (none without). */
+  readonly telemetry?: Omit<CaptureTelemetryOptions, 'partitionCount' | 'timeOfKey'>;
 }
 
 /** The shortest time between two reads of every checkpoint (K reads each) for the backlog. */
 const BACKLOG_CHECK_MS = 200;
 /** How often capture asks whether the queue lost its contents (the fast path of healing). */
 const EPOCH_CHECK_MS = 1000;
+/**
+ * How often, while batches are outstanding, capture reads the checkpoints
+ * to learn what writers have covered (the backlog and lag metrics; below
+ * the high-water mark nothing else needs it).
+ */
+const COVERAGE_REFRESH_MS = 2000;
 
 /** Why capture re-reads the stream: the whole queue was lost, or some partitions' batches were. */
 type Rewind = { readonly all: true } | { readonly partitions: readonly number[] };
@@ -89,6 +100,9 @@ export class ChangeCapture {
   #epochCheckedAt = 0;
   #gapsCheckedAt = 0;
   #heartbeatAt = 0;
+  /** The clusterTime (s) of the resume point as the checkpoints last read put it. */
+  #resumePointTime: number | undefined;
+  readonly #telemetry: CaptureTelemetry | undefined;
 
   constructor(options: CaptureOptions) {
     this.#o = options;
@@ -96,6 +110,22 @@ export class ChangeCapture {
     this.#backlog = new PublishedBacklog(options.partitionCount);
     const stallMs = stallIntervalMs(options.heartbeatIntervalMs, BACKLOG_CHECK_MS);
     this.#stalls = new StallProbes(options.partitionCount, stallMs);
+    this.#telemetry =
+      options.telemetry &&
+      new CaptureTelemetry(
+        {
+          ...options.telemetry,
+          partitionCount: options.partitionCount,
+          timeOfKey: (key) => eventTimeOfKey(key).getTime() / 1000,
+        },
+        {
+          backlog: () => this.#backlog.size,
+          paused: () => this.#paused,
+          oldestUnflushedKey: (p) => this.#backlog.oldestEventKey(p),
+          resumePointTime: () => this.#resumePointTime,
+          oplogWindow: () => undefined,
+        },
+      );
   }
 
   /** The last position read (key and resume token). */
@@ -143,6 +173,10 @@ export class ChangeCapture {
       if (!rewind) break;
       const checkpoints = await this.#readCheckpoints();
       const partitions = 'all' in rewind ? all : rewind.partitions;
+      this.#telemetry?.rewound(
+        partitions.length,
+        'all' in rewind ? 'queue_emptied' : 'gap_reported',
+      );
       for (const p of partitions) {
         lines.rewind(p, checkpoints.get(p)?.position?.key ?? '');
         this.#backlog.rewound(p);
@@ -207,6 +241,7 @@ export class ChangeCapture {
             if (keep(event.ns)) {
               const captured: CapturedEvent = { key, capturedAt: new Date(now), event };
               const partition = partitionOf(event, o.partitionCount, o.partitionKey);
+              this.#telemetry?.captured(partition, event.ns);
               await lines.add(partition, captured, BSON.calculateObjectSize(event), position, now);
             }
             // The watched collection or database was dropped or renamed:
@@ -215,6 +250,7 @@ export class ChangeCapture {
           } else this.#advanceToResumeToken(stream);
           await lines.flushDue(now);
           await this.#heartbeat(lines, now);
+          await this.#refreshCoverage(now);
           const rewind = await this.#rewindNeeded(now, lines);
           if (rewind) return rewind;
         }
@@ -294,6 +330,21 @@ export class ChangeCapture {
     return partitions.length > 0 ? { partitions } : undefined;
   }
 
+  /**
+   * Reads what the checkpoints cover every {@link COVERAGE_REFRESH_MS} while
+   * batches are outstanding, so the backlog and lag metrics follow the
+   * writers below the high-water mark too (at the mark, `#waitForRoom` reads them).
+   */
+  async #refreshCoverage(now: number): Promise<void> {
+    if (!this.#telemetry || this.#backlog.size === 0) return;
+    if (now - this.#backlogCheckedAt < COVERAGE_REFRESH_MS) return;
+    this.#backlogCheckedAt = now;
+    const checkpoints = await this.#deps.attempt('checkpoint store', () =>
+      this.#o.checkpoints.readAllPartitions(this.#o.partitionCount),
+    );
+    if (checkpoints) this.#cover(checkpoints);
+  }
+
   #readCheckpoints(): Promise<Map<number, PartitionCheckpoint>> {
     return this.#deps.untilDone('checkpoint store', () =>
       this.#o.checkpoints.readAllPartitions(this.#o.partitionCount),
@@ -336,11 +387,19 @@ export class ChangeCapture {
   /** Counts as taken what each partition's checkpoint covers, and notes which ones moved. */
   #cover(checkpoints: ReadonlyMap<number, PartitionCheckpoint>): void {
     const now = Date.now();
+    let resumeTime: number | undefined;
     for (let p = 0; p < this.#o.partitionCount; p += 1) {
-      const key = checkpoints.get(p)?.position?.key;
+      const position = checkpoints.get(p)?.position;
+      const key = position?.key;
       if (key !== undefined) this.#backlog.cover(p, key);
       this.#stalls.checkpointRead(p, key ?? '', now);
+      if (!position) continue;
+      // A heartbeat moves the token (the stream's postBatchResumeToken) past the last event's key.
+      const time =
+        clusterTimeOfResumeToken(position.token) ?? eventTimeOfKey(position.key).getTime() / 1000;
+      resumeTime = resumeTime === undefined ? time : Math.min(resumeTime, time);
     }
+    this.#resumePointTime = resumeTime;
   }
 
   /**
@@ -370,14 +429,18 @@ export class ChangeCapture {
 
   async #publish(batch: ChangeBatch): Promise<void> {
     const body = encodeBatch(batch);
-    await this.#deps.untilDone('queue', () =>
-      this.#o.publisher.publish({
-        partition: batch.partition,
-        generation: batch.generation,
-        sequence: batch.sequence,
-        body,
-      }),
-    );
+    const send = (headers: Record<string, string>) =>
+      this.#deps.untilDone('queue', () =>
+        this.#o.publisher.publish({
+          partition: batch.partition,
+          generation: batch.generation,
+          sequence: batch.sequence,
+          body,
+          headers,
+        }),
+      );
+    if (this.#telemetry) await this.#telemetry.published(batch, body.byteLength, send);
+    else await send({});
     this.#o.logger.debug(
       {
         partition: batch.partition,
@@ -388,7 +451,7 @@ export class ChangeCapture {
       },
       batch.events.length === 0 ? 'heartbeat published' : 'batch published',
     );
-    this.#backlog.published(batch.partition, batch.position.key, Date.now());
+    this.#backlog.published(batch.partition, batch.position.key, Date.now(), batch.events[0]?.key);
     this.#o.onPublished?.(batch);
   }
 }

@@ -4,6 +4,8 @@ import type { OrderingKey } from '@tributary/core';
 interface Outstanding {
   readonly key: OrderingKey;
   readonly publishedAt: number;
+  /** The key of the batch's first event; none for a heartbeat or a probe. */
+  readonly firstEventKey?: OrderingKey | undefined;
 }
 
 /**
@@ -56,12 +58,26 @@ export class PublishedBacklog {
   }
 
   /**
-   * Records a batch put on the queue at `publishedAt`, standing at `key`
-   * (its `position.key`). A heartbeat counts like any batch: it holds a
-   * place in the queue until a writer acknowledges it.
+   * The key of the oldest event published to the partition that no
+   * checkpoint is known to cover (for the lag metric), or undefined.
    */
-  published(partition: number, key: OrderingKey, publishedAt: number): void {
-    this.#list(partition).push({ key, publishedAt });
+  oldestEventKey(partition: number): OrderingKey | undefined {
+    return this.#list(partition).find((o) => o.firstEventKey !== undefined)?.firstEventKey;
+  }
+
+  /**
+   * Records a batch put on the queue at `publishedAt`, standing at `key`
+   * (its `position.key`), whose first event has `firstEventKey`. A
+   * heartbeat counts like any batch: it holds a place in the queue until a
+   * writer acknowledges it.
+   */
+  published(
+    partition: number,
+    key: OrderingKey,
+    publishedAt: number,
+    firstEventKey?: OrderingKey,
+  ): void {
+    this.#list(partition).push({ key, publishedAt, firstEventKey });
     this.#size += 1;
   }
 

@@ -8,8 +8,11 @@ import {
   Readiness,
   ResourceStack,
   exitOnSignal,
+  type Telemetry,
   handleUnhandledRejections,
   startHealthServer,
+  startTelemetry,
+  traceFieldsOfActiveSpan,
 } from '@tributary/telemetry';
 import { MongoClient } from 'mongodb';
 import { ChangeCapture } from './change-capture.ts';
@@ -31,12 +34,22 @@ const SERVER_SELECTION_TIMEOUT_MS = 10_000;
  * exit code 1 and says what to do.
  */
 export async function startCapture(config: CaptureConfig, secrets: string[]): Promise<void> {
-  const logger = createLogger({ name: 'capture', level: config.logLevel, secrets });
+  const logger = createLogger({
+    name: 'capture',
+    level: config.logLevel,
+    secrets,
+    mixin: traceFieldsOfActiveSpan,
+  });
   handleUnhandledRejections(logger);
   const resources = new ResourceStack();
   try {
     // The same secrets are kept out of the health endpoint's answers.
-    await composeCapture(config, logger, resources, new SecretRedactor(secrets));
+    // Telemetry is closed last, so that the spans of the shutdown are exported.
+    const telemetry = resources.add(
+      'telemetry',
+      await startTelemetry({ serviceName: 'tributary-capture', config, logger, secrets }),
+    );
+    await composeCapture(config, logger, resources, new SecretRedactor(secrets), telemetry);
   } catch (error) {
     // One structured line saying what failed, not an unhandled rejection's stack.
     logger.fatal(
@@ -53,6 +66,7 @@ async function composeCapture(
   logger: Logger,
   resources: ResourceStack,
   redactor: SecretRedactor,
+  telemetry: Telemetry,
 ): Promise<void> {
   const readiness = new Readiness();
   const state: { capture?: ChangeCapture } = {};
@@ -79,6 +93,7 @@ async function composeCapture(
           ready: () => [...(running ? [] : ['capture: starting']), ...readiness.reasons()],
         },
         redact: (text) => redactor.redactText(text),
+        metrics: telemetry.serveMetrics,
       }),
     );
   }
@@ -124,6 +139,7 @@ async function composeCapture(
       // publishing path itself waits and retries, pausing the stream.
       onBackgroundError: (error) =>
         logger.warn({ err: error }, 'queue background operation failed'),
+      traced: telemetry.tracing,
     }),
   );
   const publisher = resources.add('publisher', transport.publisher());
@@ -146,6 +162,12 @@ async function composeCapture(
     claims: lakeClaimStager(lake),
     readiness,
     logger,
+    telemetry: {
+      tracer: telemetry.tracer,
+      meter: telemetry.meter,
+      tracing: telemetry.tracing,
+      messaging: transport.messaging,
+    },
   });
   state.capture = capture;
   running = true;

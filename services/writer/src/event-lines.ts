@@ -100,5 +100,6 @@ function lineOf(captured: CapturedEvent, context: LineContext): PlannedLine {
     dir: renderPath(context.pathTemplate, { db: ns?.db, coll: ns?.coll, eventTime: time }),
     key: captured.key,
     line: encodeLine(captured, context.partition, context.jsonFormat),
+    ns: captured.event.ns,
   };
 }

@@ -15,6 +15,7 @@ import { environmentHint } from './environment-hint.ts';
 import { SegmentFailure, classifyFailure, messageOf } from './failure-class.ts';
 import type { BatchRoom, InFlightBudget } from './in-flight-budget.ts';
 import type { PartitionWriter } from './partition-writer.ts';
+import type { WriterTelemetry } from './writer-telemetry.ts';
 
 /** What a partition loop needs besides its reader and writer. */
 export interface PartitionLoopOptions {
@@ -38,8 +39,10 @@ export interface PartitionLoopOptions {
   /** A gap still open after this long makes the writer not ready, naming the partition. */
   readonly stuckAfterMs: number;
   readonly logger: Logger;
-  /** Told after each batch is settled (metrics, tests). */
+  /** Told after each batch is settled (tests). */
   readonly onBatch?: (partition: number, events: number) => void;
+  /** Spans and metrics (none without). */
+  readonly telemetry?: WriterTelemetry;
 }
 
 type Outcome = 'done' | 'retry' | 'wait';
@@ -94,6 +97,11 @@ export class PartitionLoop {
   /** The gap this partition is healing, if any (for metrics and readiness). */
   get openGap() {
     return this.#gaps.open;
+  }
+
+  /** What the stored checkpoint covers, and when it was stored (for metrics). */
+  get checkpoint(): { readonly key: string | undefined; readonly at: number | undefined } {
+    return { key: this.#writer.position?.key, at: this.#writer.checkpointedAt };
   }
 
   /** Starts the loop; the promise settles when it ends. */
@@ -210,7 +218,7 @@ export class PartitionLoop {
   /** {@link #handle}, with the queue's own environment failures (Redis down) waited out too. */
   async #settle(batch: DeliveredBatch, room: BatchRoom | undefined): Promise<Outcome> {
     try {
-      return await this.#handle(batch, room);
+      return await this.#handle(batch, room, Date.now());
     } catch (error) {
       if (classifyFailure(error).class !== 'environment') throw error;
       this.#environment(error);
@@ -274,7 +282,11 @@ export class PartitionLoop {
   }
 
   /** One delivery: `done` when settled, `retry`/`wait` when it stays first in line. */
-  async #handle(delivered: DeliveredBatch, room: BatchRoom | undefined): Promise<Outcome> {
+  async #handle(
+    delivered: DeliveredBatch,
+    room: BatchRoom | undefined,
+    receivedAt: number,
+  ): Promise<Outcome> {
     room?.resize(delivered.body.byteLength);
     let batch: ChangeBatch;
     try {
@@ -284,6 +296,15 @@ export class PartitionLoop {
     }
     // The events its claim checks bring count too (capture puts one in a batch at most).
     room?.resize(delivered.body.byteLength + claimedBytes(batch));
+    const telemetry = this.#o.telemetry;
+    return telemetry
+      ? telemetry.process(delivered, batch, receivedAt, () => this.#write(delivered, batch))
+      : this.#write(delivered, batch);
+  }
+
+  /** A decoded batch: check the chain → append → commit → acknowledge. */
+  async #write(delivered: DeliveredBatch, batch: ChangeBatch): Promise<Outcome> {
+    const telemetry = this.#o.telemetry;
     if (batch.partition !== this.partition) {
       const reason = `batch for partition ${batch.partition} arrived on partition ${this.partition}`;
       return this.#deadLetter(delivered, undefined, reason, []);
@@ -300,18 +321,25 @@ export class PartitionLoop {
     if (!followsChain(batch, this.#writer.position?.key)) return this.#followsGap(delivered, batch);
     await this.#healed(batch);
     try {
-      const appended = await this.#writer.append(batch);
+      const append = () => this.#writer.append(batch);
+      const appended = await (telemetry ? telemetry.append(append) : append());
       if (appended.refused.length > 0) {
         const refused = new Set(appended.refused.flatMap((r) => r.keys));
         const inLake = batch.events.map((e) => e.key).filter((key) => !refused.has(key));
         const reason = appended.refused.map((r) => r.reason).join('; ');
         return this.#deadLetter(delivered, batch, reason, inLake);
       }
-      await this.#writer.commit(batch);
+      const commit = () => this.#writer.commit(batch);
+      await (telemetry ? telemetry.checkpoint(batch.position.key, commit) : commit());
       // Acknowledge last: the events are in the lake and the checkpoint that
       // covers them is stored. A crash before this line only causes a
       // redelivery, which the checkpoint turns into no-ops.
-      await this.#reader.ack(delivered);
+      const ack = () => this.#reader.ack(delivered);
+      await (telemetry ? telemetry.ack(ack) : ack());
+      telemetry?.settled(this.partition, 'written', {
+        written: appended.writtenByNamespace,
+        duplicates: appended.dropped,
+      });
       this.#recovered();
       this.#o.logger.debug(
         {
@@ -348,6 +376,7 @@ export class PartitionLoop {
       'batch failed; it stays first in line and will be retried',
     );
     await this.#reader.fail(delivered, error instanceof Error ? error : new Error(String(error)));
+    this.#o.telemetry?.settled(this.partition, 'retried');
     return 'retry';
   }
 
@@ -378,6 +407,9 @@ export class PartitionLoop {
       'batch sent to the dead letters',
     );
     if (batch) await this.#untilDone(() => this.#writer.commit(batch));
+    this.#o.telemetry?.settled(this.partition, 'dead_lettered', {
+      deadLettered: batch ? batch.events.length - eventsInLake.length : 0,
+    });
     this.#o.onBatch?.(this.partition, 0);
     return 'done';
   }
@@ -411,6 +443,7 @@ export class PartitionLoop {
     // Dropping is safe: the checkpoint does not move past the gap, capture's
     // resume point is at or before it, and capture re-sends everything after it.
     await this.#reader.ack(delivered);
+    this.#o.telemetry?.settled(this.partition, 'dropped_after_gap');
     return 'done';
   }
 

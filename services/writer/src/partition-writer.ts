@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
+import { type Attributes, isSpanContextValid, trace } from '@opentelemetry/api';
 import type { CheckpointStore } from '@tributary/checkpoint';
 import {
   type ChangeBatch,
@@ -10,6 +11,7 @@ import {
   isClaimed,
 } from '@tributary/core';
 import { type Lake, LakeError } from '@tributary/lake';
+import { namespaceAttributes, namespaceKey } from '@tributary/telemetry';
 import { applyStoredCheckpoint, buildCheckpoint } from './checkpoint-builder.ts';
 import { cleanUpClaims, keepDeadLetteredClaims } from './claim-cleanup.ts';
 import { type LineContext, type RefusedEvents, eventLines } from './event-lines.ts';
@@ -19,6 +21,7 @@ import { type Segment, planSegments } from './segment-plan.ts';
 import { linesWithKeys } from './tail-keys.ts';
 import { takeOverPartition } from './takeover.ts';
 import { newTrackedFile, type TrackedFile } from './tracked-file.ts';
+import type { WriterTelemetry } from './writer-telemetry.ts';
 
 /** What a partition writer needs. */
 export interface PartitionWriterOptions extends RollLimits {
@@ -33,7 +36,12 @@ export interface PartitionWriterOptions extends RollLimits {
   readonly lost?: AbortSignal;
   /** Milliseconds since the epoch; injected so tests control time. */
   readonly now?: () => number;
+  /** Spans and latencies of flushes (none without). */
+  readonly telemetry?: WriterTelemetry;
 }
+
+/** How many batches' traces a file remembers for the links of its closing flush. */
+const TRACES_PER_FILE = 32;
 
 export type { RefusedEvents } from './event-lines.ts';
 
@@ -48,6 +56,8 @@ export interface AppendOutcome {
   readonly filesOpened: number;
   /** Events that cannot be written (their file's path refused, their staged copy gone, …). */
   readonly refused: readonly RefusedEvents[];
+  /** The written events per namespace (`db.coll`), with the namespace's attributes. */
+  readonly writtenByNamespace: ReadonlyMap<string, { ns: Attributes; events: number }>;
 }
 
 /** What writing one batch did, for metrics and tests. */
@@ -86,6 +96,7 @@ export class PartitionWriter {
   readonly #lineContext: LineContext;
   #position: StreamPosition | undefined;
   #version: string | undefined;
+  #checkpointedAt: number | undefined;
 
   constructor(options: PartitionWriterOptions) {
     this.#o = options;
@@ -101,6 +112,11 @@ export class PartitionWriter {
   /** The position of the last stored checkpoint. */
   get position(): StreamPosition | undefined {
     return this.#position;
+  }
+
+  /** When this writer last stored the partition's checkpoint (ms since the epoch). */
+  get checkpointedAt(): number | undefined {
+    return this.#checkpointedAt;
   }
 
   /** Paths of the files open now. */
@@ -165,7 +181,13 @@ export class PartitionWriter {
       if (await this.#readAdopted(opened.adopted)) continue;
       if (await this.#appendSegments(segments, opened.files, refused, left)) continue;
       const written = prepared.lines.length;
-      return { written, dropped: batch.events.length - written - left.size, filesOpened, refused };
+      return {
+        written,
+        dropped: batch.events.length - written - left.size,
+        filesOpened,
+        refused,
+        writtenByNamespace: countByNamespace(prepared.lines),
+      };
     }
   }
 
@@ -227,6 +249,13 @@ export class PartitionWriter {
    */
   async closeFinished(): Promise<number> {
     const ready = this.#files.readyToClose();
+    if (ready.length === 0) return 0;
+    const links = ready.flatMap((file) => file.traces ?? []);
+    const close = () => this.#close(ready);
+    return this.#o.telemetry ? this.#o.telemetry.closing(links, close) : close();
+  }
+
+  async #close(ready: readonly TrackedFile[]): Promise<number> {
     for (const file of ready) {
       this.#checkOwned();
       const state = await this.#o.lake.append(file.path, file.length, new Uint8Array(0), {
@@ -378,11 +407,15 @@ export class PartitionWriter {
       const data = Buffer.from(segment.lines.join(''), 'utf8');
       this.#checkOwned();
       let state;
-      try {
-        state = await this.#o.lake.append(file.path, file.length, data, {
+      const append = () =>
+        this.#o.lake.append(file.path, file.length, data, {
           ifVersion: file.version,
           leaseId: this.leaseId,
         });
+      try {
+        state = await (this.#o.telemetry
+          ? this.#o.telemetry.flush(file.path, data.length, segment.keys.length, append)
+          : append());
       } catch (error) {
         // This segment and the directory's later ones are not in the lake;
         // its earlier ones are, and stay.
@@ -398,6 +431,7 @@ export class PartitionWriter {
       file.length = state.length;
       file.version = state.version;
       file.lastAppendAt = this.#now();
+      rememberTrace(file);
       this.#appended.add(file);
       if (this.#files.openIn(file.dir) !== file) this.#files.open(file);
       let end = state.length - data.length;
@@ -433,6 +467,7 @@ export class PartitionWriter {
       now: new Date(this.#now()),
     });
     this.#version = await this.#o.checkpoints.writePartition(plan.checkpoint, this.#version);
+    this.#checkpointedAt = this.#now();
     applyStoredCheckpoint(plan, this.#files);
     this.#position = position;
     const key = position?.key ?? '';
@@ -442,4 +477,27 @@ export class PartitionWriter {
   #checkOwned(): void {
     this.#o.lost?.throwIfAborted();
   }
+}
+
+/** The written lines counted per namespace. */
+function countByNamespace(
+  lines: readonly { readonly ns?: unknown }[],
+): Map<string, { ns: Attributes; events: number }> {
+  const counts = new Map<string, { ns: Attributes; events: number }>();
+  for (const line of lines) {
+    const key = namespaceKey(line.ns);
+    const count = counts.get(key);
+    if (count) count.events += 1;
+    else counts.set(key, { ns: namespaceAttributes(line.ns), events: 1 });
+  }
+  return counts;
+}
+
+/** Notes the active trace (the batch being written) on the file, for its closing flush's links. */
+function rememberTrace(file: TrackedFile): void {
+  const active = trace.getActiveSpan()?.spanContext();
+  if (!active || !isSpanContextValid(active)) return;
+  const traces = (file.traces ??= []);
+  if (traces.length >= TRACES_PER_FILE || traces.some((t) => t.traceId === active.traceId)) return;
+  traces.push(active);
 }

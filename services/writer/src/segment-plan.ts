@@ -6,6 +6,8 @@ export interface PlannedLine {
   readonly dir: string;
   readonly key: string;
   readonly line: string;
+  /** The change event's `ns` (for metrics per namespace). */
+  readonly ns?: unknown;
 }
 
 /** Consecutive lines for one file, appended in one request. */

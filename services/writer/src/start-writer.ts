@@ -16,8 +16,11 @@ import {
   Readiness,
   ResourceStack,
   exitOnSignal,
+  type Telemetry,
   handleUnhandledRejections,
   startHealthServer,
+  startTelemetry,
+  traceFieldsOfActiveSpan,
   watchDependency,
 } from '@tributary/telemetry';
 import { environmentHint } from './environment-hint.ts';
@@ -44,12 +47,22 @@ const waitable: FailureJudge = (error) =>
  * signal arrives during start-up.
  */
 export async function startWriter(config: WriterConfig, secrets: string[]): Promise<void> {
-  const logger = createLogger({ name: 'writer', level: config.logLevel, secrets });
+  const logger = createLogger({
+    name: 'writer',
+    level: config.logLevel,
+    secrets,
+    mixin: traceFieldsOfActiveSpan,
+  });
   handleUnhandledRejections(logger);
   const resources = new ResourceStack();
   try {
     // The same secrets are kept out of the health endpoint's answers.
-    await composeWriter(config, logger, resources, new SecretRedactor(secrets));
+    // Telemetry is closed last, so that the spans of the drain are exported.
+    const telemetry = resources.add(
+      'telemetry',
+      await startTelemetry({ serviceName: 'tributary-writer', config, logger, secrets }),
+    );
+    await composeWriter(config, logger, resources, new SecretRedactor(secrets), telemetry);
   } catch (error) {
     // One structured line saying what failed, not an unhandled rejection's stack.
     logger.fatal(
@@ -66,6 +79,7 @@ async function composeWriter(
   logger: Logger,
   resources: ResourceStack,
   redactor: SecretRedactor,
+  telemetry: Telemetry,
 ): Promise<void> {
   const writerId = config.writerId ?? `${hostname()}-${process.pid}`;
   const stopping = new AbortController();
@@ -102,6 +116,7 @@ async function composeWriter(
         port: config.healthPort,
         checks: { live: () => true, ready },
         redact: (text) => redactor.redactText(text),
+        metrics: telemetry.serveMetrics,
       }),
     );
   }
@@ -140,6 +155,7 @@ async function composeWriter(
         queueFailure = error.message;
         logger.warn({ err: error }, 'queue background operation failed');
       },
+      traced: telemetry.tracing,
     }),
   );
   const service = new WriterService({
@@ -163,6 +179,7 @@ async function composeWriter(
       queueFailure = reason;
     },
     logger,
+    telemetry: { tracer: telemetry.tracer, meter: telemetry.meter, tracing: telemetry.tracing },
   });
   state.service = service;
   await waiter.untilDone('queue', () => service.start(), waitable);

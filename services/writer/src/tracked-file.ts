@@ -1,3 +1,4 @@
+import type { SpanContext } from '@opentelemetry/api';
 import type { OpenFileRecord } from '@tributary/checkpoint';
 
 /** One line past a file's checkpointed length: its ordering key and where it ends. */
@@ -42,6 +43,8 @@ export interface TrackedFile {
   closeRecorded: boolean;
   /** The closing flush is done and the write lease released. */
   closedInLake: boolean;
+  /** Traces of the batches appended to it (a few), which its closing flush links to. */
+  traces?: SpanContext[];
 }
 
 /** A new file of `dir` starting at `firstKey`, not yet in the lake. */

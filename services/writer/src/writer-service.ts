@@ -1,5 +1,5 @@
 import type { CheckpointStore } from '@tributary/checkpoint';
-import type { BackoffPolicy, JsonFormat, Logger } from '@tributary/core';
+import { type BackoffPolicy, type JsonFormat, type Logger, eventTimeOfKey } from '@tributary/core';
 import type { Lake } from '@tributary/lake';
 import type { PartitionClaims, PartitionReader, QueueTransport } from '@tributary/queue';
 import type { Readiness } from '@tributary/telemetry';
@@ -7,6 +7,7 @@ import { InFlightBudget } from './in-flight-budget.ts';
 import { PartitionLoop } from './partition-loop.ts';
 import { PartitionWriter } from './partition-writer.ts';
 import type { RollLimits } from './rolling-file-set.ts';
+import { WriterTelemetry, type WriterTelemetryOptions } from './writer-telemetry.ts';
 
 /** Everything a writer process composes. */
 export interface WriterServiceOptions extends RollLimits {
@@ -30,6 +31,8 @@ export interface WriterServiceOptions extends RollLimits {
   readonly pollMs?: number;
   readonly logger: Logger;
   readonly onBatch?: (partition: number, events: number) => void;
+  /** Where spans and metrics go (none without). */
+  readonly telemetry?: Omit<WriterTelemetryOptions, 'messaging' | 'timeOfKey'>;
 }
 
 /** What a writer reports about itself (for metrics and tests). */
@@ -52,10 +55,30 @@ export class WriterService {
   readonly #budget: InFlightBudget;
   #claims: PartitionClaims | undefined;
   #stopped: Promise<void> | undefined;
+  readonly #telemetry: WriterTelemetry | undefined;
 
   constructor(options: WriterServiceOptions) {
     this.#o = options;
     this.#budget = new InFlightBudget(options.maxInFlightBatches, options.maxBufferedBytes);
+    this.#telemetry =
+      options.telemetry &&
+      new WriterTelemetry(
+        {
+          ...options.telemetry,
+          messaging: options.transport.messaging,
+          timeOfKey: (key) => eventTimeOfKey(key).getTime() / 1000,
+        },
+        {
+          owned: () =>
+            [...this.#loops.values()].map((loop) => ({
+              partition: loop.partition,
+              checkpointKey: loop.checkpoint.key,
+              checkpointedAt: loop.checkpoint.at,
+              gapSince: loop.openGap?.since,
+            })),
+          inFlight: () => this.#budget.usage,
+        },
+      );
   }
 
   /** Partitions this writer runs now. */
@@ -83,7 +106,14 @@ export class WriterService {
   #gained(reader: PartitionReader): void {
     const { logger } = this.#o;
     const partition = reader.partition;
-    const writer = new PartitionWriter({ ...this.#o, partition, lost: reader.lost });
+    const telemetry = this.#telemetry;
+    const { telemetry: _settings, ...options } = this.#o;
+    const writer = new PartitionWriter({
+      ...options,
+      partition,
+      lost: reader.lost,
+      ...(telemetry ? { telemetry } : {}),
+    });
     const loop = new PartitionLoop(reader, writer, {
       partitionCount: this.#o.transport.partitionCount,
       writerId: this.#o.writerId,
@@ -98,6 +128,7 @@ export class WriterService {
       stuckAfterMs: this.#o.stuckAfterMs ?? 30_000,
       logger,
       ...(this.#o.onBatch ? { onBatch: this.#o.onBatch } : {}),
+      ...(telemetry ? { telemetry } : {}),
     });
     this.#loops.set(partition, loop);
     logger.info({ partition }, 'partition gained');

@@ -1,6 +1,7 @@
 import type { ConfigProblem } from '../errors/config-error.ts';
 import { type EnvSource, loadConfig } from './load-config.ts';
 import { enumSetting, intSetting, listSetting, textSetting, urlSetting } from './setting.ts';
+import { telemetryRule } from './telemetry-settings.ts';
 import { batchLimitRule, lakeRule, sharedSettings, transportRule } from './shared-settings.ts';
 
 const NAMESPACE_PATTERN = /^[^.\s]+(\.[^\s]+)?$/;
@@ -105,7 +106,7 @@ export const captureSettings = {
   }),
   healthPort: intSetting({
     env: 'TRIBUTARY_HEALTH_PORT',
-    description: 'Port of /healthz and /readyz; 0 disables the endpoint.',
+    description: 'Port of /healthz, /readyz and /metrics (Prometheus); 0 disables the endpoint.',
     min: 0,
     max: 65535,
     defaultText: '8081',
@@ -165,5 +166,6 @@ export function loadCaptureConfig(env: EnvSource) {
     serviceBusBatchRule,
     lakeRule,
     batchLimitRule,
+    telemetryRule,
   ]);
 }

@@ -1,6 +1,7 @@
 import type { ConfigProblem } from '../errors/config-error.ts';
 import { serviceBusProblems } from './servicebus-rules.ts';
 import { enumSetting, intSetting, textSetting, urlSetting } from './setting.ts';
+import { telemetrySettings } from './telemetry-settings.ts';
 
 /** Settings both services read: transport, Redis, partitions, operations. */
 export const sharedSettings = {
@@ -118,6 +119,7 @@ export const sharedSettings = {
     min: 100,
     defaultText: '30000',
   }),
+  ...telemetrySettings,
 };
 
 /**

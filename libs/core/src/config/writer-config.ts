@@ -3,6 +3,7 @@ import { DEFAULT_PATH_TEMPLATE, pathTemplateProblem } from '../paths/path-templa
 import { type EnvSource, loadConfig } from './load-config.ts';
 import { SERVICE_BUS_MAX_LOCK_DURATION_MS } from './servicebus-rules.ts';
 import { enumSetting, intSetting, textSetting } from './setting.ts';
+import { telemetryRule } from './telemetry-settings.ts';
 import { batchLimitRule, lakeRule, sharedSettings, transportRule } from './shared-settings.ts';
 
 /** Everything a writer reads at start-up. */
@@ -73,7 +74,7 @@ export const writerSettings = {
   }),
   healthPort: intSetting({
     env: 'TRIBUTARY_HEALTH_PORT',
-    description: 'Port of /healthz and /readyz; 0 disables the endpoint.',
+    description: 'Port of /healthz, /readyz and /metrics (Prometheus); 0 disables the endpoint.',
     min: 0,
     max: 65535,
     defaultText: '8082',
@@ -117,5 +118,6 @@ export function loadWriterConfig(env: EnvSource) {
     transportRule,
     leaseRule,
     batchLimitRule,
+    telemetryRule,
   ]);
 }

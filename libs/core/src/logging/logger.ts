@@ -12,6 +12,11 @@ export interface LoggerOptions {
   readonly secrets?: Iterable<string>;
   /** Where lines go; standard output by default. */
   readonly destination?: DestinationStream;
+  /**
+   * Fields added to every line when it is written (the active span's
+   * `trace_id` and `span_id`, from `@tributary/telemetry`).
+   */
+  readonly mixin?: () => Record<string, unknown>;
 }
 
 /**
@@ -26,6 +31,7 @@ export function createLogger(options: LoggerOptions): Logger {
       name: options.name,
       level: options.level ?? 'info',
       base: { pid: process.pid },
+      ...(options.mixin ? { mixin: options.mixin } : {}),
       // pino's own serializer would print `err` before our formatter sees it;
       // the formatter below turns errors into redacted plain objects instead.
       serializers: { err: (e: unknown) => e },

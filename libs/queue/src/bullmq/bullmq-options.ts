@@ -1,4 +1,5 @@
 import type { BackoffPolicy } from '@tributary/core';
+import type { Telemetry } from 'bullmq';
 import type { QueueError } from '../queue-error.ts';
 
 /** Options of {@link createBullmqTransport}. */
@@ -36,6 +37,12 @@ export interface BullmqTransportOptions {
    * on them (for instance by declaring a partition lost).
    */
   readonly onBackgroundError?: (error: QueueError) => void;
+  /**
+   * BullMQ's own telemetry interface (`bullmq-otel`) for the partition
+   * queues: spans of adding (and inspecting) batches, children of the
+   * caller's. Unset, BullMQ traces nothing.
+   */
+  readonly telemetry?: Telemetry | undefined;
 }
 
 /** Options with every default applied. */
@@ -60,6 +67,7 @@ export function resolveBullmqOptions(options: BullmqTransportOptions): ResolvedB
     maxEventStreamLength: 1000,
     reconnectBackoff: RECONNECT_BACKOFF,
     onBackgroundError: ignoreBackgroundError,
+    telemetry: undefined,
     ...definedOnly(options),
   } as ResolvedBullmqOptions;
   const problems: string[] = [];

@@ -203,6 +203,9 @@ export class BullmqPartitionClaims implements PartitionClaims {
       // A crash must never fail a batch: it only ever goes back to the front.
       maxStalledCount: Number.MAX_SAFE_INTEGER,
       autorun: false,
+      // No BullMQ telemetry here: a worker's polls and stalled checks would
+      // each be a trace of their own. Its Redis calls made while a batch is
+      // settled appear under the writer's spans (ioredis instrumentation).
     });
     const doing = `opening partition ${lease.partition}`;
     const working = `BullMQ worker of partition ${lease.partition}`;

@@ -4,6 +4,7 @@ import type {
   ClaimOptions,
   DeadLetterStore,
   PartitionClaims,
+  MessagingNames,
   QueueTransport,
 } from '../transport.ts';
 import {
@@ -32,6 +33,7 @@ export function createBullmqTransport(options: BullmqTransportOptions): QueueTra
 
 class BullmqTransport implements QueueTransport {
   readonly partitionCount: number;
+  readonly messaging: MessagingNames;
   readonly #options: ResolvedBullmqOptions;
   readonly #redis: Redis;
   readonly #layout: PartitionLayout;
@@ -47,6 +49,8 @@ class BullmqTransport implements QueueTransport {
     this.partitionCount = options.partitionCount;
     this.#redis = createRedisClient(options);
     this.#layout = new PartitionLayout(options);
+    const layout = this.#layout;
+    this.messaging = { system: 'bullmq', destinationOf: (p) => layout.queueOf(p) };
     this.#queues = new PartitionQueues(this.#redis, this.#layout, options);
     this.#leases = new LeaseStore(this.#redis, this.#layout);
   }

@@ -55,6 +55,7 @@ export class PartitionQueues {
         connection: this.#redis,
         prefix: this.layout.prefix,
         streams: { events: { maxLen: this.#options.maxEventStreamLength } },
+        ...(this.#options.telemetry ? { telemetry: this.#options.telemetry } : {}),
       });
       const doing = `queue of partition ${partition}`;
       queue.on('error', (error) => this.#options.onBackgroundError(translateError(error, doing)));

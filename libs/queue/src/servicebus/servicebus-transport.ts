@@ -4,6 +4,7 @@ import type {
   ClaimOptions,
   DeadLetterStore,
   PartitionClaims,
+  MessagingNames,
   QueueTransport,
 } from '../transport.ts';
 import { ServiceBusDeadLetters } from './servicebus-dead-letters.ts';
@@ -46,6 +47,7 @@ function clientOptions(options: ResolvedServiceBusOptions): ServiceBusClientOpti
 
 class ServiceBusTransport implements QueueTransport {
   readonly partitionCount: number;
+  readonly messaging: MessagingNames;
   readonly #options: ResolvedServiceBusOptions;
   readonly #client: ServiceBusClient;
   readonly #publishers = new Set<ServiceBusPublisher>();
@@ -56,6 +58,8 @@ class ServiceBusTransport implements QueueTransport {
   constructor(options: ResolvedServiceBusOptions) {
     this.#options = options;
     this.partitionCount = options.partitionCount;
+    // Every partition is a session of the one queue.
+    this.messaging = { system: 'servicebus', destinationOf: () => options.queueName };
     const settings = clientOptions(options);
     this.#client = options.connectionString
       ? new ServiceBusClient(options.connectionString, settings)

@@ -1,0 +1,295 @@
+import {
+  type Attributes,
+  type Histogram,
+  type Meter,
+  type Tracer,
+  SpanKind,
+  SpanStatusCode,
+  context,
+  trace,
+} from '@opentelemetry/api';
+import { type BatchEntry, type ChangeBatch, isClaimed } from '@tributary/core';
+import type { MessagingNames } from '@tributary/queue';
+import {
+  Tally,
+  batchAttributes,
+  namespaceAttributes,
+  namespaceKey,
+  observeProcessMemory,
+  traceHeaders,
+} from '@tributary/telemetry';
+
+/** What capture's gauges read when a scrape or an export collects them. */
+export interface CaptureGauges {
+  /** Batches published that no checkpoint covers yet. */
+  backlog(): number;
+  paused(): boolean;
+  /** Per partition: the key of the oldest event published that no checkpoint covers. */
+  oldestUnflushedKey(partition: number): string | undefined;
+  /** The resume point's clusterTime (seconds since the epoch), once known. */
+  resumePointTime(): number | undefined;
+  /** The oplog's time window (seconds since the epoch), where the source reports it. */
+  oplogWindow(): { readonly first: number; readonly last: number } | undefined;
+}
+
+/** Where capture's telemetry goes. */
+export interface CaptureTelemetryOptions {
+  readonly tracer: Tracer;
+  readonly meter: Meter;
+  /** Whether spans are exported (else none are started). */
+  readonly tracing: boolean;
+  readonly messaging: MessagingNames;
+  readonly partitionCount: number;
+  /** Seconds since the epoch of an ordering key's clusterTime. */
+  readonly timeOfKey: (key: string) => number;
+}
+
+/**
+ * Capture's spans and metrics.
+ *
+ * Each batch of events is one trace: a `capture batch` span from the moment
+ * its first event was read to the moment the queue holds it, with a
+ * `change stream read` child (first to last event read and routed) and a
+ * `send` producer span around the publish, whose context the batch carries
+ * to the writer in its headers (W3C `traceparent`). Heartbeats and probes
+ * are not traced: they carry no events, and a quiet pipeline would fill
+ * the trace store with them.
+ *
+ * Counts per event cost a map lookup ({@link Tally}); gauges are read only
+ * when metrics are collected.
+ */
+export class CaptureTelemetry {
+  readonly #o: CaptureTelemetryOptions;
+  readonly #captured: Tally;
+  readonly #published: Tally;
+  readonly #batches: Tally;
+  readonly #rewinds: Tally;
+  readonly #batchEvents: Histogram;
+  readonly #batchBytes: Histogram;
+  readonly #publishSeconds: Histogram;
+
+  constructor(options: CaptureTelemetryOptions, gauges: CaptureGauges) {
+    this.#o = options;
+    const { meter } = options;
+    this.#captured = new Tally(meter, 'tributary.capture.events.captured', {
+      description: 'Change events read from the change stream and routed to a partition.',
+      unit: '{event}',
+    });
+    this.#published = new Tally(meter, 'tributary.capture.events.published', {
+      description: 'Change events published to the queue (again after a rewind).',
+      unit: '{event}',
+    });
+    this.#batches = new Tally(meter, 'tributary.capture.batches.published', {
+      description: 'Batches published: events, heartbeats and probes.',
+      unit: '{batch}',
+    });
+    this.#rewinds = new Tally(meter, 'tributary.capture.rewinds', {
+      description:
+        'Partitions re-read from their checkpoints because batches were lost from the queue (gaps healed).',
+      unit: '{partition}',
+    });
+    this.#batchEvents = meter.createHistogram('tributary.batch.events', {
+      description: 'Events per published batch.',
+      unit: '{event}',
+      advice: { explicitBucketBoundaries: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000] },
+    });
+    this.#batchBytes = meter.createHistogram('tributary.batch.size', {
+      description: 'Encoded size of each published batch.',
+      unit: 'By',
+      advice: {
+        explicitBucketBoundaries: [1024, 16384, 65536, 262144, 1048576, 4194304, 16777216],
+      },
+    });
+    this.#publishSeconds = meter.createHistogram('tributary.capture.publish.duration', {
+      description: 'Time to put one batch on the queue, waits for an unavailable queue included.',
+      unit: 's',
+    });
+    this.#observe(meter, gauges);
+    observeProcessMemory(meter);
+  }
+
+  /** Counts an event routed to `partition`. */
+  captured(partition: number, ns: unknown): void {
+    const key = namespaceKey(ns);
+    this.#captured.add(`${partition}\u0000${key}`, () => ({
+      'tributary.partition': partition,
+      ...namespaceAttributes(ns),
+    }));
+  }
+
+  /** Counts partitions capture re-reads (`reason`: the queue lost everything, or a writer reported a gap). */
+  rewound(partitions: number, reason: 'queue_emptied' | 'gap_reported'): void {
+    this.#rewinds.add(reason, () => ({ 'tributary.rewind.reason': reason }), partitions);
+  }
+
+  /**
+   * Publishes `batch` through `publish`, traced and measured: `publish` is
+   * given the headers that carry the trace to the writer.
+   */
+  async published(
+    batch: ChangeBatch,
+    bodyBytes: number,
+    publish: (headers: Record<string, string>) => Promise<void>,
+  ): Promise<void> {
+    const started = performance.now();
+    const events = batch.events;
+    if (this.#o.tracing && events.length > 0) await this.#traced(batch, bodyBytes, publish);
+    else await publish({});
+    this.#publishSeconds.record((performance.now() - started) / 1000);
+    const partition = batch.partition;
+    const kind = events.length > 0 ? 'events' : 'heartbeat';
+    this.#batches.add(`${partition}\u0000${kind}`, () => ({
+      'tributary.partition': partition,
+      'tributary.batch.kind': kind,
+    }));
+    if (events.length === 0) return;
+    this.#batchEvents.record(events.length);
+    this.#batchBytes.record(bodyBytes);
+    countByNamespace(events, (key, ns, count) =>
+      this.#published.add(
+        `${partition}\u0000${key}`,
+        () => ({ 'tributary.partition': partition, ...namespaceAttributes(ns) }),
+        count,
+      ),
+    );
+  }
+
+  async #traced(
+    batch: ChangeBatch,
+    bodyBytes: number,
+    publish: (headers: Record<string, string>) => Promise<void>,
+  ): Promise<void> {
+    const { tracer, messaging } = this.#o;
+    const events = batch.events;
+    const first = events[0] as BatchEntry;
+    const last = events[events.length - 1] as BatchEntry;
+    const facts = batchAttributes({
+      partition: batch.partition,
+      generation: batch.generation,
+      sequence: batch.sequence,
+      events: events.length,
+      firstKey: first.key,
+      lastKey: batch.position.key,
+    });
+    const root = tracer.startSpan('capture batch', {
+      kind: SpanKind.INTERNAL,
+      startTime: first.capturedAt,
+      attributes: facts,
+    });
+    const inRoot = trace.setSpan(context.active(), root);
+    tracer
+      .startSpan(
+        'change stream read',
+        {
+          kind: SpanKind.CLIENT,
+          startTime: first.capturedAt,
+          attributes: {
+            'db.system.name': 'mongodb',
+            'db.operation.name': 'getMore',
+            'tributary.events': events.length,
+            ...(isClaimed(first) ? {} : namespaceAttributes(first.event.ns)),
+          },
+        },
+        inRoot,
+      )
+      .end(last.capturedAt);
+    const destination = messaging.destinationOf(batch.partition);
+    const send = tracer.startSpan(
+      `send ${destination}`,
+      {
+        kind: SpanKind.PRODUCER,
+        attributes: {
+          'messaging.system': messaging.system,
+          'messaging.destination.name': destination,
+          'messaging.operation.type': 'send',
+          'messaging.operation.name': 'publish',
+          'messaging.message.body.size': bodyBytes,
+          ...facts,
+        } satisfies Attributes,
+      },
+      inRoot,
+    );
+    const inSend = trace.setSpan(inRoot, send);
+    try {
+      await context.with(inSend, () => publish(traceHeaders(inSend)));
+    } catch (error) {
+      send.recordException(error instanceof Error ? error : String(error));
+      send.setStatus({ code: SpanStatusCode.ERROR });
+      root.setStatus({ code: SpanStatusCode.ERROR });
+      throw error;
+    } finally {
+      send.end();
+      root.end();
+    }
+  }
+
+  #observe(meter: Meter, gauges: CaptureGauges): void {
+    const partitions = Array.from({ length: this.#o.partitionCount }, (_, p) => p);
+    meter
+      .createObservableGauge('tributary.capture.backlog', {
+        description:
+          'Batches published that no checkpoint covers yet (what writers still have to do); capture pauses at TRIBUTARY_QUEUE_HIGH_WATER_MARK.',
+        unit: '{batch}',
+      })
+      .addCallback((result) => result.observe(gauges.backlog()));
+    meter
+      .createObservableGauge('tributary.capture.paused', {
+        description: '1 while capture reads nothing because the backlog is at its high-water mark.',
+        unit: '1',
+      })
+      .addCallback((result) => result.observe(gauges.paused() ? 1 : 0));
+    meter
+      .createObservableGauge('tributary.capture.lag', {
+        description:
+          'Per partition: how far the lake is behind — now minus the clusterTime of the oldest event published that no checkpoint covers yet; 0 when the partition is caught up.',
+        unit: 's',
+      })
+      .addCallback((result) => {
+        const now = Date.now() / 1000;
+        for (const p of partitions) {
+          const key = gauges.oldestUnflushedKey(p);
+          const lag = key === undefined ? 0 : Math.max(0, now - this.#o.timeOfKey(key));
+          result.observe(lag, { 'tributary.partition': p });
+        }
+      });
+    meter
+      .createObservableGauge('tributary.capture.resume_point.age', {
+        description:
+          'Now minus the clusterTime capture would resume from after a restart (the oldest partition checkpoint).',
+        unit: 's',
+      })
+      .addCallback((result) => {
+        const time = gauges.resumePointTime();
+        if (time !== undefined) result.observe(Math.max(0, Date.now() / 1000 - time));
+      });
+    meter
+      .createObservableGauge('tributary.capture.resume_point.headroom', {
+        description:
+          'Where the resume point stands in the oplog window: 1 at its newest entry, 0 at its oldest (below 0 capture could no longer resume). Only where the source reports its oplog.',
+        unit: '1',
+      })
+      .addCallback((result) => {
+        const time = gauges.resumePointTime();
+        const window = gauges.oplogWindow();
+        if (time === undefined || !window) return;
+        const span = window.last - window.first;
+        result.observe(span <= 0 ? 1 : Math.min(1, (time - window.first) / span));
+      });
+  }
+}
+
+/** Calls `count` once per namespace of `entries` with how many events it has (claim checks under `''`). */
+function countByNamespace(
+  entries: readonly BatchEntry[],
+  count: (key: string, ns: unknown, events: number) => void,
+): void {
+  const seen = new Map<string, { ns: unknown; events: number }>();
+  for (const entry of entries) {
+    const ns = isClaimed(entry) ? undefined : entry.event.ns;
+    const key = namespaceKey(ns);
+    const tally = seen.get(key);
+    if (tally) tally.events += 1;
+    else seen.set(key, { ns, events: 1 });
+  }
+  for (const [key, { ns, events }] of seen) count(key, ns, events);
+}

@@ -1,0 +1,300 @@
+import {
+  type Attributes,
+  type Histogram,
+  type Meter,
+  type SpanContext,
+  type Tracer,
+  SpanKind,
+  context,
+  trace,
+} from '@opentelemetry/api';
+import type { ChangeBatch } from '@tributary/core';
+import type { DeliveredBatch, MessagingNames } from '@tributary/queue';
+import {
+  Tally,
+  batchAttributes,
+  contextOfHeaders,
+  inSpan,
+  observeProcessMemory,
+} from '@tributary/telemetry';
+
+/** One owned partition as the writer's gauges see it. */
+export interface OwnedPartition {
+  readonly partition: number;
+  /** Key of the last event the stored checkpoint covers. */
+  readonly checkpointKey: string | undefined;
+  /** When the last checkpoint was stored (ms since the epoch), if one was. */
+  readonly checkpointedAt: number | undefined;
+  /** Since when it waits for capture to re-send batches lost from the queue, if it does. */
+  readonly gapSince: number | undefined;
+}
+
+/** What the writer's gauges read when metrics are collected. */
+export interface WriterGauges {
+  owned(): readonly OwnedPartition[];
+  inFlight(): { readonly batches: number; readonly bytes: number };
+}
+
+/** Where the writer's telemetry goes. */
+export interface WriterTelemetryOptions {
+  readonly tracer: Tracer;
+  readonly meter: Meter;
+  readonly tracing: boolean;
+  readonly messaging: MessagingNames;
+  /** Seconds since the epoch of an ordering key's clusterTime. */
+  readonly timeOfKey: (key: string) => number;
+}
+
+/** How a delivered batch ended, for the batch counter. */
+export type BatchOutcome = 'written' | 'dead_lettered' | 'dropped_after_gap' | 'retried';
+
+/**
+ * The writer's spans and metrics.
+ *
+ * A delivered batch is processed inside a `process <queue>` consumer span
+ * whose parent is capture's `send` span, taken from the batch's headers, so
+ * capture's and the writer's spans are one trace. Its children: `append`
+ * (with one `flush` per file written: ADLS's append and flush of the
+ * batch's lines), `checkpoint`, and `ack`. A closing flush between batches
+ * (`close files`) covers data of many batches: it links to their traces
+ * (the messaging conventions' batch pattern). Heartbeats, which carry no
+ * trace, are not traced.
+ */
+export class WriterTelemetry {
+  readonly #o: WriterTelemetryOptions;
+  readonly #written: Tally;
+  readonly #duplicates: Tally;
+  readonly #deadLettered: Tally;
+  readonly #batches: Tally;
+  readonly #append: Histogram;
+  readonly #flush: Histogram;
+  readonly #checkpoint: Histogram;
+  readonly #ack: Histogram;
+  readonly #flushLag: Histogram;
+
+  constructor(options: WriterTelemetryOptions, gauges: WriterGauges) {
+    this.#o = options;
+    const { meter } = options;
+    this.#written = new Tally(meter, 'tributary.writer.events.written', {
+      description: 'Change events written to the lake (flushed; each exactly once).',
+      unit: '{event}',
+    });
+    this.#duplicates = new Tally(meter, 'tributary.writer.events.duplicates', {
+      description:
+        'Events received that the lake already had (redeliveries, re-sent batches): dropped.',
+      unit: '{event}',
+    });
+    this.#deadLettered = new Tally(meter, 'tributary.writer.events.dead_lettered', {
+      description: 'Events of batches moved to the dead letters that did not reach the lake.',
+      unit: '{event}',
+    });
+    this.#batches = new Tally(meter, 'tributary.writer.batches', {
+      description: 'Batches handled, by outcome.',
+      unit: '{batch}',
+    });
+    const seconds = (name: string, description: string) =>
+      meter.createHistogram(name, { description, unit: 's' });
+    this.#append = seconds(
+      'tributary.writer.append.duration',
+      'Writing one batch’s events to their files (the flushes included).',
+    );
+    this.#flush = seconds(
+      'tributary.writer.flush.duration',
+      'One file’s append and flush of a batch’s lines in the lake.',
+    );
+    this.#checkpoint = seconds(
+      'tributary.writer.checkpoint.duration',
+      'Storing the checkpoint that covers a batch.',
+    );
+    this.#ack = seconds('tributary.writer.ack.duration', 'Acknowledging a batch to the queue.');
+    this.#flushLag = seconds(
+      'tributary.writer.flushed.lag',
+      'At each checkpoint: now minus the clusterTime of the last event it covers.',
+    );
+    this.#observe(meter, gauges);
+    observeProcessMemory(meter);
+  }
+
+  /**
+   * Runs the processing of a delivered batch inside its consumer span (see
+   * the class). `receivedAt` is when the queue handed it over.
+   */
+  process<T>(
+    delivered: DeliveredBatch,
+    batch: ChangeBatch | undefined,
+    receivedAt: number,
+    work: () => Promise<T>,
+  ): Promise<T> {
+    const carried = contextOfHeaders(delivered.headers);
+    const traced = trace.getSpanContext(carried) !== undefined || (batch?.events.length ?? 0) > 0;
+    if (!this.#o.tracing || !traced) return work();
+    const destination = this.#o.messaging.destinationOf(delivered.partition);
+    const attributes: Attributes = {
+      'messaging.system': this.#o.messaging.system,
+      'messaging.destination.name': destination,
+      'messaging.operation.type': 'process',
+      'messaging.operation.name': 'process',
+      'messaging.message.id': delivered.id,
+      'messaging.message.body.size': delivered.body.byteLength,
+      'tributary.failed_attempts': delivered.failedAttempts,
+      ...(batch
+        ? batchAttributes({
+            partition: batch.partition,
+            generation: batch.generation,
+            sequence: batch.sequence,
+            events: batch.events.length,
+            firstKey: batch.events[0]?.key,
+            lastKey: batch.position.key,
+          })
+        : { 'tributary.partition': delivered.partition }),
+    };
+    return context.with(carried, () =>
+      inSpan(
+        this.#o.tracer,
+        `process ${destination}`,
+        { kind: SpanKind.CONSUMER, startTime: receivedAt, attributes },
+        () => work(),
+      ),
+    );
+  }
+
+  /** Appends a batch: spans and the latency histogram. */
+  append<T>(work: () => Promise<T>): Promise<T> {
+    return this.#timed(this.#append, 'append', {}, work);
+  }
+
+  /** One file's append and flush. */
+  flush<T>(path: string, bytes: number, events: number, work: () => Promise<T>): Promise<T> {
+    const attributes = {
+      'tributary.file': path,
+      'tributary.bytes': bytes,
+      'tributary.events': events,
+    };
+    return this.#timed(this.#flush, 'flush', attributes, work);
+  }
+
+  /** Stores the checkpoint covering a batch; records how far behind the source it stands. */
+  async checkpoint<T>(lastKey: string, work: () => Promise<T>): Promise<T> {
+    const result = await this.#timed(this.#checkpoint, 'checkpoint', {}, work);
+    this.#flushLag.record(Math.max(0, Date.now() / 1000 - this.#o.timeOfKey(lastKey)));
+    return result;
+  }
+
+  /** Acknowledges a batch. */
+  ack<T>(work: () => Promise<T>): Promise<T> {
+    const attributes = {
+      'messaging.system': this.#o.messaging.system,
+      'messaging.operation.type': 'settle',
+      'messaging.operation.name': 'ack',
+    };
+    return this.#timed(this.#ack, 'ack', attributes, work, SpanKind.CLIENT);
+  }
+
+  /**
+   * Closing flushes between batches: one span linked to the traces of the
+   * batches whose data the closed files hold.
+   */
+  closing<T>(links: readonly SpanContext[], work: () => Promise<T>): Promise<T> {
+    if (!this.#o.tracing || links.length === 0) return work();
+    return inSpan(
+      this.#o.tracer,
+      'close files',
+      { links: links.map((linked) => ({ context: linked })) },
+      work,
+    );
+  }
+
+  /** Counts a settled batch: `written` events per namespace, duplicates dropped, events dead-lettered. */
+  settled(
+    partition: number,
+    outcome: BatchOutcome,
+    counts: {
+      written?: ReadonlyMap<string, { ns: Attributes; events: number }>;
+      duplicates?: number;
+      deadLettered?: number;
+    } = {},
+  ): void {
+    const p = { 'tributary.partition': partition };
+    this.#batches.add(`${partition}\u0000${outcome}`, () => ({
+      ...p,
+      'tributary.batch.outcome': outcome,
+    }));
+    for (const [key, { ns, events }] of counts.written ?? [])
+      this.#written.add(`${partition}\u0000${key}`, () => ({ ...p, ...ns }), events);
+    if (counts.duplicates) this.#duplicates.add(String(partition), () => p, counts.duplicates);
+    if (counts.deadLettered)
+      this.#deadLettered.add(String(partition), () => p, counts.deadLettered);
+  }
+
+  #timed<T>(
+    histogram: Histogram,
+    name: string,
+    attributes: Attributes,
+    work: () => Promise<T>,
+    kind = SpanKind.INTERNAL,
+  ): Promise<T> {
+    const started = performance.now();
+    const record = () => histogram.record((performance.now() - started) / 1000);
+    const run = this.#o.tracing
+      ? inSpan(this.#o.tracer, name, { kind, attributes }, () => work())
+      : work();
+    return run.finally(record);
+  }
+
+  #observe(meter: Meter, gauges: WriterGauges): void {
+    const each = (
+      name: string,
+      description: string,
+      unit: string,
+      value: (p: OwnedPartition, now: number) => number | undefined,
+    ) =>
+      meter.createObservableGauge(name, { description, unit }).addCallback((result) => {
+        const now = Date.now();
+        for (const owned of gauges.owned()) {
+          const v = value(owned, now);
+          if (v !== undefined) result.observe(v, { 'tributary.partition': owned.partition });
+        }
+      });
+    each(
+      'tributary.writer.lag',
+      'Per owned partition: now minus the clusterTime of the last event flushed and checkpointed (grows while the source is quiet too; see tributary.capture.lag for what is still to do).',
+      's',
+      (p, now) =>
+        p.checkpointKey === undefined
+          ? undefined
+          : Math.max(0, now / 1000 - this.#o.timeOfKey(p.checkpointKey)),
+    );
+    each(
+      'tributary.writer.checkpoint.age',
+      'Per owned partition: time since its last checkpoint was stored.',
+      's',
+      (p, now) => (p.checkpointedAt === undefined ? undefined : (now - p.checkpointedAt) / 1000),
+    );
+    each(
+      'tributary.writer.gap.age',
+      'Per owned partition waiting for capture to re-send batches lost from the queue: for how long.',
+      's',
+      (p, now) => (p.gapSince === undefined ? undefined : (now - p.gapSince) / 1000),
+    );
+    meter
+      .createObservableGauge('tributary.writer.gaps.open', {
+        description: 'Owned partitions healing a gap (batches lost from the queue, being re-sent).',
+        unit: '{partition}',
+      })
+      .addCallback((result) =>
+        result.observe(gauges.owned().filter((p) => p.gapSince !== undefined).length),
+      );
+    meter
+      .createObservableGauge('tributary.writer.partitions.owned', {
+        description: 'Partitions this writer owns.',
+        unit: '{partition}',
+      })
+      .addCallback((result) => result.observe(gauges.owned().length));
+    meter
+      .createObservableGauge('tributary.writer.in_flight.size', {
+        description: 'Bytes of batches held in memory (bounded by TRIBUTARY_MAX_BUFFERED_BYTES).',
+        unit: 'By',
+      })
+      .addCallback((result) => result.observe(gauges.inFlight().bytes));
+  }
+}
