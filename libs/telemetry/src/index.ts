@@ -25,6 +25,8 @@ export {
   batchAttributes,
   namespaceAttributes,
   namespaceKey,
+  LAG_BUCKETS_S,
+  LATENCY_BUCKETS_S,
   type BatchFacts,
 } from './otel/batch-attributes.ts';
 export { inSpan } from './otel/in-span.ts';

@@ -11,6 +11,7 @@ import {
 import { type BatchEntry, type ChangeBatch, isClaimed } from '@tributary/core';
 import type { MessagingNames } from '@tributary/queue';
 import {
+  LATENCY_BUCKETS_S,
   Tally,
   batchAttributes,
   namespaceAttributes,
@@ -103,6 +104,7 @@ export class CaptureTelemetry {
     this.#publishSeconds = meter.createHistogram('tributary.capture.publish.duration', {
       description: 'Time to put one batch on the queue, waits for an unavailable queue included.',
       unit: 's',
+      advice: { explicitBucketBoundaries: LATENCY_BUCKETS_S },
     });
     this.#observe(meter, gauges);
     observeProcessMemory(meter);

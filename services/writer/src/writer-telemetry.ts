@@ -11,6 +11,8 @@ import {
 import type { ChangeBatch } from '@tributary/core';
 import type { DeliveredBatch, MessagingNames } from '@tributary/queue';
 import {
+  LAG_BUCKETS_S,
+  LATENCY_BUCKETS_S,
   Tally,
   batchAttributes,
   contextOfHeaders,
@@ -92,8 +94,12 @@ export class WriterTelemetry {
       description: 'Batches handled, by outcome.',
       unit: '{batch}',
     });
-    const seconds = (name: string, description: string) =>
-      meter.createHistogram(name, { description, unit: 's' });
+    const seconds = (name: string, description: string, buckets = LATENCY_BUCKETS_S) =>
+      meter.createHistogram(name, {
+        description,
+        unit: 's',
+        advice: { explicitBucketBoundaries: buckets },
+      });
     this.#append = seconds(
       'tributary.writer.append.duration',
       'Writing one batch’s events to their files (the flushes included).',
@@ -110,6 +116,7 @@ export class WriterTelemetry {
     this.#flushLag = seconds(
       'tributary.writer.flushed.lag',
       'At each checkpoint: now minus the clusterTime of the last event it covers.',
+      LAG_BUCKETS_S,
     );
     this.#observe(meter, gauges);
     observeProcessMemory(meter);
