@@ -6,7 +6,11 @@ import { describeOnTransports } from '../src/transports.ts';
 
 /** One scrape of a service's `/metrics`, parsed by a Prometheus text-format parser. */
 class Scrape {
-  constructor(readonly families: readonly ParsedFamily[]) {}
+  readonly families: readonly ParsedFamily[];
+
+  constructor(families: readonly ParsedFamily[]) {
+    this.families = families;
+  }
 
   static async of(port: number): Promise<Scrape> {
     const answer = await probe(port, '/metrics');
