@@ -43,7 +43,17 @@ describe('the local Docker Compose stack', () => {
 
   it('has the services the design names', () => {
     expect(Object.keys(compose.services).sort()).toEqual(
-      ['adls', 'capture', 'jaeger', 'mongodb', 'redis', 'servicebus', 'writer'].sort(),
+      [
+        'adls',
+        'capture',
+        'grafana',
+        'jaeger',
+        'mongodb',
+        'prometheus',
+        'redis',
+        'servicebus',
+        'writer',
+      ].sort(),
     );
   });
 

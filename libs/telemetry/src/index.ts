@@ -25,8 +25,18 @@ export {
   batchAttributes,
   namespaceAttributes,
   namespaceKey,
-  LAG_BUCKETS_S,
-  LATENCY_BUCKETS_S,
   type BatchFacts,
 } from './otel/batch-attributes.ts';
 export { inSpan } from './otel/in-span.ts';
+export {
+  LAG_BUCKETS_S,
+  LATENCY_BUCKETS_S,
+  METRICS,
+  gaugeOf,
+  histogramOf,
+  prometheusName,
+  renderMetricsTable,
+  tallyOf,
+  type MetricDefinition,
+} from './otel/metric-catalog.ts';
+export { BatchRootsSampler, samplerOf } from './otel/batch-roots-sampler.ts';

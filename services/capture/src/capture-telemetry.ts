@@ -11,12 +11,15 @@ import {
 import { type BatchEntry, type ChangeBatch, isClaimed } from '@tributary/core';
 import type { MessagingNames } from '@tributary/queue';
 import {
-  LATENCY_BUCKETS_S,
-  Tally,
+  METRICS,
+  type Tally,
   batchAttributes,
+  gaugeOf,
+  histogramOf,
   namespaceAttributes,
   namespaceKey,
   observeProcessMemory,
+  tallyOf,
   traceHeaders,
 } from '@tributary/telemetry';
 
@@ -72,40 +75,13 @@ export class CaptureTelemetry {
   constructor(options: CaptureTelemetryOptions, gauges: CaptureGauges) {
     this.#o = options;
     const { meter } = options;
-    this.#captured = new Tally(meter, 'tributary.capture.events.captured', {
-      description: 'Change events read from the change stream and routed to a partition.',
-      unit: '{event}',
-    });
-    this.#published = new Tally(meter, 'tributary.capture.events.published', {
-      description: 'Change events published to the queue (again after a rewind).',
-      unit: '{event}',
-    });
-    this.#batches = new Tally(meter, 'tributary.capture.batches.published', {
-      description: 'Batches published: events, heartbeats and probes.',
-      unit: '{batch}',
-    });
-    this.#rewinds = new Tally(meter, 'tributary.capture.rewinds', {
-      description:
-        'Partitions re-read from their checkpoints because batches were lost from the queue (gaps healed).',
-      unit: '{partition}',
-    });
-    this.#batchEvents = meter.createHistogram('tributary.batch.events', {
-      description: 'Events per published batch.',
-      unit: '{event}',
-      advice: { explicitBucketBoundaries: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000] },
-    });
-    this.#batchBytes = meter.createHistogram('tributary.batch.size', {
-      description: 'Encoded size of each published batch.',
-      unit: 'By',
-      advice: {
-        explicitBucketBoundaries: [1024, 16384, 65536, 262144, 1048576, 4194304, 16777216],
-      },
-    });
-    this.#publishSeconds = meter.createHistogram('tributary.capture.publish.duration', {
-      description: 'Time to put one batch on the queue, waits for an unavailable queue included.',
-      unit: 's',
-      advice: { explicitBucketBoundaries: LATENCY_BUCKETS_S },
-    });
+    this.#captured = tallyOf(meter, METRICS.captured);
+    this.#published = tallyOf(meter, METRICS.published);
+    this.#batches = tallyOf(meter, METRICS.batchesPublished);
+    this.#rewinds = tallyOf(meter, METRICS.rewinds);
+    this.#batchEvents = histogramOf(meter, METRICS.batchEvents);
+    this.#batchBytes = histogramOf(meter, METRICS.batchBytes);
+    this.#publishSeconds = histogramOf(meter, METRICS.publishDuration);
     this.#observe(meter, gauges);
     observeProcessMemory(meter);
   }
@@ -227,56 +203,27 @@ export class CaptureTelemetry {
 
   #observe(meter: Meter, gauges: CaptureGauges): void {
     const partitions = Array.from({ length: this.#o.partitionCount }, (_, p) => p);
-    meter
-      .createObservableGauge('tributary.capture.backlog', {
-        description:
-          'Batches published that no checkpoint covers yet (what writers still have to do); capture pauses at TRIBUTARY_QUEUE_HIGH_WATER_MARK.',
-        unit: '{batch}',
-      })
-      .addCallback((result) => result.observe(gauges.backlog()));
-    meter
-      .createObservableGauge('tributary.capture.paused', {
-        description: '1 while capture reads nothing because the backlog is at its high-water mark.',
-        unit: '1',
-      })
-      .addCallback((result) => result.observe(gauges.paused() ? 1 : 0));
-    meter
-      .createObservableGauge('tributary.capture.lag', {
-        description:
-          'Per partition: how far the lake is behind — now minus the clusterTime of the oldest event published that no checkpoint covers yet; 0 when the partition is caught up.',
-        unit: 's',
-      })
-      .addCallback((result) => {
-        const now = Date.now() / 1000;
-        for (const p of partitions) {
-          const key = gauges.oldestUnflushedKey(p);
-          const lag = key === undefined ? 0 : Math.max(0, now - this.#o.timeOfKey(key));
-          result.observe(lag, { 'tributary.partition': p });
-        }
-      });
-    meter
-      .createObservableGauge('tributary.capture.resume_point.age', {
-        description:
-          'Now minus the clusterTime capture would resume from after a restart (the oldest partition checkpoint).',
-        unit: 's',
-      })
-      .addCallback((result) => {
-        const time = gauges.resumePointTime();
-        if (time !== undefined) result.observe(Math.max(0, Date.now() / 1000 - time));
-      });
-    meter
-      .createObservableGauge('tributary.capture.resume_point.headroom', {
-        description:
-          'Where the resume point stands in the oplog window: 1 at its newest entry, 0 at its oldest (below 0 capture could no longer resume). Only where the source reports its oplog.',
-        unit: '1',
-      })
-      .addCallback((result) => {
-        const time = gauges.resumePointTime();
-        const window = gauges.oplogWindow();
-        if (time === undefined || !window) return;
-        const span = window.last - window.first;
-        result.observe(span <= 0 ? 1 : Math.min(1, (time - window.first) / span));
-      });
+    gaugeOf(meter, METRICS.backlog).addCallback((result) => result.observe(gauges.backlog()));
+    gaugeOf(meter, METRICS.paused).addCallback((result) => result.observe(gauges.paused() ? 1 : 0));
+    gaugeOf(meter, METRICS.lag).addCallback((result) => {
+      const now = Date.now() / 1000;
+      for (const p of partitions) {
+        const key = gauges.oldestUnflushedKey(p);
+        const lag = key === undefined ? 0 : Math.max(0, now - this.#o.timeOfKey(key));
+        result.observe(lag, { 'tributary.partition': p });
+      }
+    });
+    gaugeOf(meter, METRICS.resumePointAge).addCallback((result) => {
+      const time = gauges.resumePointTime();
+      if (time !== undefined) result.observe(Math.max(0, Date.now() / 1000 - time));
+    });
+    gaugeOf(meter, METRICS.resumePointHeadroom).addCallback((result) => {
+      const time = gauges.resumePointTime();
+      const window = gauges.oplogWindow();
+      if (time === undefined || !window) return;
+      const span = window.last - window.first;
+      result.observe(span <= 0 ? 1 : Math.min(1, (time - window.first) / span));
+    });
   }
 }
 

@@ -252,7 +252,7 @@ export class PartitionWriter {
     if (ready.length === 0) return 0;
     const links = ready.flatMap((file) => file.traces ?? []);
     const close = () => this.#close(ready);
-    return this.#o.telemetry ? this.#o.telemetry.closing(links, close) : close();
+    return this.#o.telemetry ? this.#o.telemetry.closing(this.#o.partition, links, close) : close();
   }
 
   async #close(ready: readonly TrackedFile[]): Promise<number> {

@@ -11,13 +11,16 @@ import {
 import type { ChangeBatch } from '@tributary/core';
 import type { DeliveredBatch, MessagingNames } from '@tributary/queue';
 import {
-  LAG_BUCKETS_S,
-  LATENCY_BUCKETS_S,
-  Tally,
+  METRICS,
+  type MetricDefinition,
+  type Tally,
   batchAttributes,
   contextOfHeaders,
+  gaugeOf,
+  histogramOf,
   inSpan,
   observeProcessMemory,
+  tallyOf,
 } from '@tributary/telemetry';
 
 /** One owned partition as the writer's gauges see it. */
@@ -77,47 +80,15 @@ export class WriterTelemetry {
   constructor(options: WriterTelemetryOptions, gauges: WriterGauges) {
     this.#o = options;
     const { meter } = options;
-    this.#written = new Tally(meter, 'tributary.writer.events.written', {
-      description: 'Change events written to the lake (flushed; each exactly once).',
-      unit: '{event}',
-    });
-    this.#duplicates = new Tally(meter, 'tributary.writer.events.duplicates', {
-      description:
-        'Events received that the lake already had (redeliveries, re-sent batches): dropped.',
-      unit: '{event}',
-    });
-    this.#deadLettered = new Tally(meter, 'tributary.writer.events.dead_lettered', {
-      description: 'Events of batches moved to the dead letters that did not reach the lake.',
-      unit: '{event}',
-    });
-    this.#batches = new Tally(meter, 'tributary.writer.batches', {
-      description: 'Batches handled, by outcome.',
-      unit: '{batch}',
-    });
-    const seconds = (name: string, description: string, buckets = LATENCY_BUCKETS_S) =>
-      meter.createHistogram(name, {
-        description,
-        unit: 's',
-        advice: { explicitBucketBoundaries: buckets },
-      });
-    this.#append = seconds(
-      'tributary.writer.append.duration',
-      'Writing one batch’s events to their files (the flushes included).',
-    );
-    this.#flush = seconds(
-      'tributary.writer.flush.duration',
-      'One file’s append and flush of a batch’s lines in the lake.',
-    );
-    this.#checkpoint = seconds(
-      'tributary.writer.checkpoint.duration',
-      'Storing the checkpoint that covers a batch.',
-    );
-    this.#ack = seconds('tributary.writer.ack.duration', 'Acknowledging a batch to the queue.');
-    this.#flushLag = seconds(
-      'tributary.writer.flushed.lag',
-      'At each checkpoint: now minus the clusterTime of the last event it covers.',
-      LAG_BUCKETS_S,
-    );
+    this.#written = tallyOf(meter, METRICS.written);
+    this.#duplicates = tallyOf(meter, METRICS.duplicates);
+    this.#deadLettered = tallyOf(meter, METRICS.deadLettered);
+    this.#batches = tallyOf(meter, METRICS.batches);
+    this.#append = histogramOf(meter, METRICS.appendDuration);
+    this.#flush = histogramOf(meter, METRICS.flushDuration);
+    this.#checkpoint = histogramOf(meter, METRICS.checkpointDuration);
+    this.#ack = histogramOf(meter, METRICS.ackDuration);
+    this.#flushLag = histogramOf(meter, METRICS.flushedLag);
     this.#observe(meter, gauges);
     observeProcessMemory(meter);
   }
@@ -201,12 +172,16 @@ export class WriterTelemetry {
    * Closing flushes between batches: one span linked to the traces of the
    * batches whose data the closed files hold.
    */
-  closing<T>(links: readonly SpanContext[], work: () => Promise<T>): Promise<T> {
+  closing<T>(partition: number, links: readonly SpanContext[], work: () => Promise<T>): Promise<T> {
     if (!this.#o.tracing || links.length === 0) return work();
     return inSpan(
       this.#o.tracer,
       'close files',
-      { links: links.map((linked) => ({ context: linked })) },
+      {
+        // A root span of its own between batches: the partition lets it start a trace.
+        attributes: { 'tributary.partition': partition },
+        links: links.map((linked) => ({ context: linked })),
+      },
       work,
     );
   }
@@ -250,58 +225,35 @@ export class WriterTelemetry {
 
   #observe(meter: Meter, gauges: WriterGauges): void {
     const each = (
-      name: string,
-      description: string,
-      unit: string,
+      definition: MetricDefinition,
       value: (p: OwnedPartition, now: number) => number | undefined,
     ) =>
-      meter.createObservableGauge(name, { description, unit }).addCallback((result) => {
+      gaugeOf(meter, definition).addCallback((result) => {
         const now = Date.now();
         for (const owned of gauges.owned()) {
           const v = value(owned, now);
           if (v !== undefined) result.observe(v, { 'tributary.partition': owned.partition });
         }
       });
-    each(
-      'tributary.writer.lag',
-      'Per owned partition: now minus the clusterTime of the last event flushed and checkpointed (grows while the source is quiet too; see tributary.capture.lag for what is still to do).',
-      's',
-      (p, now) =>
-        p.checkpointKey === undefined
-          ? undefined
-          : Math.max(0, now / 1000 - this.#o.timeOfKey(p.checkpointKey)),
+    each(METRICS.writerLag, (p, now) =>
+      p.checkpointKey === undefined
+        ? undefined
+        : Math.max(0, now / 1000 - this.#o.timeOfKey(p.checkpointKey)),
     );
-    each(
-      'tributary.writer.checkpoint.age',
-      'Per owned partition: time since its last checkpoint was stored.',
-      's',
-      (p, now) => (p.checkpointedAt === undefined ? undefined : (now - p.checkpointedAt) / 1000),
+    each(METRICS.checkpointAge, (p, now) =>
+      p.checkpointedAt === undefined ? undefined : (now - p.checkpointedAt) / 1000,
     );
-    each(
-      'tributary.writer.gap.age',
-      'Per owned partition waiting for capture to re-send batches lost from the queue: for how long.',
-      's',
-      (p, now) => (p.gapSince === undefined ? undefined : (now - p.gapSince) / 1000),
+    each(METRICS.gapAge, (p, now) =>
+      p.gapSince === undefined ? undefined : (now - p.gapSince) / 1000,
     );
-    meter
-      .createObservableGauge('tributary.writer.gaps.open', {
-        description: 'Owned partitions healing a gap (batches lost from the queue, being re-sent).',
-        unit: '{partition}',
-      })
-      .addCallback((result) =>
-        result.observe(gauges.owned().filter((p) => p.gapSince !== undefined).length),
-      );
-    meter
-      .createObservableGauge('tributary.writer.partitions.owned', {
-        description: 'Partitions this writer owns.',
-        unit: '{partition}',
-      })
-      .addCallback((result) => result.observe(gauges.owned().length));
-    meter
-      .createObservableGauge('tributary.writer.in_flight.size', {
-        description: 'Bytes of batches held in memory (bounded by TRIBUTARY_MAX_BUFFERED_BYTES).',
-        unit: 'By',
-      })
-      .addCallback((result) => result.observe(gauges.inFlight().bytes));
+    gaugeOf(meter, METRICS.gapsOpen).addCallback((result) =>
+      result.observe(gauges.owned().filter((p) => p.gapSince !== undefined).length),
+    );
+    gaugeOf(meter, METRICS.partitionsOwned).addCallback((result) =>
+      result.observe(gauges.owned().length),
+    );
+    gaugeOf(meter, METRICS.inFlight).addCallback((result) =>
+      result.observe(gauges.inFlight().bytes),
+    );
   }
 }

@@ -1,6 +1,6 @@
 import type { ConfigProblem } from '../errors/config-error.ts';
 import { boolSetting, enumSetting, textSetting, urlSetting } from './setting.ts';
-import type { TelemetryConfig } from './trace-export.ts';
+import { TRACE_SAMPLERS, type TelemetryConfig } from './trace-export.ts';
 
 /**
  * Where traces and metrics go. These are the standard OpenTelemetry
@@ -54,6 +54,19 @@ export const telemetrySettings = {
     values: ['otlp', 'none'] as const,
     optional: true,
   }),
+  tracesSampler: enumSetting({
+    env: 'OTEL_TRACES_SAMPLER',
+    description:
+      'Which batches are traced: parentbased_traceidratio with OTEL_TRACES_SAMPLER_ARG=0.1 keeps one in ten (the writer follows capture’s decision, carried in the batch).',
+    values: TRACE_SAMPLERS,
+    defaultText: 'parentbased_always_on',
+  }),
+  tracesSamplerArg: textSetting({
+    env: 'OTEL_TRACES_SAMPLER_ARG',
+    description: 'The ratio of the traceidratio samplers, from 0 to 1.',
+    expected: 'a number from 0 to 1',
+    optional: true,
+  }),
   azureMonitorConnectionString: textSetting({
     env: 'APPLICATIONINSIGHTS_CONNECTION_STRING',
     description:
@@ -78,6 +91,12 @@ export function telemetryRule(c: TelemetryConfig): ConfigProblem[] {
       setting: 'OTEL_EXPORTER_OTLP_ENDPOINT',
       message:
         'is not set, but OTEL_METRICS_EXPORTER=otlp asks for metrics over OTLP; set the collector’s address or unset OTEL_METRICS_EXPORTER',
+    });
+  const arg = c.tracesSamplerArg;
+  if (arg !== undefined && !(Number(arg) >= 0 && Number(arg) <= 1))
+    problems.push({
+      setting: 'OTEL_TRACES_SAMPLER_ARG',
+      message: `expected a number from 0 to 1 (the share of batches traced), got ${JSON.stringify(arg)}`,
     });
   return problems;
 }

@@ -16,7 +16,23 @@ export interface TelemetryConfig {
   readonly tracesExporter?: 'otlp' | 'console' | 'none' | undefined;
   readonly metricsExporter?: 'otlp' | 'none' | undefined;
   readonly azureMonitorConnectionString?: string | undefined;
+  readonly tracesSampler?: TraceSamplerName | undefined;
+  /** `OTEL_TRACES_SAMPLER_ARG`: the ratio of the ratio samplers, 0 to 1. */
+  readonly tracesSamplerArg?: string | undefined;
 }
+
+/** The samplers of `OTEL_TRACES_SAMPLER` Tributary supports (the specification's built-in ones). */
+export const TRACE_SAMPLERS = [
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+  'always_on',
+  'always_off',
+  'traceidratio',
+] as const;
+
+/** One of {@link TRACE_SAMPLERS}. */
+export type TraceSamplerName = (typeof TRACE_SAMPLERS)[number];
 
 /** Where spans go, or `off`: decided once from the settings. */
 export type TraceExport = 'off' | 'otlp' | 'console' | 'azure-monitor';

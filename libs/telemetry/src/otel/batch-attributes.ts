@@ -39,14 +39,3 @@ export function namespaceKey(ns: unknown): string {
   const { db, coll } = (ns ?? {}) as { db?: unknown; coll?: unknown };
   return typeof db === 'string' ? `${db}.${typeof coll === 'string' ? coll : ''}` : '';
 }
-
-/**
- * Bucket boundaries (seconds) of Tributary's latency histograms: the SDK's
- * default ones are for milliseconds.
- */
-export const LATENCY_BUCKETS_S = [
-  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
-];
-
-/** Bucket boundaries (seconds) of lag histograms: from sub-second to an hour. */
-export const LAG_BUCKETS_S = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 1800, 3600];

@@ -1,4 +1,5 @@
 import type { Meter } from '@opentelemetry/api';
+import { METRICS, gaugeOf } from './metric-catalog.ts';
 
 /**
  * The process's resident memory (`process.memory.usage`, as the
@@ -8,16 +9,8 @@ import type { Meter } from '@opentelemetry/api';
  * @see https://opentelemetry.io/docs/specs/semconv/system/process-metrics/
  */
 export function observeProcessMemory(meter: Meter): void {
-  meter
-    .createObservableGauge('process.memory.usage', {
-      description: 'Resident set size of the process.',
-      unit: 'By',
-    })
-    .addCallback((result) => result.observe(process.memoryUsage.rss()));
-  meter
-    .createObservableGauge('v8js.memory.heap.used', {
-      description: 'V8 heap in use.',
-      unit: 'By',
-    })
-    .addCallback((result) => result.observe(process.memoryUsage().heapUsed));
+  gaugeOf(meter, METRICS.memory).addCallback((result) => result.observe(process.memoryUsage.rss()));
+  gaugeOf(meter, METRICS.heap).addCallback((result) =>
+    result.observe(process.memoryUsage().heapUsed),
+  );
 }

@@ -14,6 +14,7 @@ import {
   pushesMetrics,
   traceExportOf,
 } from '@tributary/core';
+import { samplerOf } from './batch-roots-sampler.ts';
 import { RedactingSpanExporter } from './redacting-span-exporter.ts';
 
 /** The instrumentation scope of Tributary's own spans and metrics. */
@@ -116,6 +117,7 @@ async function startTracing(
   const sdk = new NodeSDK({
     resource,
     autoDetectResources: false,
+    sampler: samplerOf(config),
     // Batched as OTEL_BSP_* say.
     traceExporter: new RedactingSpanExporter(await spanExporter(exportTo, config), redactor),
     // Set up here, not by the SDK from the environment.
