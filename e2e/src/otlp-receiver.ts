@@ -29,15 +29,19 @@ interface AnyValue {
 }
 
 /**
- * A small OTLP/HTTP receiver for tests: accepts `POST /v1/traces` (and
- * `/v1/metrics`, counted only) in the JSON encoding
- * (`OTEL_EXPORTER_OTLP_PROTOCOL=http/json`) and keeps every span it is sent.
+ * A small OTLP/HTTP receiver for tests and benchmarks: accepts `POST
+ * /v1/traces` (and `/v1/metrics`, counted only). Spans sent in the JSON
+ * encoding (`OTEL_EXPORTER_OTLP_PROTOCOL=http/json`) are kept; exports in
+ * protobuf (the default) are counted, not decoded — what a benchmark needs
+ * of a collector is that it answers.
  *
  * @see https://opentelemetry.io/docs/specs/otlp/#otlphttp
  */
 export class OtlpReceiver {
   readonly spans: ReceivedSpan[] = [];
   metricExports = 0;
+  traceExports = 0;
+  traceBytes = 0;
   readonly #server: Server;
 
   private constructor(server: Server) {
@@ -52,10 +56,19 @@ export class OtlpReceiver {
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
         try {
-          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
-          if (request.url === '/v1/traces') receiver.#accept(body);
-          else if (request.url === '/v1/metrics') receiver.metricExports += 1;
-          response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+          const bytes = Buffer.concat(chunks);
+          const json = request.headers['content-type']?.startsWith('application/json') === true;
+          if (request.url === '/v1/traces') {
+            receiver.traceExports += 1;
+            receiver.traceBytes += bytes.length;
+            if (json) receiver.#accept(JSON.parse(bytes.toString('utf8')));
+          } else if (request.url === '/v1/metrics') receiver.metricExports += 1;
+          // An empty ExportTraceServiceResponse, in the request's encoding.
+          response
+            .writeHead(200, {
+              'content-type': json ? 'application/json' : 'application/x-protobuf',
+            })
+            .end(json ? '{}' : '');
         } catch (error) {
           response.writeHead(400).end(String(error));
         }

@@ -1,4 +1,5 @@
 import parsePrometheus, { type ParsedFamily } from 'parse-prometheus-text-format';
+import { METRICS, type MetricDefinition, prometheusName } from '@tributary/telemetry';
 import { afterEach, expect, it } from 'vitest';
 import { freePort, probe } from '../src/health.ts';
 import { Pipeline } from '../src/pipeline.ts';
@@ -51,6 +52,14 @@ async function untilScrape(
   }
 }
 
+/** The metrics the README documents for `service` that every scrape shows (the others appear once they have something to report). */
+function alwaysShown(service: 'capture' | 'writer'): string[] {
+  return Object.values(METRICS as Record<string, MetricDefinition>)
+    .filter((m) => (m.service === service || m.service === 'both') && !m.conditional)
+    .map(prometheusName)
+    .sort();
+}
+
 describeOnTransports('metrics', (transport) => {
   let pipeline: Pipeline | undefined;
   afterEach(async () => {
@@ -94,6 +103,20 @@ describeOnTransports('metrics', (transport) => {
     expect(writer.sum('tributary_writer_events_written_total')).toBe(inventory.lines);
     expect(writer.sum('tributary_writer_partitions_owned')).toBe(8);
     expect(capture.sum('process_memory_usage')).toBeGreaterThan(0);
+    // Every metric the README's table documents is there, under the name it gives.
+    for (const [scrape, service] of [
+      [capture, 'capture'],
+      [writer, 'writer'],
+    ] as const) {
+      const names = new Set(scrape.families.map((f) => f.name));
+      expect(alwaysShown(service).filter((name) => !names.has(name))).toEqual([]);
+    }
+
+    // Where the resume point stands in the oplog window (the emulator serves local.oplog.rs).
+    const headroom = 'tributary_capture_resume_point_headroom';
+    const window = await untilScrape(capturePort, headroom, (s) => s.values(headroom).length > 0);
+    expect(window.values(headroom)[0]).toBeGreaterThanOrEqual(0);
+    expect(window.values(headroom)[0]).toBeLessThanOrEqual(1);
 
     // With the writers stopped, the lag of a partition with new events grows…
     await first.stop();

@@ -2,7 +2,7 @@
  * End-to-end benchmark of the whole pipeline (not a test):
  *
  *   npx node tools/bench/pipeline-bench.ts [--seconds=20] [--writers=1,3] [--rate=2000]
- *                                          [--transport=bullmq,servicebus]
+ *                                          [--transport=bullmq,servicebus] [--tracing=off,on]
  *
  * For each transport and writer count: the MongoDB emulator and the ADLS
  * emulator (both in this process), the queue — real Redis for BullMQ, or
@@ -18,10 +18,16 @@
  *  - the lake read back in full against the emulator's oplog: missing and
  *    duplicated must both be 0, or the run fails.
  * The first seconds of the load are ramp-up and are left out of the figures.
+ *
+ * With `--tracing=off,on` (the default) every configuration runs twice:
+ * without tracing, and with every batch traced and exported over OTLP
+ * (protobuf, the default protocol) to a receiver in this process — the
+ * overhead of tracing is the ratio of the two in the same run.
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { requireRedis } from '@tributary/testing';
+import { OtlpReceiver } from '../../e2e/src/otlp-receiver.ts';
 import { Pipeline } from '../../e2e/src/pipeline.ts';
 import { TRANSPORTS, type TransportName } from '../../e2e/src/transports.ts';
 import { LakeTail } from './lake-tail.ts';
@@ -32,6 +38,10 @@ import { SteadyLoad } from './steady-load.ts';
 export interface PipelineRun {
   readonly transport: TransportName;
   readonly writers: number;
+  /** Whether every batch was traced and exported. */
+  readonly tracing: boolean;
+  /** OTLP trace exports the receiver took (0 without tracing). */
+  readonly traceExports: number;
   readonly offeredPerSecond: number;
   readonly landedPerSecond: number;
   readonly p50LagMs: number;
@@ -115,12 +125,14 @@ export async function runPipeline(options: {
   writers: number;
   seconds: number;
   eventsPerSecond: number;
+  tracing: boolean;
 }): Promise<PipelineRun> {
+  const collector = options.tracing ? await OtlpReceiver.start() : undefined;
   const pipeline = await Pipeline.start({
     transport: options.transport,
     lake: 'adls',
     partitionCount: 8,
-    env: SERVICE_ENV,
+    env: collector ? { ...SERVICE_ENV, OTEL_EXPORTER_OTLP_ENDPOINT: collector.url } : SERVICE_ENV,
   });
   running = pipeline;
   const tail = new LakeTail(() => pipeline.lake());
@@ -130,10 +142,12 @@ export async function runPipeline(options: {
     await pipeline.startCapture({ TRIBUTARY_LOG_LEVEL: 'info' });
     for (let i = 1; i <= options.writers; i++) pipeline.startWriter(`writer-${i}`);
     tail.start(POLL_MS);
-    return await measure(pipeline, tail, options);
+    const run = await measure(pipeline, tail, options);
+    return { ...run, tracing: options.tracing, traceExports: collector?.traceExports ?? 0 };
   } finally {
     await tail.stop().catch((error: unknown) => console.error('lake tail failed:', error));
     await pipeline.close();
+    await collector?.close();
     running = undefined;
   }
 }
@@ -143,7 +157,7 @@ async function measure(
   pipeline: Pipeline,
   tail: LakeTail,
   options: { transport: TransportName; writers: number; seconds: number; eventsPerSecond: number },
-): Promise<PipelineRun> {
+): Promise<Omit<PipelineRun, 'tracing' | 'traceExports'>> {
   const collection = pipeline.client.db('bench').collection('docs');
   // Warm-up: the first events land only once writers hold partitions and
   // have created their files; that start-up is not what is measured.
@@ -202,11 +216,11 @@ async function measure(
 
 function table(runs: readonly PipelineRun[]): string {
   const header =
-    '| transport | writers | offered ev/s | landed ev/s | lag p50 | lag p99 | lag max | drain |\n' +
-    '|-----------|--------:|-------------:|------------:|--------:|--------:|--------:|------:|';
+    '| transport | tracing | writers | offered ev/s | landed ev/s | lag p50 | lag p99 | lag max | drain |\n' +
+    '|-----------|---------|--------:|-------------:|------------:|--------:|--------:|--------:|------:|';
   const rows = runs.map(
     (r) =>
-      `| ${r.transport} | ${r.writers} | ${thousands(r.offeredPerSecond)} | ${thousands(r.landedPerSecond)} | ${thousands(r.p50LagMs)} ms | ${thousands(r.p99LagMs)} ms | ${thousands(r.maxLagMs)} ms | ${thousands(r.drainMs)} ms |`,
+      `| ${r.transport} | ${r.tracing ? 'on' : 'off'} | ${r.writers} | ${thousands(r.offeredPerSecond)} | ${thousands(r.landedPerSecond)} | ${thousands(r.p50LagMs)} ms | ${thousands(r.p99LagMs)} ms | ${thousands(r.maxLagMs)} ms | ${thousands(r.drainMs)} ms |`,
   );
   return [header, ...rows].join('\n');
 }
@@ -218,6 +232,7 @@ async function main(): Promise<void> {
       writers: { type: 'string', default: '1,3' },
       rate: { type: 'string', default: '2000' },
       transport: { type: 'string', default: TRANSPORTS.join(',') },
+      tracing: { type: 'string', default: 'off,on' },
       'result-file': { type: 'string' },
     },
   });
@@ -225,16 +240,18 @@ async function main(): Promise<void> {
   const rate = Number(values.rate);
   const writerCounts = values.writers.split(',').map(Number);
   const transports = values.transport.split(',');
+  const tracings = values.tracing.split(',');
   const known = (name: string): name is TransportName =>
     (TRANSPORTS as readonly string[]).includes(name);
   if (
     !(seconds > 2) ||
     !(rate > 0) ||
     writerCounts.some((n) => !Number.isInteger(n) || n < 1) ||
-    !transports.every(known)
+    !transports.every(known) ||
+    !tracings.every((t) => t === 'off' || t === 'on')
   )
     throw new Error(
-      `usage: --seconds=<more than 2> --rate=<events/s> --writers=<n>[,<n>…] --transport=<${TRANSPORTS.join('|')}>[,…]`,
+      `usage: --seconds=<more than 2> --rate=<events/s> --writers=<n>[,<n>…] --transport=<${TRANSPORTS.join('|')}>[,…] --tracing=<off|on>[,…]`,
     );
   if (transports.includes('bullmq')) await requireRedis();
   process.once('SIGINT', closeOnSignal);
@@ -243,18 +260,25 @@ async function main(): Promise<void> {
   const runs: PipelineRun[] = [];
   let failed = false;
   for (const transport of transports.filter(known))
-    for (const writers of writerCounts) {
-      console.log(
-        `pipeline on ${transport}: ${writers} writer(s), ${thousands(rate)} docs/s of ~1 KB for ${seconds} s (Node ${process.version})`,
-      );
-      const run = await runPipeline({ transport, writers, seconds, eventsPerSecond: rate });
-      runs.push(run);
-      const exact = run.missing === 0 && run.duplicated === 0 && run.unexpected === 0;
-      failed ||= !exact || run.problems > 0;
-      console.log(
-        `  verified against the oplog: ${thousands(run.sourceEvents)} events, missing = ${run.missing}, duplicated = ${run.duplicated}, unexpected = ${run.unexpected}, layout problems = ${run.problems}${exact ? '' : '  <-- FAILED'}`,
-      );
-    }
+    for (const writers of writerCounts)
+      for (const tracing of tracings.map((t) => t === 'on')) {
+        console.log(
+          `pipeline on ${transport}${tracing ? ', tracing on' : ''}: ${writers} writer(s), ${thousands(rate)} docs/s of ~1 KB for ${seconds} s (Node ${process.version})`,
+        );
+        const run = await runPipeline({
+          transport,
+          writers,
+          seconds,
+          eventsPerSecond: rate,
+          tracing,
+        });
+        runs.push(run);
+        const exact = run.missing === 0 && run.duplicated === 0 && run.unexpected === 0;
+        failed ||= !exact || run.problems > 0;
+        console.log(
+          `  verified against the oplog: ${thousands(run.sourceEvents)} events, missing = ${run.missing}, duplicated = ${run.duplicated}, unexpected = ${run.unexpected}, layout problems = ${run.problems}${exact ? '' : '  <-- FAILED'}${tracing ? `; ${thousands(run.traceExports)} trace exports received` : ''}`,
+        );
+      }
   console.log('');
   console.log(table(runs));
   if (values['result-file']) writeFileSync(values['result-file'], JSON.stringify(runs));

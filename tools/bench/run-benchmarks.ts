@@ -2,7 +2,7 @@
  * `npm run bench`: every benchmark, one after another, each in its own
  * process so none inherits another's heap or leftovers:
  *
- *   npm run bench [-- --only=mongodb|adls|pipeline] [-- --seconds=20 --writers=1,3 --rate=2000 --transport=bullmq,servicebus]
+ *   npm run bench [-- --only=mongodb|adls|pipeline] [-- --seconds=20 --writers=1,3 --rate=2000 --transport=bullmq,servicebus --tracing=off,on]
  *
  *  1. the MongoDB emulator (libs/emulators/mongodb/bench/bench.ts);
  *  2. the ADLS emulator (libs/emulators/adls/bench/bench.ts);
@@ -68,7 +68,7 @@ function pipelineFigures(resultFile: string): string {
   return runs
     .map(
       (r) =>
-        `${r.transport}, ${r.writers} writer(s): ${Math.round(r.landedPerSecond).toLocaleString('en-US')} events/s, lag p50 ${ms(r.p50LagMs)} p99 ${ms(r.p99LagMs)}, missing ${r.missing}, duplicated ${r.duplicated}`,
+        `${r.transport}${r.tracing ? ' traced' : ''}, ${r.writers} writer(s): ${Math.round(r.landedPerSecond).toLocaleString('en-US')} events/s, lag p50 ${ms(r.p50LagMs)} p99 ${ms(r.p99LagMs)}, missing ${r.missing}, duplicated ${r.duplicated}`,
     )
     .join('; ');
 }
@@ -81,6 +81,7 @@ async function main(): Promise<number> {
       writers: { type: 'string' },
       rate: { type: 'string' },
       transport: { type: 'string' },
+      tracing: { type: 'string' },
     },
   });
   const only = values.only;
@@ -104,8 +105,8 @@ async function main(): Promise<number> {
     }
   }
 
-  const pipelineArgs = (['seconds', 'writers', 'rate', 'transport'] as const).flatMap((name) =>
-    values[name] === undefined ? [] : [`--${name}=${values[name]}`],
+  const pipelineArgs = (['seconds', 'writers', 'rate', 'transport', 'tracing'] as const).flatMap(
+    (name) => (values[name] === undefined ? [] : [`--${name}=${values[name]}`]),
   );
   const scratch = mkdtempSync(join(tmpdir(), 'tributary-bench-'));
   const resultFile = join(scratch, 'pipeline.json');
@@ -122,8 +123,8 @@ async function main(): Promise<number> {
             : await runBench(
                 script('./pipeline-bench.ts'),
                 [...pipelineArgs, `--result-file=${resultFile}`],
-                // Both transports, each with every writer count, one after the other.
-                600_000,
+                // Both transports, each with every writer count, with and without tracing, one after the other.
+                1_200_000,
               );
       const figures =
         name === 'mongodb'

@@ -19,6 +19,7 @@ import { captureOrigin } from './capture-origin.ts';
 import type { ClaimStager } from './claim-stager.ts';
 import { CaptureTelemetry, type CaptureTelemetryOptions } from './capture-telemetry.ts';
 import { namespaceFilter } from './namespace-filter.ts';
+import { OplogWindow } from './oplog-window.ts';
 import { type BatchLimits, PartitionLines, type TrackedPosition } from './partition-lines.ts';
 import { PublishedBacklog } from './published-backlog.ts';
 import { type RestartPoint, restartPoint } from './restart-point.ts';
@@ -103,6 +104,7 @@ export class ChangeCapture {
   /** The clusterTime (s) of the resume point as the checkpoints last read put it. */
   #resumePointTime: number | undefined;
   readonly #telemetry: CaptureTelemetry | undefined;
+  readonly #oplogWindow: OplogWindow | undefined;
 
   constructor(options: CaptureOptions) {
     this.#o = options;
@@ -110,6 +112,8 @@ export class ChangeCapture {
     this.#backlog = new PublishedBacklog(options.partitionCount);
     const stallMs = stallIntervalMs(options.heartbeatIntervalMs, BACKLOG_CHECK_MS);
     this.#stalls = new StallProbes(options.partitionCount, stallMs);
+    const oplogWindow = options.telemetry && new OplogWindow(options.client, options.logger);
+    this.#oplogWindow = oplogWindow;
     this.#telemetry =
       options.telemetry &&
       new CaptureTelemetry(
@@ -123,7 +127,7 @@ export class ChangeCapture {
           paused: () => this.#paused,
           oldestUnflushedKey: (p) => this.#backlog.oldestEventKey(p),
           resumePointTime: () => this.#resumePointTime,
-          oplogWindow: () => undefined,
+          oplogWindow: () => oplogWindow?.bounds,
         },
       );
   }
@@ -251,6 +255,7 @@ export class ChangeCapture {
           await lines.flushDue(now);
           await this.#heartbeat(lines, now);
           await this.#refreshCoverage(now);
+          this.#oplogWindow?.poll(now);
           const rewind = await this.#rewindNeeded(now, lines);
           if (rewind) return rewind;
         }

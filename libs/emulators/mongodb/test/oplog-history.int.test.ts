@@ -29,6 +29,23 @@ describe.skipIf(AGAINST_REAL_SERVER)('bounded oplog history', () => {
     expect(records.map((r) => r.documentKey?._id)).toEqual(written.slice(15).map((d) => d._id));
   });
 
+  it('shows its window as local.oplog.rs: oldest first by $natural, newest first reversed', async () => {
+    const coll = target.db('hist_window').collection('c');
+    await coll.insertMany(Array.from({ length: 15 }, (_, i) => ({ _id: i })) as never[]);
+    const records = target.emulator!.oplogEntries();
+    const oplog = target.client.db('local').collection('oplog.rs');
+    const [oldest] = await oplog.find({}, { sort: { $natural: 1 }, limit: 1 }).toArray();
+    const [newest] = await oplog.find({}, { sort: { $natural: -1 }, limit: 1 }).toArray();
+    expect(oldest?.ts).toEqual(records[0]?.clusterTime);
+    expect(newest?.ts).toEqual(records.at(-1)?.clusterTime);
+    const ns = `${coll.dbName}.c`;
+    expect(newest).toMatchObject({ op: 'i', ns, o: { _id: 14 } });
+    // The whole retained window, in order, as many documents as the oplog holds.
+    const all = await oplog.find({}).toArray();
+    expect(all.map((d) => d.o._id)).toEqual(records.map((r) => r.documentKey?._id));
+    expect(await oplog.find({ op: 'i', ns }).toArray()).toHaveLength(10);
+  });
+
   it('answers ChangeStreamHistoryLost (286) when resuming from a token that fell off', async () => {
     const coll = target.db('hist_lost').collection('c');
     const stream = await started(coll.watch([], AWAIT));

@@ -3,6 +3,7 @@ import { parseChangeStream } from '../change-stream/change-stream-spec.ts';
 import { ChangeStreamCursor } from '../change-stream/change-stream-cursor.ts';
 import { ArrayCursor, takeBatch, type ServerCursor } from '../cursors/server-cursor.ts';
 import { CommandError } from '../errors/command-error.ts';
+import { oplogDocuments } from '../oplog/oplog-collection.ts';
 import { findDocuments, runPipeline } from '../query/query-engine.ts';
 import { isPlainObject } from '../storage/bson-values.ts';
 import { MAX_USER_DOCUMENT_BYTES } from '../storage/document-size-limits.ts';
@@ -53,6 +54,10 @@ function find(context: CommandContext): Document {
     limit,
   } as const;
   const batchSize = optionalCount(command, name, 'batchSize');
+  const single = optionalBoolean(command, name, 'singleBatch') ?? false;
+  if (db === 'local' && coll === 'oplog.rs') {
+    return cursorReply(context, `${db}.${coll}`, findInOplog(context, spec), batchSize, single);
+  }
   const collection = context.scope.read(db, coll);
   const docs = findDocuments(collection?.candidates(spec.filter) ?? [], {
     filter: spec.filter,
@@ -61,8 +66,36 @@ function find(context: CommandContext): Document {
     ...(spec.skip ? { skip: spec.skip } : {}),
     ...(limit ? { limit } : {}),
   });
-  const single = optionalBoolean(command, name, 'singleBatch') ?? false;
   return cursorReply(context, `${db}.${coll}`, docs, batchSize, single);
+}
+
+/**
+ * `find` on `local.oplog.rs`: the retained oplog in natural order (or
+ * reversed with `sort: { $natural: -1 }`, the only sort it takes). Without
+ * a filter only `limit` entries are read.
+ */
+function findInOplog(
+  context: CommandContext,
+  spec: {
+    filter: Document;
+    sort?: Document | undefined;
+    projection?: Document | undefined;
+    skip?: number | undefined;
+    limit?: number | undefined;
+  },
+): Document[] {
+  const sortKeys = Object.keys(spec.sort ?? {});
+  if (sortKeys.some((key) => key !== '$natural'))
+    throw new CommandError('BadValue', 'the emulator sorts local.oplog.rs by $natural only');
+  const direction = (spec.sort?.$natural as number | undefined) === -1 ? -1 : 1;
+  const unfiltered = Object.keys(spec.filter).length === 0;
+  const take = unfiltered && spec.limit ? (spec.skip ?? 0) + spec.limit : undefined;
+  return findDocuments(oplogDocuments(context.node.oplog, direction, take), {
+    filter: spec.filter,
+    ...(spec.projection ? { projection: spec.projection } : {}),
+    ...(spec.skip ? { skip: spec.skip } : {}),
+    ...(spec.limit ? { limit: spec.limit } : {}),
+  });
 }
 
 async function getMore(context: CommandContext): Promise<Document> {
