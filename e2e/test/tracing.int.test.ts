@@ -30,6 +30,7 @@ describeOnTransports('tracing', (transport) => {
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
         OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
         OTEL_BSP_SCHEDULE_DELAY: '200',
+        OTEL_METRIC_EXPORT_INTERVAL: '500',
         TRIBUTARY_LOG_LEVEL: 'debug',
         // Files close soon after their last append: the closing flush happens between batches.
         TRIBUTARY_IDLE_CLOSE_MS: '1000',
@@ -128,6 +129,24 @@ describeOnTransports('tracing', (transport) => {
     expect(joined.some((l) => l.msg === 'batch written' && l.span_id === process.spanId)).toBe(
       true,
     );
+
+    // The file's closing flush covers that batch (and maybe others): a span linked to their traces.
+    const closing = await receiver.until((spans) =>
+      spans.find(
+        (s) => s.name === 'close files' && s.links.some((l) => l.traceId === batch.traceId),
+      ),
+    );
+    expect(closing.attributes['tributary.partition']).toBe(partition);
+
+    // With an endpoint set, metrics are pushed over OTLP too.
+    expect(receiver.metricExports).toBeGreaterThan(0);
+
+    // Only Tributary's own spans start traces: a library's background work (lock renewals,
+    // receives that brought nothing, queue counts) is never a trace of its own.
+    const roots = new Set(receiver.spans.filter((s) => s.parentSpanId === '').map((s) => s.name));
+    expect(
+      [...roots].filter((name) => !/^(capture batch|process .+|close files)$/.test(name)),
+    ).toEqual([]);
   });
 });
 

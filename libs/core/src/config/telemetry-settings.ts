@@ -1,5 +1,5 @@
 import type { ConfigProblem } from '../errors/config-error.ts';
-import { boolSetting, enumSetting, textSetting, urlSetting } from './setting.ts';
+import { boolSetting, enumSetting, intSetting, textSetting, urlSetting } from './setting.ts';
 import { TRACE_SAMPLERS, type TelemetryConfig } from './trace-export.ts';
 
 /**
@@ -39,6 +39,12 @@ export const telemetrySettings = {
     expected: 'key=value pairs separated by commas',
     optional: true,
     secret: true,
+  }),
+  metricExportIntervalMs: intSetting({
+    env: 'OTEL_METRIC_EXPORT_INTERVAL',
+    description: 'Milliseconds between two pushes of the metrics over OTLP.',
+    min: 100,
+    defaultText: '60000',
   }),
   tracesExporter: enumSetting({
     env: 'OTEL_TRACES_EXPORTER',

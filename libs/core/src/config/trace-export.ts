@@ -15,6 +15,7 @@ export interface TelemetryConfig {
   readonly otlpProtocol?: 'http/protobuf' | 'http/json' | 'grpc' | undefined;
   readonly tracesExporter?: 'otlp' | 'console' | 'none' | undefined;
   readonly metricsExporter?: 'otlp' | 'none' | undefined;
+  readonly metricExportIntervalMs?: number | undefined;
   readonly azureMonitorConnectionString?: string | undefined;
   readonly tracesSampler?: TraceSamplerName | undefined;
   /** `OTEL_TRACES_SAMPLER_ARG`: the ratio of the ratio samplers, 0 to 1. */

@@ -67,7 +67,13 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
   const prometheus = new PrometheusExporter({ preventServerStart: true });
   const readers: MetricReader[] = [prometheus];
   if (pushesMetrics(config))
-    readers.push(new PeriodicExportingMetricReader({ exporter: await otlpMetricExporter(config) }));
+    readers.push(
+      new PeriodicExportingMetricReader({
+        exporter: await otlpMetricExporter(config),
+        exportIntervalMillis: config.metricExportIntervalMs ?? 60_000,
+        exportTimeoutMillis: Math.min(30_000, config.metricExportIntervalMs ?? 60_000),
+      }),
+    );
   const meterProvider = new MeterProvider({ resource, readers });
   metrics.setGlobalMeterProvider(meterProvider);
 
