@@ -25,7 +25,9 @@ export {
   batchAttributes,
   namespaceAttributes,
   namespaceKey,
+  countByNamespace,
   type BatchFacts,
+  type NamespaceCounts,
 } from './otel/batch-attributes.ts';
 export { inSpan } from './otel/in-span.ts';
 export {

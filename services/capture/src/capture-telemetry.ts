@@ -14,6 +14,7 @@ import {
   METRICS,
   type Tally,
   batchAttributes,
+  countByNamespace,
   gaugeOf,
   histogramOf,
   namespaceAttributes,
@@ -123,13 +124,13 @@ export class CaptureTelemetry {
     if (events.length === 0) return;
     this.#batchEvents.record(events.length);
     this.#batchBytes.record(bodyBytes);
-    countByNamespace(events, (key, ns, count) =>
+    const byNamespace = countByNamespace(events, (e) => (isClaimed(e) ? undefined : e.event.ns));
+    for (const [key, { ns, events: count }] of byNamespace)
       this.#published.add(
         `${partition}\u0000${key}`,
-        () => ({ 'tributary.partition': partition, ...namespaceAttributes(ns) }),
+        () => ({ 'tributary.partition': partition, ...ns }),
         count,
-      ),
-    );
+      );
   }
 
   async #traced(
@@ -225,20 +226,4 @@ export class CaptureTelemetry {
       result.observe(span <= 0 ? 1 : Math.min(1, (time - window.first) / span));
     });
   }
-}
-
-/** Calls `count` once per namespace of `entries` with how many events it has (claim checks under `''`). */
-function countByNamespace(
-  entries: readonly BatchEntry[],
-  count: (key: string, ns: unknown, events: number) => void,
-): void {
-  const seen = new Map<string, { ns: unknown; events: number }>();
-  for (const entry of entries) {
-    const ns = isClaimed(entry) ? undefined : entry.event.ns;
-    const key = namespaceKey(ns);
-    const tally = seen.get(key);
-    if (tally) tally.events += 1;
-    else seen.set(key, { ns, events: 1 });
-  }
-  for (const [key, { ns, events }] of seen) count(key, ns, events);
 }

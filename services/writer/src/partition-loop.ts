@@ -9,7 +9,7 @@ import {
   sleep,
 } from '@tributary/core';
 import { type DeliveredBatch, type PartitionReader, REQUEUED_AT_HEADER } from '@tributary/queue';
-import type { Readiness } from '@tributary/telemetry';
+import { type Readiness, countByNamespace } from '@tributary/telemetry';
 import { GapTracker, followsChain } from './batch-chain.ts';
 import { environmentHint } from './environment-hint.ts';
 import { SegmentFailure, classifyFailure, messageOf } from './failure-class.ts';
@@ -338,7 +338,7 @@ export class PartitionLoop {
       await (telemetry ? telemetry.ack(ack) : ack());
       telemetry?.settled(this.partition, 'written', {
         written: appended.writtenByNamespace,
-        duplicates: appended.dropped,
+        duplicates: appended.duplicatesByNamespace,
       });
       this.#recovered();
       this.#o.logger.debug(
@@ -407,8 +407,11 @@ export class PartitionLoop {
       'batch sent to the dead letters',
     );
     if (batch) await this.#untilDone(() => this.#writer.commit(batch));
+    const inLake = new Set(eventsInLake);
     this.#o.telemetry?.settled(this.partition, 'dead_lettered', {
-      deadLettered: batch ? batch.events.length - eventsInLake.length : 0,
+      deadLettered: countByNamespace(batch?.events.filter((e) => !inLake.has(e.key)) ?? [], (e) =>
+        isClaimed(e) ? undefined : e.event.ns,
+      ),
     });
     this.#o.onBatch?.(this.partition, 0);
     return 'done';

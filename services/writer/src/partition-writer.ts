@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { type Attributes, isSpanContextValid, trace } from '@opentelemetry/api';
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import type { CheckpointStore } from '@tributary/checkpoint';
 import {
   type ChangeBatch,
@@ -11,7 +11,7 @@ import {
   isClaimed,
 } from '@tributary/core';
 import { type Lake, LakeError } from '@tributary/lake';
-import { namespaceAttributes, namespaceKey } from '@tributary/telemetry';
+import { type NamespaceCounts, countByNamespace } from '@tributary/telemetry';
 import { applyStoredCheckpoint, buildCheckpoint } from './checkpoint-builder.ts';
 import { cleanUpClaims, keepDeadLetteredClaims } from './claim-cleanup.ts';
 import { type LineContext, type RefusedEvents, eventLines } from './event-lines.ts';
@@ -57,7 +57,9 @@ export interface AppendOutcome {
   /** Events that cannot be written (their file's path refused, their staged copy gone, …). */
   readonly refused: readonly RefusedEvents[];
   /** The written events per namespace (`db.coll`), with the namespace's attributes. */
-  readonly writtenByNamespace: ReadonlyMap<string, { ns: Attributes; events: number }>;
+  readonly writtenByNamespace: NamespaceCounts;
+  /** The events the lake already had, per namespace. */
+  readonly duplicatesByNamespace: NamespaceCounts;
 }
 
 /** What writing one batch did, for metrics and tests. */
@@ -161,6 +163,7 @@ export class PartitionWriter {
    */
   async append(batch: ChangeBatch): Promise<AppendOutcome> {
     this.#appended.clear();
+    const duplicates = batch.events.filter((e) => !this.#isNew(e.key));
     const refused: RefusedEvents[] = [];
     const left = new Set<string>();
     let filesOpened = 0;
@@ -186,7 +189,10 @@ export class PartitionWriter {
         dropped: batch.events.length - written - left.size,
         filesOpened,
         refused,
-        writtenByNamespace: countByNamespace(prepared.lines),
+        writtenByNamespace: countByNamespace(prepared.lines, (line) => line.ns),
+        duplicatesByNamespace: countByNamespace(duplicates, (e) =>
+          isClaimed(e) ? undefined : e.event.ns,
+        ),
       };
     }
   }
@@ -477,20 +483,6 @@ export class PartitionWriter {
   #checkOwned(): void {
     this.#o.lost?.throwIfAborted();
   }
-}
-
-/** The written lines counted per namespace. */
-function countByNamespace(
-  lines: readonly { readonly ns?: unknown }[],
-): Map<string, { ns: Attributes; events: number }> {
-  const counts = new Map<string, { ns: Attributes; events: number }>();
-  for (const line of lines) {
-    const key = namespaceKey(line.ns);
-    const count = counts.get(key);
-    if (count) count.events += 1;
-    else counts.set(key, { ns: namespaceAttributes(line.ns), events: 1 });
-  }
-  return counts;
 }
 
 /** Notes the active trace (the batch being written) on the file, for its closing flush's links. */

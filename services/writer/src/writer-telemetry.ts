@@ -19,6 +19,7 @@ import {
   gaugeOf,
   histogramOf,
   inSpan,
+  type NamespaceCounts,
   observeProcessMemory,
   tallyOf,
 } from '@tributary/telemetry';
@@ -186,14 +187,14 @@ export class WriterTelemetry {
     );
   }
 
-  /** Counts a settled batch: `written` events per namespace, duplicates dropped, events dead-lettered. */
+  /** Counts a settled batch: events written, dropped as duplicates and dead-lettered, per namespace. */
   settled(
     partition: number,
     outcome: BatchOutcome,
     counts: {
-      written?: ReadonlyMap<string, { ns: Attributes; events: number }>;
-      duplicates?: number;
-      deadLettered?: number;
+      written?: NamespaceCounts;
+      duplicates?: NamespaceCounts;
+      deadLettered?: NamespaceCounts;
     } = {},
   ): void {
     const p = { 'tributary.partition': partition };
@@ -201,11 +202,13 @@ export class WriterTelemetry {
       ...p,
       'tributary.batch.outcome': outcome,
     }));
-    for (const [key, { ns, events }] of counts.written ?? [])
-      this.#written.add(`${partition}\u0000${key}`, () => ({ ...p, ...ns }), events);
-    if (counts.duplicates) this.#duplicates.add(String(partition), () => p, counts.duplicates);
-    if (counts.deadLettered)
-      this.#deadLettered.add(String(partition), () => p, counts.deadLettered);
+    for (const [tally, byNamespace] of [
+      [this.#written, counts.written],
+      [this.#duplicates, counts.duplicates],
+      [this.#deadLettered, counts.deadLettered],
+    ] as const)
+      for (const [key, { ns, events }] of byNamespace ?? [])
+        tally.add(`${partition}\u0000${key}`, () => ({ ...p, ...ns }), events);
   }
 
   #timed<T>(

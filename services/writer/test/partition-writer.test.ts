@@ -18,6 +18,23 @@ const range = (from: number, to: number) =>
   Array.from({ length: to - from }, (_, k) => changeEvent(from + k));
 
 describe('a partition writer', () => {
+  it('counts what it wrote and what the lake already had, per namespace (for the metrics)', async () => {
+    const { writer } = fixture();
+    const w = writer();
+    await w.recover();
+    const first = await w.write(batchOf(3, range(0, 3)));
+    expect([...first.writtenByNamespace.values()]).toEqual([
+      { ns: { 'db.namespace': 'shop', 'db.collection.name': 'orders' }, events: 3 },
+    ]);
+    expect(first.duplicatesByNamespace.size).toBe(0);
+    // The same events again (a redelivery) and two new ones.
+    const again = await w.write(batchOf(3, range(0, 5)));
+    expect([...again.writtenByNamespace.values()].map((c) => c.events)).toEqual([2]);
+    expect([...again.duplicatesByNamespace.values()]).toEqual([
+      { ns: { 'db.namespace': 'shop', 'db.collection.name': 'orders' }, events: 3 },
+    ]);
+  });
+
   it('writes a batch as JSONL in the event-time path, named by its first key, then checkpoints it', async () => {
     const { lake, checkpoints, writer } = fixture();
     const w = writer();

@@ -39,3 +39,25 @@ export function namespaceKey(ns: unknown): string {
   const { db, coll } = (ns ?? {}) as { db?: unknown; coll?: unknown };
   return typeof db === 'string' ? `${db}.${typeof coll === 'string' ? coll : ''}` : '';
 }
+
+/** Events per namespace: the namespace's attributes and how many. */
+export type NamespaceCounts = ReadonlyMap<
+  string,
+  { readonly ns: Attributes; readonly events: number }
+>;
+
+/** Counts `items` per namespace (`nsOf` gives an item's change-event `ns`; unknown ones count under `''`). */
+export function countByNamespace<T>(
+  items: Iterable<T>,
+  nsOf: (item: T) => unknown,
+): NamespaceCounts {
+  const counts = new Map<string, { ns: Attributes; events: number }>();
+  for (const item of items) {
+    const ns = nsOf(item);
+    const key = namespaceKey(ns);
+    const count = counts.get(key);
+    if (count) count.events += 1;
+    else counts.set(key, { ns: namespaceAttributes(ns), events: 1 });
+  }
+  return counts;
+}

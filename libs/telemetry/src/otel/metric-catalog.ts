@@ -165,7 +165,7 @@ export const METRICS = {
     unit: '{event}',
     description:
       'Events received that the lake already had (redeliveries, batches re-sent after a rewind): dropped.',
-    attributes: PARTITION,
+    attributes: BY_NAMESPACE,
     service: 'writer',
     conditional: true,
   }),
@@ -175,7 +175,7 @@ export const METRICS = {
     unit: '{event}',
     description:
       'Events of batches moved to the dead letters that did not reach the lake (an undecodable batch counts 0 here and 1 in tributary.writer.batches).',
-    attributes: PARTITION,
+    attributes: BY_NAMESPACE,
     service: 'writer',
     conditional: true,
   }),
