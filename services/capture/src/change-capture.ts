@@ -53,9 +53,11 @@ const BACKLOG_CHECK_MS = 200;
 /** How often capture asks whether the queue lost its contents (the fast path of healing). */
 const EPOCH_CHECK_MS = 1000;
 /**
- * How often, while batches are outstanding, capture reads the checkpoints
- * to learn what writers have covered (the backlog and lag metrics; below
- * the high-water mark nothing else needs it).
+ * How often at most, while batches are outstanding, capture reads the
+ * checkpoints to learn what writers have covered (the backlog and lag
+ * metrics; below the high-water mark nothing else needs it). Heartbeats keep
+ * a batch outstanding nearly always, so on a quiet pipeline this is K reads
+ * per interval: half a heartbeat interval, and at least this.
  */
 const COVERAGE_REFRESH_MS = 2000;
 
@@ -342,7 +344,8 @@ export class ChangeCapture {
    */
   async #refreshCoverage(now: number): Promise<void> {
     if (!this.#telemetry || this.#backlog.size === 0) return;
-    if (now - this.#backlogCheckedAt < COVERAGE_REFRESH_MS) return;
+    const interval = Math.max(COVERAGE_REFRESH_MS, this.#o.heartbeatIntervalMs / 2);
+    if (now - this.#backlogCheckedAt < interval) return;
     this.#backlogCheckedAt = now;
     const checkpoints = await this.#deps.attempt('checkpoint store', () =>
       this.#o.checkpoints.readAllPartitions(this.#o.partitionCount),
