@@ -49,7 +49,7 @@ describeOnTransports('tracing', (transport) => {
     const traced = await receiver.until((spans) => {
       for (const batch of spans.filter((s) => s.name === 'capture batch')) {
         const spansOf = spans.filter((s) => s.traceId === batch.traceId);
-        if (spansOf.some((s) => s.name === 'ack')) return traceOf(batch, spansOf);
+        if (spansOf.some((s) => s.name.startsWith('ack '))) return traceOf(batch, spansOf);
       }
       return undefined;
     });
@@ -102,9 +102,10 @@ describeOnTransports('tracing', (transport) => {
       'tributary.last_key': last,
       'tributary.events': inBatch.length,
     });
+    expect(process.attributes['tributary.batch.outcome']).toBe('written');
     const append = traced.one('append');
     const checkpoint = traced.one('checkpoint');
-    const ack = traced.one('ack');
+    const ack = traced.one(`ack ${destination}`);
     for (const step of [append, checkpoint, ack]) expect(step.parentSpanId).toBe(process.spanId);
     const flush = traced.one('flush');
     expect(flush.parentSpanId).toBe(append.spanId);
@@ -137,6 +138,26 @@ describeOnTransports('tracing', (transport) => {
       ),
     );
     expect(closing.attributes['tributary.partition']).toBe(partition);
+
+    // One trace per batch: every batch capture traced was processed, checkpointed and
+    // acknowledged once, in its own trace.
+    await receiver.until((spans) => {
+      const batches = spans.filter((s) => s.name === 'capture batch');
+      return batches.every((b) =>
+        spans.some((s) => s.traceId === b.traceId && s.name.startsWith('ack ')),
+      )
+        ? true
+        : undefined;
+    });
+    for (const each of receiver.spans.filter((s) => s.name === 'capture batch')) {
+      const names = receiver.trace(each.traceId).map((s) => s.name);
+      for (const step of ['change stream read', `send ${destination}`, 'append', 'checkpoint'])
+        expect(
+          names.filter((n) => n === step || (step.startsWith('send') && n.startsWith('send '))),
+        ).toHaveLength(1);
+      expect(names.filter((n) => n.startsWith('process '))).toHaveLength(1);
+      expect(names.filter((n) => n.startsWith('ack '))).toHaveLength(1);
+    }
 
     // With an endpoint set, metrics are pushed over OTLP too.
     expect(receiver.metricExports).toBeGreaterThan(0);

@@ -22,6 +22,12 @@ describe('where spans are exported', () => {
   it.each<[string, TelemetryConfig, TraceExport]>([
     ['nothing set: off', {}, 'off'],
     ['an endpoint alone turns OTLP on', { otlpEndpoint: ENDPOINT }, 'otlp'],
+    [
+      'a traces-only endpoint turns OTLP on',
+      { otlpTracesEndpoint: `${ENDPOINT}/v1/traces` },
+      'otlp',
+    ],
+    ['a metrics-only endpoint does not', { otlpMetricsEndpoint: `${ENDPOINT}/v1/metrics` }, 'off'],
     ['OTEL_TRACES_EXPORTER=otlp asks for OTLP', { tracesExporter: 'otlp' }, 'otlp'],
     ['OTEL_TRACES_EXPORTER=console prints spans', { tracesExporter: 'console' }, 'console'],
     [
@@ -71,6 +77,12 @@ describe('where spans are exported', () => {
 
 describe('whether metrics are pushed over OTLP', () => {
   it.each<[string, TelemetryConfig, boolean]>([
+    [
+      'a metrics-only endpoint pushes them',
+      { otlpMetricsEndpoint: `${ENDPOINT}/v1/metrics` },
+      true,
+    ],
+    ['a traces-only endpoint does not', { otlpTracesEndpoint: `${ENDPOINT}/v1/traces` }, false],
     ['nothing set: not pushed', {}, false],
     ['an endpoint pushes them', { otlpEndpoint: ENDPOINT }, true],
     ['OTEL_METRICS_EXPORTER=otlp pushes them', { metricsExporter: 'otlp' }, true],
@@ -101,6 +113,11 @@ describe('whether metrics are pushed over OTLP', () => {
 
 describe('whether tracing is requested, read from the raw environment', () => {
   it.each<[string, Record<string, string | undefined>, boolean]>([
+    [
+      'a traces-only endpoint',
+      { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${ENDPOINT}/v1/traces` },
+      true,
+    ],
     ['an empty environment: no', {}, false],
     ['an endpoint: yes', { OTEL_EXPORTER_OTLP_ENDPOINT: ENDPOINT }, true],
     ['an https endpoint: yes', { OTEL_EXPORTER_OTLP_ENDPOINT: 'https://collector:4318' }, true],

@@ -160,11 +160,10 @@ export class CaptureTelemetry {
       .startSpan(
         'change stream read',
         {
-          kind: SpanKind.CLIENT,
+          kind: SpanKind.INTERNAL,
           startTime: first.capturedAt,
           attributes: {
             'db.system.name': 'mongodb',
-            'db.operation.name': 'getMore',
             'tributary.events': events.length,
             ...(isClaimed(first) ? {} : namespaceAttributes(first.event.ns)),
           },
@@ -181,7 +180,7 @@ export class CaptureTelemetry {
           'messaging.system': messaging.system,
           'messaging.destination.name': destination,
           'messaging.operation.type': 'send',
-          'messaging.operation.name': 'publish',
+          'messaging.operation.name': 'send',
           'messaging.message.body.size': bodyBytes,
           ...facts,
         } satisfies Attributes,

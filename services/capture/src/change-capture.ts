@@ -99,6 +99,9 @@ export class ChangeCapture {
   /** Which partitions to probe while paused, for batches lost with nothing behind them. */
   readonly #stalls: StallProbes;
   #backlogCheckedAt = 0;
+  /** Checkpoint reads applied so far (see `#refreshCoverage`). */
+  #coverings = 0;
+  #refreshing = false;
   #epoch: string | undefined;
   #epochCheckedAt = 0;
   #gapsCheckedAt = 0;
@@ -256,7 +259,7 @@ export class ChangeCapture {
           } else this.#advanceToResumeToken(stream);
           await lines.flushDue(now);
           await this.#heartbeat(lines, now);
-          await this.#refreshCoverage(now);
+          this.#refreshCoverage(now);
           this.#oplogWindow?.poll(now);
           const rewind = await this.#rewindNeeded(now, lines);
           if (rewind) return rewind;
@@ -338,19 +341,35 @@ export class ChangeCapture {
   }
 
   /**
-   * Reads what the checkpoints cover every {@link COVERAGE_REFRESH_MS} while
-   * batches are outstanding, so the backlog and lag metrics follow the
-   * writers below the high-water mark too (at the mark, `#waitForRoom` reads them).
+   * Reads what the checkpoints cover every {@link COVERAGE_REFRESH_MS} or so
+   * while batches are outstanding, so the backlog and lag metrics follow the
+   * writers below the high-water mark too (at the mark, `#waitForRoom` reads
+   * them). In the background: reading the stream never waits for it, and a
+   * failure only leaves the metrics as they were (the paths that need the
+   * checkpoints read them themselves). A result is applied only if no other
+   * read was applied since this one started, so what capture knows of the
+   * checkpoints never goes back.
    */
-  async #refreshCoverage(now: number): Promise<void> {
-    if (!this.#telemetry || this.#backlog.size === 0) return;
+  #refreshCoverage(now: number): void {
+    if (!this.#telemetry || this.#refreshing || this.#backlog.size === 0) return;
     const interval = Math.max(COVERAGE_REFRESH_MS, this.#o.heartbeatIntervalMs / 2);
     if (now - this.#backlogCheckedAt < interval) return;
     this.#backlogCheckedAt = now;
-    const checkpoints = await this.#deps.attempt('checkpoint store', () =>
-      this.#o.checkpoints.readAllPartitions(this.#o.partitionCount),
-    );
-    if (checkpoints) this.#cover(checkpoints);
+    this.#refreshing = true;
+    const applied = this.#coverings;
+    void this.#o.checkpoints
+      .readAllPartitions(this.#o.partitionCount)
+      .then(
+        (checkpoints) => {
+          if (this.#coverings === applied) this.#cover(checkpoints);
+        },
+        (error: unknown) =>
+          this.#o.logger.debug(
+            { err: error },
+            'reading the checkpoints for the backlog and lag metrics failed; tried again later',
+          ),
+      )
+      .finally(() => (this.#refreshing = false));
   }
 
   #readCheckpoints(): Promise<Map<number, PartitionCheckpoint>> {
@@ -394,6 +413,7 @@ export class ChangeCapture {
 
   /** Counts as taken what each partition's checkpoint covers, and notes which ones moved. */
   #cover(checkpoints: ReadonlyMap<number, PartitionCheckpoint>): void {
+    this.#coverings += 1;
     const now = Date.now();
     let resumeTime: number | undefined;
     for (let p = 0; p < this.#o.partitionCount; p += 1) {

@@ -292,14 +292,22 @@ export class PartitionLoop {
     try {
       batch = decodeBatch(delivered.body, this.#o.partitionCount);
     } catch (error) {
-      return this.#deadLetter(delivered, undefined, messageOf(error), []);
+      // Traced too (a poison batch is what one wants to find).
+      const poison = () => this.#deadLetter(delivered, undefined, messageOf(error), []);
+      return this.#o.telemetry
+        ? this.#o.telemetry.process(delivered, undefined, receivedAt, poison)
+        : poison();
     }
     // The events its claim checks bring count too (capture puts one in a batch at most).
     room?.resize(delivered.body.byteLength + claimedBytes(batch));
     const telemetry = this.#o.telemetry;
-    return telemetry
+    const outcome = await (telemetry
       ? telemetry.process(delivered, batch, receivedAt, () => this.#write(delivered, batch))
-      : this.#write(delivered, batch);
+      : this.#write(delivered, batch));
+    // After the batch's own work (and outside its span: the files closed
+    // may hold many batches, and their closing flush links to those).
+    if (outcome === 'done') await this.#closeFinishedFiles();
+    return outcome;
   }
 
   /** A decoded batch: check the chain → append → commit → acknowledge. */
@@ -335,7 +343,7 @@ export class PartitionLoop {
       // covers them is stored. A crash before this line only causes a
       // redelivery, which the checkpoint turns into no-ops.
       const ack = () => this.#reader.ack(delivered);
-      await (telemetry ? telemetry.ack(ack) : ack());
+      await (telemetry ? telemetry.ack(this.partition, ack) : ack());
       telemetry?.settled(this.partition, 'written', {
         written: appended.writtenByNamespace,
         duplicates: appended.duplicatesByNamespace,
@@ -351,7 +359,6 @@ export class PartitionLoop {
         'batch written',
       );
       this.#o.onBatch?.(this.partition, appended.written);
-      await this.#closeFinishedFiles();
       return 'done';
     } catch (error) {
       return this.#failed(delivered, batch, error);

@@ -163,7 +163,6 @@ export class PartitionWriter {
    */
   async append(batch: ChangeBatch): Promise<AppendOutcome> {
     this.#appended.clear();
-    const duplicates = batch.events.filter((e) => !this.#isNew(e.key));
     const refused: RefusedEvents[] = [];
     const left = new Set<string>();
     let filesOpened = 0;
@@ -184,6 +183,9 @@ export class PartitionWriter {
       if (await this.#readAdopted(opened.adopted)) continue;
       if (await this.#appendSegments(segments, opened.files, refused, left)) continue;
       const written = prepared.lines.length;
+      const writtenKeys = new Set(prepared.lines.map((line) => line.key));
+      // What was neither written now nor left out the lake had already.
+      const duplicates = batch.events.filter((e) => !writtenKeys.has(e.key) && !left.has(e.key));
       return {
         written,
         dropped: batch.events.length - written - left.size,

@@ -5,6 +5,7 @@ import {
   type SpanContext,
   type Tracer,
   SpanKind,
+  SpanStatusCode,
   context,
   trace,
 } from '@opentelemetry/api';
@@ -105,7 +106,8 @@ export class WriterTelemetry {
     work: () => Promise<T>,
   ): Promise<T> {
     const carried = contextOfHeaders(delivered.headers);
-    const traced = trace.getSpanContext(carried) !== undefined || (batch?.events.length ?? 0) > 0;
+    // A heartbeat carries no trace; a batch of events, or one that cannot be decoded, is traced.
+    const traced = trace.getSpanContext(carried) !== undefined || !batch || batch.events.length > 0;
     if (!this.#o.tracing || !traced) return work();
     const destination = this.#o.messaging.destinationOf(delivered.partition);
     const attributes: Attributes = {
@@ -159,14 +161,16 @@ export class WriterTelemetry {
     return result;
   }
 
-  /** Acknowledges a batch. */
-  ack<T>(work: () => Promise<T>): Promise<T> {
+  /** Acknowledges a batch of `partition`. */
+  ack<T>(partition: number, work: () => Promise<T>): Promise<T> {
+    const destination = this.#o.messaging.destinationOf(partition);
     const attributes = {
       'messaging.system': this.#o.messaging.system,
+      'messaging.destination.name': destination,
       'messaging.operation.type': 'settle',
       'messaging.operation.name': 'ack',
     };
-    return this.#timed(this.#ack, 'ack', attributes, work, SpanKind.CLIENT);
+    return this.#timed(this.#ack, `ack ${destination}`, attributes, work, SpanKind.CLIENT);
   }
 
   /**
@@ -179,8 +183,13 @@ export class WriterTelemetry {
       this.#o.tracer,
       'close files',
       {
-        // A root span of its own between batches: the partition lets it start a trace.
-        attributes: { 'tributary.partition': partition },
+        // A trace of its own, between batches (the partition lets it start one),
+        // linked to the batches whose lines the files hold.
+        root: true,
+        attributes: {
+          'tributary.partition': partition,
+          'messaging.batch.message_count': links.length,
+        },
         links: links.map((linked) => ({ context: linked })),
       },
       work,
@@ -198,6 +207,14 @@ export class WriterTelemetry {
     } = {},
   ): void {
     const p = { 'tributary.partition': partition };
+    // The batch's process span says how it ended; a batch that failed is marked.
+    const span = trace.getActiveSpan();
+    span?.setAttribute('tributary.batch.outcome', outcome);
+    if (outcome === 'dead_lettered' || outcome === 'retried')
+      span?.setStatus({
+        code: SpanStatusCode.ERROR,
+        message: `batch ${outcome.replace('_', ' ')}`,
+      });
     this.#batches.add(`${partition}\u0000${outcome}`, () => ({
       ...p,
       'tributary.batch.outcome': outcome,

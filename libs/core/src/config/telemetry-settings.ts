@@ -26,6 +26,19 @@ export const telemetrySettings = {
     schemes: ['http', 'https'],
     optional: true,
   }),
+  otlpTracesEndpoint: urlSetting({
+    env: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+    description:
+      'Traces only, to this full URL (e.g. http://127.0.0.1:4318/v1/traces); turns tracing on like OTEL_EXPORTER_OTLP_ENDPOINT.',
+    schemes: ['http', 'https'],
+    optional: true,
+  }),
+  otlpMetricsEndpoint: urlSetting({
+    env: 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT',
+    description: 'Metrics only, pushed to this full URL (e.g. http://127.0.0.1:4318/v1/metrics).',
+    schemes: ['http', 'https'],
+    optional: true,
+  }),
   otlpProtocol: enumSetting({
     env: 'OTEL_EXPORTER_OTLP_PROTOCOL',
     description: 'OTLP encoding and transport.',
@@ -45,6 +58,20 @@ export const telemetrySettings = {
     description: 'Milliseconds between two pushes of the metrics over OTLP.',
     min: 100,
     defaultText: '60000',
+  }),
+  otlpTracesHeaders: textSetting({
+    env: 'OTEL_EXPORTER_OTLP_TRACES_HEADERS',
+    description: 'Headers of trace exports only (key=value,…); kept out of logs.',
+    expected: 'key=value pairs separated by commas',
+    optional: true,
+    secret: true,
+  }),
+  otlpMetricsHeaders: textSetting({
+    env: 'OTEL_EXPORTER_OTLP_METRICS_HEADERS',
+    description: 'Headers of metric exports only (key=value,…); kept out of logs.',
+    expected: 'key=value pairs separated by commas',
+    optional: true,
+    secret: true,
   }),
   tracesExporter: enumSetting({
     env: 'OTEL_TRACES_EXPORTER',
@@ -86,13 +113,18 @@ export const telemetrySettings = {
 /** Asking for OTLP without saying where is a mistake worth naming at start-up. */
 export function telemetryRule(c: TelemetryConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  if (c.tracesExporter === 'otlp' && !c.otlpEndpoint && !c.azureMonitorConnectionString)
+  if (
+    c.tracesExporter === 'otlp' &&
+    !c.otlpEndpoint &&
+    !c.otlpTracesEndpoint &&
+    !c.azureMonitorConnectionString
+  )
     problems.push({
       setting: 'OTEL_EXPORTER_OTLP_ENDPOINT',
       message:
         'is not set, but OTEL_TRACES_EXPORTER=otlp asks for traces over OTLP; set the collector’s address (e.g. http://127.0.0.1:4318) or unset OTEL_TRACES_EXPORTER',
     });
-  if (c.metricsExporter === 'otlp' && !c.otlpEndpoint)
+  if (c.metricsExporter === 'otlp' && !c.otlpEndpoint && !c.otlpMetricsEndpoint)
     problems.push({
       setting: 'OTEL_EXPORTER_OTLP_ENDPOINT',
       message:

@@ -12,6 +12,10 @@ type Env = Readonly<Record<string, string | undefined>>;
 export interface TelemetryConfig {
   readonly sdkDisabled?: boolean | undefined;
   readonly otlpEndpoint?: string | undefined;
+  /** `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`: traces only, the full URL (…/v1/traces). */
+  readonly otlpTracesEndpoint?: string | undefined;
+  /** `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`: metrics only, the full URL (…/v1/metrics). */
+  readonly otlpMetricsEndpoint?: string | undefined;
   readonly otlpProtocol?: 'http/protobuf' | 'http/json' | 'grpc' | undefined;
   readonly tracesExporter?: 'otlp' | 'console' | 'none' | undefined;
   readonly metricsExporter?: 'otlp' | 'none' | undefined;
@@ -48,14 +52,19 @@ export function traceExportOf(config: TelemetryConfig): TraceExport {
   if (config.sdkDisabled || config.tracesExporter === 'none') return 'off';
   if (config.azureMonitorConnectionString) return 'azure-monitor';
   if (config.tracesExporter === 'console') return 'console';
-  if (config.tracesExporter === 'otlp' || config.otlpEndpoint) return 'otlp';
+  if (config.tracesExporter === 'otlp' || config.otlpEndpoint || config.otlpTracesEndpoint)
+    return 'otlp';
   return 'off';
 }
 
 /** Whether metrics are pushed over OTLP too (Prometheus `/metrics` is always served). */
 export function pushesMetrics(config: TelemetryConfig): boolean {
   if (config.sdkDisabled || config.metricsExporter === 'none') return false;
-  return config.metricsExporter === 'otlp' || config.otlpEndpoint !== undefined;
+  return (
+    config.metricsExporter === 'otlp' ||
+    config.otlpEndpoint !== undefined ||
+    config.otlpMetricsEndpoint !== undefined
+  );
 }
 
 /**
@@ -70,11 +79,15 @@ export function tracingRequested(env: Env): boolean {
     return values.find((v) => v === value);
   };
   const text = (name: string) => env[name]?.trim() || undefined;
-  const endpoint = text('OTEL_EXPORTER_OTLP_ENDPOINT');
+  const url = (name: string) => {
+    const value = text(name);
+    return value && /^https?:\/\/\S/i.test(value) ? value : undefined;
+  };
   return (
     traceExportOf({
       sdkDisabled: ['true', '1', 'yes'].includes(env.OTEL_SDK_DISABLED?.trim().toLowerCase() ?? ''),
-      otlpEndpoint: endpoint && /^https?:\/\/\S/i.test(endpoint) ? endpoint : undefined,
+      otlpEndpoint: url('OTEL_EXPORTER_OTLP_ENDPOINT'),
+      otlpTracesEndpoint: url('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'),
       tracesExporter: pick('OTEL_TRACES_EXPORTER', ['otlp', 'console', 'none'] as const),
       azureMonitorConnectionString: text('APPLICATIONINSIGHTS_CONNECTION_STRING'),
     }) !== 'off'
