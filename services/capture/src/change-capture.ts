@@ -108,6 +108,8 @@ export class ChangeCapture {
   #heartbeatAt = 0;
   /** The clusterTime (s) of the resume point as the checkpoints last read put it. */
   #resumePointTime: number | undefined;
+  /** Capture's origin (s): where a partition without a checkpoint would be read from. */
+  #originTime: number | undefined;
   readonly #telemetry: CaptureTelemetry | undefined;
   readonly #oplogWindow: OplogWindow | undefined;
 
@@ -163,6 +165,7 @@ export class ChangeCapture {
   async #run(): Promise<void> {
     const o = this.#o;
     const origin = await captureOrigin(o.client, o.checkpoints, this.#deps);
+    this.#originTime = origin.startAtOperationTime.getHighBitsUnsigned();
     const all = Array.from({ length: o.partitionCount }, (_, p) => p);
     const stored = await this.#readCheckpoints();
     const lines = new PartitionLines(
@@ -421,6 +424,10 @@ export class ChangeCapture {
       const key = position?.key;
       if (key !== undefined) this.#backlog.cover(p, key);
       this.#stalls.checkpointRead(p, key ?? '', now);
+      // A partition with no checkpoint yet is read from the origin (see `restartPoint`).
+      const fromOrigin = position ? undefined : this.#originTime;
+      if (fromOrigin !== undefined)
+        resumeTime = resumeTime === undefined ? fromOrigin : Math.min(resumeTime, fromOrigin);
       if (!position) continue;
       // A heartbeat moves the token (the stream's postBatchResumeToken) past the last event's key.
       const time =
