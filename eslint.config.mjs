@@ -64,7 +64,15 @@ export default tseslint.config(
     rules: {
       '@nx/enforce-module-boundaries': [
         'error',
-        { allow: [], depConstraints: productionConstraints, enforceBuildableLibDependency: false },
+        {
+          allow: [],
+          depConstraints: productionConstraints,
+          enforceBuildableLibDependency: false,
+          // The services' entries load telemetry's instrumentation with import()
+          // after their signal listeners exist (start-up order, not code
+          // splitting); static imports of it elsewhere are fine.
+          checkDynamicDependenciesExceptions: ['@tributary/telemetry', '@tributary/telemetry/*'],
+        },
       ],
     },
   },
@@ -73,7 +81,12 @@ export default tseslint.config(
     rules: {
       '@nx/enforce-module-boundaries': [
         'error',
-        { allow: [], depConstraints: testConstraints, enforceBuildableLibDependency: false },
+        {
+          allow: [],
+          depConstraints: testConstraints,
+          enforceBuildableLibDependency: false,
+          checkDynamicDependenciesExceptions: ['@tributary/telemetry', '@tributary/telemetry/*'],
+        },
       ],
     },
   },

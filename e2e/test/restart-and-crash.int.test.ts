@@ -16,6 +16,9 @@ describeOnTransports('the pipeline across restarts and crashes', (transport) => 
     const writers = [pipeline.startWriter('w1'), pipeline.startWriter('w2')];
     const load = pipeline.startLoad(40);
     await load.reach(10);
+    // A signal that reaches a process before Node has run its first line of
+    // code ends it by signal (no exit code): stop the writers once they run.
+    await Promise.all(writers.map((w) => w.waitForLog(/"msg":"writer started"/)));
     const exits = await Promise.all([
       capture.stop('SIGTERM'),
       ...writers.map((w) => w.stop('SIGTERM')),
