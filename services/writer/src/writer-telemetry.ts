@@ -261,10 +261,10 @@ export class WriterTelemetry {
         : Math.max(0, now / 1000 - this.#o.timeOfKey(p.checkpointKey)),
     );
     each(METRICS.checkpointAge, (p, now) =>
-      p.checkpointedAt === undefined ? undefined : (now - p.checkpointedAt) / 1000,
+      p.checkpointedAt === undefined ? undefined : Math.max(0, now - p.checkpointedAt) / 1000,
     );
     each(METRICS.gapAge, (p, now) =>
-      p.gapSince === undefined ? undefined : (now - p.gapSince) / 1000,
+      p.gapSince === undefined ? undefined : Math.max(0, now - p.gapSince) / 1000,
     );
     gaugeOf(meter, METRICS.gapsOpen).addCallback((result) =>
       result.observe(gauges.owned().filter((p) => p.gapSince !== undefined).length),

@@ -55,7 +55,8 @@ export const METRICS = {
     name: 'tributary.capture.events.published',
     instrument: 'counter',
     unit: '{event}',
-    description: 'Change events published to the queue (again after a rewind).',
+    description:
+      'Change events published to the queue (again after a rewind). An event too large for a message travels by claim check and is counted here with empty namespace labels.',
     attributes: BY_NAMESPACE,
     service: 'capture',
   }),
