@@ -107,6 +107,7 @@ export class WriterService {
     const { logger } = this.#o;
     const partition = reader.partition;
     const telemetry = this.#telemetry;
+    // The partition's writer gets the telemetry built from these settings, not the settings.
     const { telemetry: _settings, ...options } = this.#o;
     const writer = new PartitionWriter({
       ...options,
