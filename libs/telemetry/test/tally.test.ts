@@ -1,26 +1,8 @@
 import type { Attributes } from '@opentelemetry/api';
-import {
-  AggregationTemporality,
-  DataPointType,
-  MeterProvider,
-  MetricReader,
-  type SumMetricData,
-} from '@opentelemetry/sdk-metrics';
+import { DataPointType, MeterProvider, type SumMetricData } from '@opentelemetry/sdk-metrics';
+import { OnDemandReader } from '@tributary/testing/otel';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Tally } from '../src/otel/tally.ts';
-
-/** A pull reader that collects only when the test asks, as a Prometheus scrape does. */
-class OnDemandReader extends MetricReader {
-  constructor() {
-    super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
-  }
-  protected onShutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-  protected onForceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-}
 
 describe('a tally', () => {
   let reader: OnDemandReader;

@@ -1,25 +1,7 @@
-import {
-  type Attributes,
-  SpanKind,
-  SpanStatusCode,
-  context,
-  propagation,
-  trace,
-} from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator, hrTimeToMilliseconds } from '@opentelemetry/core';
-import {
-  AggregationTemporality,
-  DataPointType,
-  MeterProvider,
-  MetricReader,
-} from '@opentelemetry/sdk-metrics';
-import {
-  InMemorySpanExporter,
-  type ReadableSpan,
-  SimpleSpanProcessor,
-  TracerProvider,
-} from '@opentelemetry/sdk-trace';
+import { type Attributes, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { hrTimeToMilliseconds } from '@opentelemetry/core';
+import { DataPointType, MeterProvider } from '@opentelemetry/sdk-metrics';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import {
   type CapturedEvent,
   type ChangeBatch,
@@ -27,30 +9,16 @@ import {
   formatOrderingKey,
 } from '@tributary/core';
 import { Timestamp } from 'bson';
+import { OnDemandReader, testTracing } from '@tributary/testing/otel';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type CaptureGauges, CaptureTelemetry } from '../src/capture-telemetry.ts';
-
-/** A pull reader that collects only when the test asks, as a Prometheus scrape does. */
-class OnDemandReader extends MetricReader {
-  constructor() {
-    super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
-  }
-  protected onShutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-  protected onForceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-}
 
 /** One data point as a test reads it: a counter's or gauge's value, a histogram's count and sum. */
 type Point = { attributes: Attributes; value: number } | { count: number; sum: number };
 
-const exporter = new InMemorySpanExporter();
-const tracerProvider = new TracerProvider({
-  spanProcessors: [new SimpleSpanProcessor({ exporter })],
-});
-const tracer = tracerProvider.getTracer('tributary');
+const tracing = testTracing();
+const { exporter } = tracing;
+const tracer = tracing.provider.getTracer('tributary');
 const messaging = { system: 'bullmq', destinationOf: (p: number) => `q-p${p}` };
 const timeOfKey = (key: string) => eventTimeOfKey(key).getTime() / 1000;
 
@@ -114,17 +82,8 @@ describe('capture telemetry', () => {
   let reader: OnDemandReader;
   let meterProvider: MeterProvider;
 
-  beforeAll(() => {
-    const contextManager = new AsyncLocalStorageContextManager();
-    contextManager.enable();
-    context.setGlobalContextManager(contextManager);
-    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  });
-  afterAll(async () => {
-    propagation.disable();
-    context.disable();
-    await tracerProvider.shutdown();
-  });
+  beforeAll(() => tracing.register());
+  afterAll(() => tracing.close());
   beforeEach(() => {
     exporter.reset();
     reader = new OnDemandReader();

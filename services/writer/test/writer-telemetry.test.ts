@@ -4,26 +4,14 @@ import {
   SpanKind,
   SpanStatusCode,
   TraceFlags,
-  context,
-  propagation,
 } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator, hrTimeToMilliseconds } from '@opentelemetry/core';
-import {
-  AggregationTemporality,
-  DataPointType,
-  MeterProvider,
-  MetricReader,
-} from '@opentelemetry/sdk-metrics';
-import {
-  InMemorySpanExporter,
-  type ReadableSpan,
-  SimpleSpanProcessor,
-  TracerProvider,
-} from '@opentelemetry/sdk-trace';
+import { hrTimeToMilliseconds } from '@opentelemetry/core';
+import { DataPointType, MeterProvider } from '@opentelemetry/sdk-metrics';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { type CapturedEvent, eventTimeOfKey, formatOrderingKey } from '@tributary/core';
 import type { DeliveredBatch } from '@tributary/queue';
 import { countByNamespace } from '@tributary/telemetry';
+import { OnDemandReader, testTracing } from '@tributary/testing/otel';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   type BatchOutcome,
@@ -33,27 +21,12 @@ import {
 } from '../src/writer-telemetry.ts';
 import { T0, batchOf, changeEvent, heartbeatAt } from './support.ts';
 
-/** A pull reader that collects only when the test asks, as a Prometheus scrape does. */
-class OnDemandReader extends MetricReader {
-  constructor() {
-    super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
-  }
-  protected onShutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-  protected onForceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
 /** One data point as a test reads it: a counter's or gauge's value, a histogram's count. */
 type Point = { attributes: Attributes; value: number } | { count: number };
 
-const exporter = new InMemorySpanExporter();
-const tracerProvider = new TracerProvider({
-  spanProcessors: [new SimpleSpanProcessor({ exporter })],
-});
-const tracer = tracerProvider.getTracer('tributary');
+const tracing = testTracing();
+const { exporter } = tracing;
+const tracer = tracing.provider.getTracer('tributary');
 const messaging = { system: 'bullmq', destinationOf: (p: number) => `q-p${p}` };
 const timeOfKey = (key: string) => eventTimeOfKey(key).getTime() / 1000;
 
@@ -86,17 +59,8 @@ describe('writer telemetry', () => {
   let reader: OnDemandReader;
   let meterProvider: MeterProvider;
 
-  beforeAll(() => {
-    const contextManager = new AsyncLocalStorageContextManager();
-    contextManager.enable();
-    context.setGlobalContextManager(contextManager);
-    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  });
-  afterAll(async () => {
-    propagation.disable();
-    context.disable();
-    await tracerProvider.shutdown();
-  });
+  beforeAll(() => tracing.register());
+  afterAll(() => tracing.close());
   beforeEach(() => {
     exporter.reset();
     reader = new OnDemandReader();
