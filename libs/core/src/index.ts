@@ -6,6 +6,7 @@ export { loadConfig, secretValues, type EnvSource, type ConfigRule } from './con
 export { TRANSPORT_MESSAGE_LIMITS, sharedSettings } from './config/shared-settings.ts';
 export { captureSettings, loadCaptureConfig, type CaptureConfig } from './config/capture-config.ts';
 export { writerSettings, loadWriterConfig, type WriterConfig } from './config/writer-config.ts';
+export { cliSettings, loadCliConfig, type CliConfig } from './config/cli-config.ts';
 export { exitOnConfigError, EXIT_CONFIG } from './config/exit-on-config-error.ts';
 export { renderSettingsTable } from './config/settings-table.ts';
 export {
