@@ -317,15 +317,8 @@ export class PartitionLoop {
       const reason = `batch for partition ${batch.partition} arrived on partition ${this.partition}`;
       return this.#deadLetter(delivered, undefined, reason, []);
     }
-    if (delivered.headers[REQUEUED_AT_HEADER] !== undefined && this.#writer.isBehind(batch)) {
-      // A dead letter put back by an operator: the events its dead letter did
-      // not record as in the lake never got there, but the checkpoint has
-      // moved past them, so writing them would need a replay this writer
-      // does not do yet. Dropping would lose them silently; back to the dead
-      // letters, saying why and keeping the record, instead.
-      const reason = `requeued batch is behind the partition's checkpoint (${this.#writer.position?.key}); replaying dead letters behind the checkpoint is not supported yet — its events not recorded as in the lake are not written`;
-      return this.#deadLetter(delivered, undefined, reason, delivered.eventsInLake ?? []);
-    }
+    if (delivered.headers[REQUEUED_AT_HEADER] !== undefined && this.#writer.isBehind(batch))
+      return this.#replay(delivered, batch);
     if (!followsChain(batch, this.#writer.position?.key)) return this.#followsGap(delivered, batch);
     await this.#healed(batch);
     try {
@@ -365,7 +358,16 @@ export class PartitionLoop {
     }
   }
 
-  async #failed(delivered: DeliveredBatch, batch: ChangeBatch, error: unknown): Promise<Outcome> {
+  /**
+   * `inLake` says which of the batch's events are in the lake, for its dead
+   * letter (by default what the partition writer knows).
+   */
+  async #failed(
+    delivered: DeliveredBatch,
+    batch: ChangeBatch,
+    error: unknown,
+    inLake: () => readonly string[] = () => this.#writer.keysInLake(batch),
+  ): Promise<Outcome> {
     const { class: kind } = classifyFailure(error);
     if (kind === 'ownership') throw error;
     if (kind === 'environment') {
@@ -376,7 +378,7 @@ export class PartitionLoop {
     const attempts = delivered.failedAttempts + 1;
     if (attempts >= this.#o.maxDeliveryAttempts) {
       const reason = `failed ${attempts} times: ${messageOf(error)}`;
-      return this.#deadLetter(delivered, batch, reason, this.#writer.keysInLake(batch));
+      return this.#deadLetter(delivered, batch, reason, inLake());
     }
     this.#o.logger.warn(
       { partition: this.partition, batch: delivered.id, attempts, err: error },
@@ -421,6 +423,52 @@ export class PartitionLoop {
       ),
     });
     this.#o.onBatch?.(this.partition, 0);
+    return 'done';
+  }
+
+  /**
+   * A dead letter an operator put back, which the checkpoint has moved past:
+   * its events that are not in the lake (by its dead letter's record) are
+   * written as a replay (see `replayEvents`), then it is acknowledged. The
+   * checkpoint stays where it is. Events the lake refuses again go back to
+   * the dead letters, recorded with the rest as in the lake; a failure of
+   * the replay counts like a batch's, recorded with only what the dead
+   * letter recorded before (a later replay finds what this one wrote).
+   * Events of it past the checkpoint (a requeue racing capture's re-send)
+   * are left to the chain: capture is asked to re-send them.
+   */
+  async #replay(delivered: DeliveredBatch, batch: ChangeBatch): Promise<Outcome> {
+    const recorded = delivered.eventsInLake ?? [];
+    const position = this.#writer.position?.key ?? '';
+    let replayed;
+    try {
+      replayed = await this.#writer.replay(batch, recorded);
+    } catch (error) {
+      return this.#failed(delivered, batch, error, () => recorded);
+    }
+    this.#o.logger.info(
+      {
+        partition: this.partition,
+        batch: delivered.id,
+        written: replayed.written,
+        alreadyReplayed: replayed.alreadyReplayed,
+        files: replayed.files,
+      },
+      'requeued dead letter behind the checkpoint written as a replay',
+    );
+    if (replayed.refused.length > 0) {
+      const refused = new Set(replayed.refused.flatMap((r) => r.keys));
+      const inLake = batch.events.map((e) => e.key).filter((key) => !refused.has(key));
+      const reason = replayed.refused.map((r) => r.reason).join('; ');
+      return this.#deadLetter(delivered, undefined, reason, inLake);
+    }
+    if (batch.events.some((e) => e.key > position)) return this.#followsGap(delivered, batch);
+    const ack = () => this.#reader.ack(delivered);
+    await (this.#o.telemetry ? this.#o.telemetry.ack(this.partition, ack) : ack());
+    this.#o.telemetry?.settled(this.partition, 'replayed', {
+      written: replayed.writtenByNamespace,
+    });
+    this.#o.onBatch?.(this.partition, replayed.written);
     return 'done';
   }
 

@@ -17,6 +17,7 @@ import { cleanUpClaims, keepDeadLetteredClaims } from './claim-cleanup.ts';
 import { type LineContext, type RefusedEvents, eventLines } from './event-lines.ts';
 import { SegmentFailure, classifyFailure, messageOf } from './failure-class.ts';
 import { type RollLimits, RollingFileSet } from './rolling-file-set.ts';
+import { type ReplayOutcome, replayEvents } from './replay.ts';
 import { type Segment, planSegments } from './segment-plan.ts';
 import { linesWithKeys } from './tail-keys.ts';
 import { takeOverPartition } from './takeover.ts';
@@ -146,6 +147,22 @@ export class PartitionWriter {
   isBehind(batch: ChangeBatch): boolean {
     const position = this.#position?.key;
     return position !== undefined && batch.events.some((e) => e.key <= position);
+  }
+
+  /**
+   * The events of a requeued dead letter that the checkpoint has moved
+   * past and that are not in the lake (`eventsInLake` is its dead letter's
+   * record), written as a replay (see `replayEvents`). The checkpoint stays.
+   */
+  async replay(batch: ChangeBatch, eventsInLake: readonly string[]): Promise<ReplayOutcome> {
+    const position = this.#position?.key ?? '';
+    const inLake = new Set(eventsInLake);
+    const behind = batch.events.filter((e) => e.key <= position && !inLake.has(e.key));
+    return replayEvents(behind, {
+      ...this.#lineContext,
+      leaseId: this.leaseId,
+      logger: this.#o.logger,
+    });
   }
 
   /** Keys of the batch's events that are in the lake already (or that the checkpoint covers). */

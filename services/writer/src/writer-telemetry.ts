@@ -53,7 +53,8 @@ export interface WriterTelemetryOptions {
 }
 
 /** How a delivered batch ended, for the batch counter. */
-export type BatchOutcome = 'written' | 'dead_lettered' | 'dropped_after_gap' | 'retried';
+export type BatchOutcome =
+  'written' | 'replayed' | 'dead_lettered' | 'dropped_after_gap' | 'retried';
 
 /**
  * The writer's spans and metrics.

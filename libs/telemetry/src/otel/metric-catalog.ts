@@ -185,7 +185,7 @@ export const METRICS = {
     instrument: 'counter',
     unit: '{batch}',
     description:
-      'Batches handled, by outcome: `written`, `dead_lettered`, `dropped_after_gap` (capture re-sends them), `retried`.',
+      'Batches handled, by outcome: `written`, `replayed` (a requeued dead letter behind the checkpoint), `dead_lettered`, `dropped_after_gap` (capture re-sends them), `retried`.',
     attributes: ['tributary.partition', 'tributary.batch.outcome'],
     service: 'writer',
   }),
