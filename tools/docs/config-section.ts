@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import {
   type SettingTable,
   captureSettings,
+  cliSettings,
   renderSettingsTable,
   sharedSettings,
   writerSettings,
@@ -31,6 +32,12 @@ export const configSection: GeneratedSection = {
       '#### writer',
       '',
       renderSettingsTable(only(writerSettings, sharedSettings)),
+      '',
+      '#### tributary (the operator command)',
+      '',
+      'The settings both services read, and:',
+      '',
+      renderSettingsTable(only(cliSettings, sharedSettings)),
       this.end,
     ].join('\n');
   },
