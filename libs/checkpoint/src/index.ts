@@ -32,3 +32,10 @@ export {
   createCheckpointStoreFromConfig,
   type CheckpointSettings,
 } from './checkpoints-from-config.ts';
+export {
+  restartPoint,
+  timeOfPosition,
+  timeOfRestartPoint,
+  type RestartPoint,
+} from './resume-point/restart-point.ts';
+export { headroomIn, readOplogBounds, type OplogBounds } from './resume-point/oplog-window.ts';

@@ -8,6 +8,7 @@ import {
   context,
   trace,
 } from '@opentelemetry/api';
+import { headroomIn } from '@tributary/checkpoint';
 import { type BatchEntry, type ChangeBatch, isClaimed } from '@tributary/core';
 import type { MessagingNames } from '@tributary/queue';
 import {
@@ -221,8 +222,7 @@ export class CaptureTelemetry {
       const time = gauges.resumePointTime();
       const window = gauges.oplogWindow();
       if (time === undefined || !window) return;
-      const span = window.last - window.first;
-      result.observe(span <= 0 ? 1 : Math.min(1, (time - window.first) / span));
+      result.observe(headroomIn(window, time));
     });
   }
 }

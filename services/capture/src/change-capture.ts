@@ -1,11 +1,16 @@
-import type { CheckpointStore, PartitionCheckpoint } from '@tributary/checkpoint';
+import {
+  type CheckpointStore,
+  type PartitionCheckpoint,
+  type RestartPoint,
+  restartPoint,
+  timeOfPosition,
+} from '@tributary/checkpoint';
 import {
   type CapturedEvent,
   type ChangeBatch,
   type Logger,
   type PartitionKeyMode,
   OrderingKeyAssigner,
-  clusterTimeOfResumeToken,
   encodeBatch,
   eventTimeOfKey,
   partitionOf,
@@ -22,7 +27,6 @@ import { namespaceFilter } from './namespace-filter.ts';
 import { OplogWindow } from './oplog-window.ts';
 import { type BatchLimits, PartitionLines, type TrackedPosition } from './partition-lines.ts';
 import { PublishedBacklog } from './published-backlog.ts';
-import { type RestartPoint, restartPoint } from './restart-point.ts';
 import { StallProbes, stallIntervalMs } from './stall-probes.ts';
 import { classifyStreamError } from './stream-errors.ts';
 import { type WatchScope, openChangeStream } from './watch-scope.ts';
@@ -430,8 +434,7 @@ export class ChangeCapture {
         resumeTime = resumeTime === undefined ? fromOrigin : Math.min(resumeTime, fromOrigin);
       if (!position) continue;
       // A heartbeat moves the token (the stream's postBatchResumeToken) past the last event's key.
-      const time =
-        clusterTimeOfResumeToken(position.token) ?? eventTimeOfKey(position.key).getTime() / 1000;
+      const time = timeOfPosition(position);
       resumeTime = resumeTime === undefined ? time : Math.min(resumeTime, time);
     }
     this.#resumePointTime = resumeTime;

@@ -1,5 +1,5 @@
+import { type OplogBounds, readOplogBounds } from '@tributary/checkpoint';
 import type { Logger } from '@tributary/core';
-import type { Timestamp } from 'bson';
 import type { MongoClient } from 'mongodb';
 
 /** How often the oplog's bounds are read while that works. */
@@ -7,17 +7,10 @@ const READ_INTERVAL_MS = 30_000;
 /** How long to wait before trying again after a refusal (no rights on `local`, a sharded cluster). */
 const RETRY_AFTER_REFUSAL_MS = 10 * 60_000;
 
-/** The oplog's time window, in seconds since the epoch. */
-export interface OplogBounds {
-  readonly first: number;
-  readonly last: number;
-}
-
 /**
- * Reads the oplog's first and last entries (`local.oplog.rs` in natural
- * order, one entry each, as `rs.printReplicationInfo()` does) every 30 s in
- * the background, for the resume point's headroom metric. Capture never
- * waits for it. Where the source does not allow it — the user lacks `read`
+ * Reads the oplog's bounds (`readOplogBounds`) every 30 s in the
+ * background, for the resume point's headroom metric. Capture never waits
+ * for it. Where the source does not allow it — the user lacks `read`
  * on the `local` database, or a mongos answers — the metric is not
  * reported, and one log line says why and what to grant.
  *
@@ -50,15 +43,7 @@ export class OplogWindow {
 
   async #read(now: number): Promise<void> {
     try {
-      const oplog = this.#client.db('local').collection('oplog.rs');
-      const end = async (direction: 1 | -1) => {
-        const [entry] = await oplog
-          .find({}, { sort: { $natural: direction }, limit: 1, projection: { ts: 1 } })
-          .toArray();
-        return (entry?.ts as Timestamp | undefined)?.getHighBitsUnsigned();
-      };
-      const [first, last] = [await end(1), await end(-1)];
-      this.#bounds = first === undefined || last === undefined ? undefined : { first, last };
+      this.#bounds = await readOplogBounds(this.#client);
       this.#nextAt = now + READ_INTERVAL_MS;
     } catch (error) {
       this.#bounds = undefined;
