@@ -451,7 +451,7 @@ export class PartitionLoop {
         partition: this.partition,
         batch: delivered.id,
         written: replayed.written,
-        alreadyReplayed: replayed.alreadyReplayed,
+        alreadyInLake: replayed.alreadyInLake,
         files: replayed.files,
       },
       'requeued dead letter behind the checkpoint written as a replay',

@@ -34,8 +34,8 @@ export interface ReplayContext extends Omit<LineContext, 'isNew'> {
 export interface ReplayOutcome {
   /** Lines appended now. */
   readonly written: number;
-  /** Events an earlier attempt of the same replay had written already. */
-  readonly alreadyReplayed: number;
+  /** Events the lake held already (an earlier attempt, or a stale dead-letter record). */
+  readonly alreadyInLake: number;
   /** The replay files written to (or found complete). */
   readonly files: readonly string[];
   /** Events that cannot be written, with why (they go back to the dead letters). */
@@ -52,10 +52,11 @@ export interface ReplayOutcome {
  * ahead already), and nothing else ever writes these keys: a writer drops
  * every key at or below its checkpoint.
  *
- * Safe to repeat after any failure: the names depend only on the events,
- * so a later attempt (this writer's, a new owner's, or a second requeue of
- * the same dead letter) finds the file, reads which keys it holds, and
- * appends only the others. A claim-checked event is read from the copy
+ * Events the lake holds already are not written again, whatever the dead
+ * letter recorded ({@link keysIn}). Safe to repeat after any failure: the
+ * names depend only on the events, so a later attempt (this writer's, a new
+ * owner's, or a second requeue of the same dead letter) finds the file,
+ * reads which keys it holds, and appends only the others. A claim-checked event is read from the copy
  * kept for the dead letters (`deadLetteredClaimPath`); that copy is removed
  * once the event is in the lake. A path the lake refuses refuses its
  * directory's events (reported, not thrown); any other failure is thrown.
@@ -73,12 +74,12 @@ export async function replayEvents(
   const refused = [...prepared.refused];
   const files: string[] = [];
   const written: PlannedLine[] = [];
-  let alreadyReplayed = 0;
+  let alreadyInLake = 0;
   for (const [dir, lines] of byDirectory(prepared.lines)) {
     const path = `${dir}/${replayFileNameFor(context.partition, lines[0]?.key ?? '')}`;
     try {
-      const done = await replayFile(path, lines, context);
-      alreadyReplayed += lines.length - done.length;
+      const done = await replayFile(path, lines, await keysIn(dir, lines, context), context);
+      alreadyInLake += lines.length - done.length;
       written.push(...done);
       files.push(path);
     } catch (error) {
@@ -94,7 +95,7 @@ export async function replayEvents(
   await removeKeptClaims(kept, new Set(refused.flatMap((r) => r.keys)), context);
   return {
     written: written.length,
-    alreadyReplayed,
+    alreadyInLake,
     files,
     refused,
     writtenByNamespace: countByNamespace(written, (line) => line.ns),
@@ -105,23 +106,25 @@ export async function replayEvents(
 async function replayFile(
   path: string,
   lines: readonly PlannedLine[],
+  present: Set<string>,
   context: ReplayContext,
 ): Promise<PlannedLine[]> {
   const { lake, leaseId } = context;
+  if (lines.every((line) => present.has(line.key))) return [];
   context.checkOwned();
   let state;
-  let present = new Set<string>();
   try {
     state = await lake.create(path, { leaseId });
   } catch (error) {
     if (!(error instanceof LakeError) || error.code !== 'ALREADY_EXISTS') throw error;
     // An earlier attempt: its lease (this writer's or a dead owner's) is
-    // taken over, so no other attempt can append behind this one's back.
+    // taken over, so no other attempt can append behind this one's back,
+    // and what it holds is read again under the lease.
     await lake.acquireLease(path, leaseId, { takeOver: true });
     context.checkOwned();
     state = await lake.stat(path);
     if (!state) throw new LakeError('NOT_FOUND', `replay file ${path} vanished while being read`);
-    present = new Set(linesWithKeys(await lake.read(path)).map((line) => line.key));
+    for (const line of linesWithKeys(await lake.read(path))) present.add(line.key);
   }
   const missing = lines.filter((line) => !present.has(line.key));
   if (missing.length > 0) {
@@ -137,6 +140,45 @@ async function replayFile(
   });
   await lake.releaseLease(path, leaseId);
   return missing;
+}
+
+/**
+ * Which of `lines`' keys the partition's files in `dir` hold already,
+ * whatever the dead letter recorded: a record can be stale (a writer that
+ * died between dead-lettering a batch and checkpointing past it had its
+ * events re-sent and written), and the service's own dead letters carry
+ * none. Read are the partition's replay files, and of its regular files
+ * (named after their first key, never overlapping) the one each key would
+ * be in.
+ */
+async function keysIn(
+  dir: string,
+  lines: readonly PlannedLine[],
+  context: ReplayContext,
+): Promise<Set<string>> {
+  const prefix = `part-${String(context.partition).padStart(4, '0')}-`;
+  const regular: { path: string; firstKey: string }[] = [];
+  const replays: string[] = [];
+  context.checkOwned();
+  for await (const entry of context.lake.list(`${dir}/`)) {
+    const name = entry.path.slice(dir.length + 1);
+    if (name.includes('/') || !name.startsWith(prefix) || !name.endsWith('.jsonl')) continue;
+    const rest = name.slice(prefix.length, -'.jsonl'.length);
+    if (rest.startsWith('replay-')) replays.push(entry.path);
+    else regular.push({ path: entry.path, firstKey: rest });
+  }
+  regular.sort((a, b) => (a.firstKey < b.firstKey ? -1 : a.firstKey > b.firstKey ? 1 : 0));
+  const toRead = new Set(replays);
+  for (const { key } of lines) {
+    const holder = regular.findLast((file) => file.firstKey <= key);
+    if (holder) toRead.add(holder.path);
+  }
+  const present = new Set<string>();
+  for (const path of toRead) {
+    context.checkOwned();
+    for (const line of linesWithKeys(await context.lake.read(path))) present.add(line.key);
+  }
+  return present;
 }
 
 /** Lines grouped by directory, each group in key order (the batch's order). */

@@ -89,6 +89,18 @@ describe('a requeued dead letter the checkpoint has passed', () => {
     expect(await countsInLake(lake)).toEqual(once([good, refused, alsoGood, after]));
   });
 
+  it('writes none of its events the lake holds already, whatever its record says (a service dead letter records nothing)', async () => {
+    const { lake, line, drained } = refusingSetUp();
+    line.push(batchOf(3, [good, alsoGood]));
+    line.push(batchOf(3, [after], alsoGood.key));
+    // The same events, dead-lettered by the service after capture had re-sent them.
+    line.push(batchOf(3, [good, alsoGood]), REQUEUED, []);
+    await drained();
+    expect(line.acked).toHaveLength(3);
+    expect(await countsInLake(lake)).toEqual(once([good, alsoGood, after]));
+    expect([...(await linesInLake(lake)).keys()].filter((p) => p.includes('-replay-'))).toEqual([]);
+  });
+
   it('finishes an interrupted replay on a later attempt, appending only what each replay file lacks', async () => {
     // Refused events of three hours: three replay files; an append to the
     // second fails once for the environment, then once for a bug.
