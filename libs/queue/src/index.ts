@@ -11,6 +11,7 @@ export {
   type MessagingNames,
   type OutgoingBatch,
   type PartitionClaims,
+  type PartitionHolder,
   type PartitionHandlers,
   type PartitionReader,
   type QueueTransport,

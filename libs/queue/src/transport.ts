@@ -216,6 +216,17 @@ export interface MessagingNames {
   /** `messaging.destination.name` of the partition's batches. */
   destinationOf(partition: number): string;
 }
+/** The writer holding a partition, as the transport records it. */
+export interface PartitionHolder {
+  /** The writer's {@link ClaimOptions.writerId}. */
+  readonly writerId: string;
+  /**
+   * When the hold runs out unless the writer renews it, by this process's
+   * clock, where the transport can tell.
+   */
+  readonly until?: Date;
+}
+
 
 /** A configured transport: BullMQ on Redis, or Service Bus. */
 export interface QueueTransport {
@@ -223,6 +234,15 @@ export interface QueueTransport {
   readonly messaging: MessagingNames;
   publisher(): BatchPublisher;
   claims(options: ClaimOptions): PartitionClaims;
+  /**
+   * Who holds each partition now, for operators (partitions nobody holds
+   * are absent). Read-only: it takes nothing and renews nothing, and it may
+   * be a renewal interval behind a hand-over. Ownership itself is decided
+   * by the claims alone.
+   *
+   * @throws QueueError `UNAVAILABLE` when the broker cannot be reached.
+   */
+  owners(): Promise<Map<number, PartitionHolder>>;
   deadLetters(): DeadLetterStore;
   /** Closes everything this transport opened; idempotent. */
   close(): Promise<void>;

@@ -3,6 +3,7 @@ import { describeBrokerLossBehaviours } from './conformance/broker-loss.ts';
 import { ConformanceContext } from './conformance/conformance-context.ts';
 import { describeDeliveryBehaviours } from './conformance/delivery.ts';
 import { describeFailureBehaviours } from './conformance/failures.ts';
+import { describeOwnersBehaviours } from './conformance/owners.ts';
 import type { ConformanceHarness } from './conformance/harness.ts';
 import { describeOwnershipBehaviours } from './conformance/ownership.ts';
 
@@ -32,6 +33,7 @@ export function describeTransportConformance(
   describe(`${name} transport conformance`, () => {
     const ctx = new ConformanceContext(makeHarness);
     describeDeliveryBehaviours(ctx);
+    describeOwnersBehaviours(ctx);
     describeOwnershipBehaviours(ctx);
     describeFailureBehaviours(ctx);
     describeBrokerLossBehaviours(ctx);

@@ -3,6 +3,7 @@ import type {
   BatchPublisher,
   ClaimOptions,
   DeadLetterStore,
+  PartitionHolder,
   PartitionClaims,
   MessagingNames,
   QueueTransport,
@@ -19,6 +20,7 @@ import { LeaseStore } from './lease-store.ts';
 import { PartitionLayout } from './partition-layout.ts';
 import { PartitionQueues } from './partition-queues.ts';
 import { readQueueEpoch } from './queue-epoch.ts';
+import { translated } from './translate-error.ts';
 import { closeRedisClient, createRedisClient } from './redis-client.ts';
 
 /**
@@ -79,6 +81,14 @@ class BullmqTransport implements QueueTransport {
     this.#deadLetters ??= new BullmqDeadLetters(this.#queues);
     return this.#deadLetters;
   }
+  /** The holders of the partitions' Redis leases. */
+  owners(): Promise<Map<number, PartitionHolder>> {
+    this.#assertOpen();
+    return translated('reading the partition leases', () =>
+      this.#leases.holders(this.#layout.partitions()),
+    );
+  }
+
 
   /**
    * Stops every claims object (releasing its leases), waits for publishes in

@@ -95,6 +95,12 @@ export interface Lease {
   readonly acquiredAt: number;
 }
 
+/** A lease as others see it: whose, and until when unless renewed. */
+export interface LeaseHolder {
+  readonly writerId: string;
+  readonly until?: Date;
+}
+
 /** What a writer learns from its presence beat. */
 export interface Presence {
   /** Live writers, this one included. */
@@ -147,6 +153,37 @@ export class LeaseStore {
   async guardFetch(lease: Lease, queueMetaKey: string): Promise<boolean> {
     const key = this.#layout.leaseKey(lease.partition);
     return Number(await this.#run('tributaryLeaseGuard', key, queueMetaKey, lease.value)) === 1;
+  }
+
+  /**
+   * Who holds each of `partitions` now, and when the lease runs out unless
+   * renewed (by this process's clock, from the lease's remaining TTL). One
+   * MULTI of GET and PTTL per lease; reads only.
+   */
+  async holders(partitions: readonly number[]): Promise<Map<number, LeaseHolder>> {
+    const multi = this.#redis.multi();
+    for (const partition of partitions) {
+      const key = this.#layout.leaseKey(partition);
+      multi.get(key).pttl(key);
+    }
+    const readAt = Date.now();
+    const replies = (await multi.exec()) ?? [];
+    const holders = new Map<number, LeaseHolder>();
+    partitions.forEach((partition, i) => {
+      const [valueError, value] = replies[2 * i] ?? [];
+      const [ttlError, ttl] = replies[2 * i + 1] ?? [];
+      if (valueError) throw valueError;
+      if (ttlError) throw ttlError;
+      if (typeof value !== 'string') return;
+      // `<writerId>|<fencingToken>`: the token is digits, so the last '|' ends the id.
+      const writerId = value.slice(0, value.lastIndexOf('|'));
+      const remainingMs = Number(ttl);
+      holders.set(partition, {
+        writerId,
+        ...(remainingMs >= 0 ? { until: new Date(readAt + remainingMs) } : {}),
+      });
+    });
+    return holders;
   }
 
   /** Marks the writer alive (and hungry or not) for \`ttlMs\`; see {@link Presence}. */

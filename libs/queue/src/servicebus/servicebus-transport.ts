@@ -3,6 +3,7 @@ import type {
   BatchPublisher,
   ClaimOptions,
   DeadLetterStore,
+  PartitionHolder,
   PartitionClaims,
   MessagingNames,
   QueueTransport,
@@ -15,6 +16,7 @@ import {
 } from './servicebus-options.ts';
 import { ServiceBusPartitionClaims } from './servicebus-partition-claims.ts';
 import { ServiceBusPublisher } from './servicebus-publisher.ts';
+import { holdersOf, readRegistry } from './writer-registry.ts';
 import { bestEffort } from './translate-error.ts';
 
 /**
@@ -96,6 +98,25 @@ class ServiceBusTransport implements QueueTransport {
     this.#deadLetters ??= new ServiceBusDeadLetters(this.#client, this.#options);
     return this.#deadLetters;
   }
+  /**
+   * The holders as the writers last recorded them in their registry: the
+   * service does not tell who holds a session's lock (only that someone
+   * does, to a writer that tries to accept it), so this may be a renewal
+   * interval behind a hand-over, and a writer that died is listed until
+   * its entry's end (about two lock durations after its last update).
+   */
+  async owners(): Promise<Map<number, PartitionHolder>> {
+    this.#assertOpen();
+    const { queueName, operationTimeoutMs, onBackgroundError } = this.#options;
+    const writers = await readRegistry({
+      client: this.#client,
+      queueName,
+      operationTimeoutMs,
+      onBackgroundError,
+    });
+    return holdersOf(writers, Date.now());
+  }
+
 
   /**
    * Stops every claims object (closing its sessions, which returns held

@@ -1,6 +1,7 @@
-import type { ServiceBusClient } from '@azure/service-bus';
+import type { ServiceBusClient, ServiceBusSessionReceiver } from '@azure/service-bus';
 import { sleep } from '@tributary/core';
 import { QueueError, isQueueError } from '../queue-error.ts';
+import type { PartitionHolder } from '../transport.ts';
 import { diagnoseSessionQueue } from './queue-diagnosis.ts';
 import { REGISTRY_SESSION } from './session-names.ts';
 import { bestEffort, isSessionHeldElsewhere, translated } from './translate-error.ts';
@@ -13,6 +14,13 @@ export interface RegistryEntry {
   readonly owned: readonly number[];
   /** It owns fewer than its fair share and wants more. */
   readonly hungry: boolean;
+  /**
+   * When the others will take the writer for dead unless it updates its
+   * entry again (ms since the epoch, by the writer's own clock). Writers go
+   * by `beat` and their own clocks; this is for operators, who read the
+   * registry once ({@link readRegistry}). Absent in entries of older writers.
+   */
+  readonly until?: number;
 }
 
 /** The registry as stored in the session state. */
@@ -79,7 +87,7 @@ export class WriterRegistry {
    *
    * @throws QueueError `UNAVAILABLE` when the registry cannot be updated in time.
    */
-  async update(self: Omit<RegistryEntry, 'beat'> | undefined): Promise<RegistryView> {
+  async update(self: Pick<RegistryEntry, 'owned' | 'hungry'> | undefined): Promise<RegistryView> {
     const deadline = Date.now() + this.#o.operationTimeoutMs;
     for (;;) {
       try {
@@ -102,9 +110,11 @@ export class WriterRegistry {
     }
   }
 
-  async #readModifyWrite(self: Omit<RegistryEntry, 'beat'> | undefined): Promise<RegistryView> {
+  async #readModifyWrite(
+    self: Pick<RegistryEntry, 'owned' | 'hungry'> | undefined,
+  ): Promise<RegistryView> {
     const { queueName, writerId } = this.#o;
-    const receiver = await this.#lock();
+    const receiver = await acceptRegistry(this.#o.client, queueName, this.#o.operationTimeoutMs);
     try {
       const timeout = this.#o.operationTimeoutMs;
       const document = parseDocument(
@@ -115,8 +125,10 @@ export class WriterRegistry {
         ),
       );
       const writers = this.#withoutDead(document.writers, Date.now());
-      if (self) writers[writerId] = { ...self, beat: (this.#beat += 1) };
-      else delete writers[writerId];
+      if (self) {
+        const until = Date.now() + this.#o.presenceTtlMs;
+        writers[writerId] = { ...self, beat: (this.#beat += 1), until };
+      } else delete writers[writerId];
       await translated(
         'updating the writers registry',
         (abortSignal) =>
@@ -130,38 +142,6 @@ export class WriterRegistry {
         () => receiver.close(),
         this.#o.onBackgroundError,
       );
-    }
-  }
-
-  /** Accepts the registry's session, waiting while another writer holds it. */
-  async #lock() {
-    const { client, queueName, operationTimeoutMs } = this.#o;
-    const deadline = Date.now() + operationTimeoutMs;
-    for (;;) {
-      try {
-        return await translated(
-          'opening the writers registry',
-          (abortSignal) =>
-            client.acceptSession(queueName, REGISTRY_SESSION, {
-              maxAutoLockRenewalDurationInMs: 0,
-              abortSignal,
-            }),
-          operationTimeoutMs,
-        );
-      } catch (error) {
-        // Another writer is updating it: it holds the lock for a few round trips.
-        if (!isSessionHeldElsewhere(error)) throw error;
-        if (Date.now() >= deadline) {
-          const problem = await diagnoseSessionQueue(client, queueName, operationTimeoutMs);
-          throw new QueueError(
-            'UNAVAILABLE',
-            problem ??
-              `the writers registry of ${queueName} stayed locked for ${operationTimeoutMs} ms (a writer may have died updating it; its lock expires with the queue's LockDuration)`,
-            { cause: error },
-          );
-        }
-        await sleep(25 + Math.random() * 100);
-      }
     }
   }
 
@@ -201,6 +181,113 @@ export class WriterRegistry {
 }
 
 /**
+ * Accepts the registry's session, waiting while another writer holds it
+ * (an update holds it for a few round trips).
+ *
+ * @throws QueueError `UNAVAILABLE` when it stays locked for `operationTimeoutMs`.
+ */
+async function acceptRegistry(
+  client: ServiceBusClient,
+  queueName: string,
+  operationTimeoutMs: number,
+): Promise<ServiceBusSessionReceiver> {
+  const deadline = Date.now() + operationTimeoutMs;
+  for (;;) {
+    try {
+      return await translated(
+        'opening the writers registry',
+        (abortSignal) =>
+          client.acceptSession(queueName, REGISTRY_SESSION, {
+            maxAutoLockRenewalDurationInMs: 0,
+            abortSignal,
+          }),
+        operationTimeoutMs,
+      );
+    } catch (error) {
+      // Another writer is updating it: it holds the lock for a few round trips.
+      if (!isSessionHeldElsewhere(error)) throw error;
+      if (Date.now() >= deadline) {
+        const problem = await diagnoseSessionQueue(client, queueName, operationTimeoutMs);
+        throw new QueueError(
+          'UNAVAILABLE',
+          problem ??
+            `the writers registry of ${queueName} stayed locked for ${operationTimeoutMs} ms (a writer may have died updating it; its lock expires with the queue's LockDuration)`,
+          { cause: error },
+        );
+      }
+      await sleep(25 + Math.random() * 100);
+    }
+  }
+}
+
+/** How the registry is read by someone who is not a writer. */
+export interface RegistryReadOptions {
+  readonly client: ServiceBusClient;
+  readonly queueName: string;
+  readonly operationTimeoutMs: number;
+  readonly onBackgroundError: (error: QueueError) => void;
+}
+
+/**
+ * The registry's entries as stored, read without changing them: the
+ * session is accepted (waiting while a writer updates it), its state read,
+ * and the session closed, which is all a writer's update holds it for too.
+ * Needs only the `Listen` right.
+ *
+ * @throws QueueError `UNAVAILABLE` when the registry cannot be read in time.
+ */
+export async function readRegistry(
+  options: RegistryReadOptions,
+): Promise<Record<string, RegistryEntry>> {
+  const { client, queueName, operationTimeoutMs } = options;
+  const receiver = await acceptRegistry(client, queueName, operationTimeoutMs);
+  try {
+    const state = await translated(
+      'reading the writers registry',
+      (abortSignal) => receiver.getSessionState({ abortSignal }),
+      operationTimeoutMs,
+    );
+    return parseDocument(state).writers;
+  } finally {
+    await bestEffort(
+      `releasing the writers registry of ${queueName}`,
+      () => receiver.close(),
+      options.onBackgroundError,
+    );
+  }
+}
+
+/**
+ * Who holds each partition, as the writers last said in the registry:
+ * entries whose `until` has passed by `nowMs` are left out (their writer
+ * stopped updating: it died, and its session locks have run out since),
+ * and where two entries name one partition — one writer gave it up,
+ * another took it, and the first has not updated its entry yet — the
+ * entry written later (the later `until`) wins. Entries without `until`
+ * (older writers) count, with no end known.
+ */
+export function holdersOf(
+  writers: Readonly<Record<string, RegistryEntry>>,
+  nowMs: number,
+): Map<number, PartitionHolder> {
+  const holders = new Map<number, { writerId: string; untilMs: number | undefined }>();
+  for (const [writerId, entry] of Object.entries(writers)) {
+    if (entry.until !== undefined && entry.until <= nowMs) continue;
+    for (const partition of entry.owned) {
+      const other = holders.get(partition);
+      if (other && (other.untilMs ?? Infinity) >= (entry.until ?? Infinity)) continue;
+      holders.set(partition, { writerId, untilMs: entry.until });
+    }
+  }
+  return new Map(
+    [...holders].map(([partition, { writerId, untilMs }]) => [
+      partition,
+      untilMs === undefined ? { writerId } : { writerId, until: new Date(untilMs) },
+    ]),
+  );
+}
+
+/**
  * The stored document, or an empty registry for a session without state.
  * A state that is not a registry (another program wrote it) is replaced:
  * entries come back with every live writer's next update.
@@ -216,6 +303,7 @@ function parseDocument(state: unknown): RegistryDocument {
       beat: entry.beat,
       owned: entry.owned.filter((p): p is number => Number.isInteger(p)),
       hungry: entry.hungry === true,
+      ...(typeof entry.until === 'number' ? { until: entry.until } : {}),
     };
   }
   return { writers };
