@@ -18,6 +18,25 @@ export {
   type LakeInventory,
   type SourceComparison,
 } from './verification/lake-inventory.ts';
+export {
+  LAKE_CHECKS,
+  scanLake,
+  type LakeCheck,
+  type LakeFinding,
+  type LakeScan,
+  type LakeScanOptions,
+  type LakeScanProgress,
+  type NamespaceTally,
+  type ScannedFile,
+  type ScannedLine,
+} from './verification/lake-scan.ts';
+export { KeyLedger, tokenHash, type LedgerEntry } from './verification/key-ledger.ts';
+export { parseDataFileName, type DataFileName } from './verification/data-file-name.ts';
+export {
+  UNKNOWN_NAMESPACE,
+  namespaceName,
+  namespaceOfDirectory,
+} from './verification/namespace-names.ts';
 export { createAdlsLake } from './adls/adls-lake.ts';
 export type { AdlsLakeOptions } from './adls/adls-client.ts';
 export { lakeCodeOfAdlsFailure, type AdlsFailureFacts } from './adls/adls-error.ts';

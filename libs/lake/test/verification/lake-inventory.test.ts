@@ -6,10 +6,10 @@ import { compareWithSource, createMemoryLake, inventoryLake } from '../../src/in
 const TEMPLATE = '{db}/{coll}/hour={HH}';
 const T = Date.UTC(2026, 10, 21, 13) / 1000;
 
-function line(i: number, partition = 1, coll = 'orders') {
-  const key = formatOrderingKey({ t: T, i, n: 0 });
+function line(i: number, partition = 1, coll = 'orders', n = 0) {
+  const key = formatOrderingKey({ t: T, i, n });
   const event = {
-    _id: { _data: `tok${i}` },
+    _id: { _data: `tok${i}${n > 0 ? `.${n}` : ''}` },
     operationType: 'insert',
     clusterTime: new Timestamp({ t: T, i }),
     ns: { db: 'shop', coll },
@@ -58,17 +58,33 @@ describe('the lake inventory', () => {
     expect(problems).toMatch(/notes\.txt: not a Tributary file name/);
   });
 
-  it('reports files of one partition and directory whose keys overlap, and records where each event landed', async () => {
+  it('reports files of one partition and directory whose keys overlap', async () => {
     const [a, b, c, d] = [line(1), line(2), line(3), line(4)];
+    const other = line(2, 2, 'orders', 1);
     const lake = await lakeWith({
       [`shop/orders/hour=13/part-0001-${a.key}.jsonl`]: a.text + c.text,
       [`shop/orders/hour=13/part-0001-${b.key}.jsonl`]: b.text + d.text,
       // Another partition in the same directory may interleave freely.
-      [`shop/orders/hour=13/part-0002-${a.key}.jsonl`]: line(1, 2).text,
+      [`shop/orders/hour=13/part-0002-${other.key}.jsonl`]: other.text,
     });
     const inventory = await inventoryLake(lake, TEMPLATE);
     expect(inventory.problems).toEqual([
       `shop/orders/hour=13/part-0001-${b.key}.jsonl: starts at ${b.key}, before shop/orders/hour=13/part-0001-${a.key}.jsonl ends (${c.key})`,
+    ]);
+  });
+
+  it('reports a key written twice as a duplicate, not as disorder, and records where each copy landed', async () => {
+    const [a, b, c] = [line(1), line(2), line(3)];
+    const lake = await lakeWith({
+      // The copy right after the original would also break the order; it counts once, as a duplicate.
+      [`shop/orders/hour=13/part-0001-${a.key}.jsonl`]: a.text + b.text + b.text + c.text,
+      [`shop/orders/hour=13/part-0002-${a.key}.jsonl`]: line(1, 2).text,
+    });
+    const inventory = await inventoryLake(lake, TEMPLATE);
+    const file = (p: number) => `shop/orders/hour=13/part-000${p}-${a.key}.jsonl`;
+    expect(inventory.problems).toEqual([
+      `${file(2)}:1: key ${a.key} also at ${file(1)}:1`,
+      `${file(1)}:3: key ${b.key} also at ${file(1)}:2`,
     ]);
     expect(inventory.directories.get('tok1')).toEqual([
       'shop/orders/hour=13',
