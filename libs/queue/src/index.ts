@@ -3,6 +3,7 @@ export {
   type BatchPublisher,
   type ClaimOptions,
   type DeadLetter,
+  type DeadLetterFilter,
   type DeadLetterNote,
   type DeadLetterStore,
   type DeliveredBatch,

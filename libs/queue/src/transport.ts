@@ -183,19 +183,48 @@ export interface DeadLetter {
   /** Keys of the batch's events that reached the lake (see {@link DeadLetterNote}). */
   readonly eventsInLake: readonly string[];
   readonly failedAttempts: number;
+  /**
+   * When the batch first failed: the first failed attempt a writer recorded,
+   * or the dead-lettering itself when that was its first failure. Absent
+   * where nothing recorded it (a dead letter the broker made on its own, or
+   * one written by an older release).
+   */
+  readonly firstFailedAt?: Date;
   readonly deadLetteredAt: Date;
   readonly headers: Readonly<Record<string, string>>;
 }
 
-/** Inspection and requeue of dead letters, for operators. */
+/** Which dead letters {@link DeadLetterStore.list} returns. */
+export interface DeadLetterFilter {
+  /** Only this partition's. */
+  readonly partition?: number;
+  /** Only those dead-lettered at or after this instant. */
+  readonly since?: Date;
+  /** At most this many (the adapter's default when absent). */
+  readonly limit?: number;
+}
+
+/** Inspection, requeue and removal of dead letters, for operators. */
 export interface DeadLetterStore {
   count(): Promise<number>;
-  list(options?: { partition?: number; limit?: number }): Promise<DeadLetter[]>;
+  /** Oldest first. */
+  list(options?: DeadLetterFilter): Promise<DeadLetter[]>;
+  /** One dead letter, or `undefined` when none has this id. */
+  get(id: string): Promise<DeadLetter | undefined>;
   /**
    * Puts a dead letter back on its partition, with {@link REQUEUED_AT_HEADER},
    * and removes it from the dead letters.
+   *
+   * @throws QueueError `NOT_FOUND` when no dead letter has this id.
    */
   requeue(id: string): Promise<void>;
+  /**
+   * Removes one dead letter for good; its events are then nowhere but in
+   * the source's history. Nothing else is touched.
+   *
+   * @throws QueueError `NOT_FOUND` when no dead letter has this id.
+   */
+  purge(id: string): Promise<void>;
 }
 
 /** Options of a writer's claims. */

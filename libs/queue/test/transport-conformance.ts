@@ -1,6 +1,7 @@
 import { describe } from 'vitest';
 import { describeBrokerLossBehaviours } from './conformance/broker-loss.ts';
 import { ConformanceContext } from './conformance/conformance-context.ts';
+import { describeDeadLetterBehaviours } from './conformance/dead-letters.ts';
 import { describeDeliveryBehaviours } from './conformance/delivery.ts';
 import { describeFailureBehaviours } from './conformance/failures.ts';
 import { describeOwnersBehaviours } from './conformance/owners.ts';
@@ -36,6 +37,7 @@ export function describeTransportConformance(
     describeOwnersBehaviours(ctx);
     describeOwnershipBehaviours(ctx);
     describeFailureBehaviours(ctx);
+    describeDeadLetterBehaviours(ctx);
     describeBrokerLossBehaviours(ctx);
   });
 }

@@ -139,7 +139,12 @@ export class BullmqPartitionReader implements PartitionReader {
     );
     if (!locked)
       throw this.#onFailure(new QueueError('OWNERSHIP_LOST', `${doing}: its lock expired`));
-    const payload = { ...held.payload, failedAttempts: held.payload.failedAttempts + 1 };
+    const payload: JobPayload = {
+      ...held.payload,
+      failedAttempts: held.payload.failedAttempts + 1,
+      // Written with the count it belongs to, in the same update: no extra round trip.
+      firstFailedAt: held.payload.firstFailedAt ?? new Date().toISOString(),
+    };
     await this.#guarded(doing, () => held.job.updateData(payload));
     this.#held = { ...held, payload };
   }
@@ -149,7 +154,12 @@ export class BullmqPartitionReader implements PartitionReader {
     const doing = `dead-lettering batch ${batch.id}`;
     // Which events reached the lake goes into the job data first; should
     // the move below not happen, the batch is delivered again and judged again.
-    const payload = { ...held.payload, eventsInLake: [...note.eventsInLake] };
+    const payload: JobPayload = {
+      ...held.payload,
+      eventsInLake: [...note.eventsInLake],
+      // Dead-lettered on its first failure (a poison batch): that is when it first failed.
+      firstFailedAt: held.payload.firstFailedAt ?? new Date().toISOString(),
+    };
     await this.#guarded(doing, () => held.job.updateData(payload));
     held.settling = true;
     try {

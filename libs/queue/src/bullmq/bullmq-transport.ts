@@ -78,7 +78,7 @@ class BullmqTransport implements QueueTransport {
 
   deadLetters(): DeadLetterStore {
     this.#assertOpen();
-    this.#deadLetters ??= new BullmqDeadLetters(this.#queues);
+    this.#deadLetters ??= new BullmqDeadLetters(this.#queues, this.#redis);
     return this.#deadLetters;
   }
   /** The holders of the partitions' Redis leases. */

@@ -10,6 +10,8 @@ export interface JobPayload {
   readonly failedAttempts: number;
   /** Set on a dead letter: keys of its events that reached the lake. */
   readonly eventsInLake?: readonly string[];
+  /** When the batch first failed (ISO 8601): set by the first `fail`, or by `deadLetter` without one. */
+  readonly firstFailedAt?: string;
 }
 
 /** The payload of a freshly published batch. */
@@ -27,8 +29,12 @@ export function encodePayload(
 /** The payload of a job, or `undefined` when the job was not written by this adapter. */
 export function decodePayload(data: unknown): JobPayload | undefined {
   if (typeof data !== 'object' || data === null) return undefined;
-  const { body, headers, failedAttempts, eventsInLake } = data as Record<string, unknown>;
+  const { body, headers, failedAttempts, eventsInLake, firstFailedAt } = data as Record<
+    string,
+    unknown
+  >;
   if (typeof body !== 'string') return undefined;
+  if (firstFailedAt !== undefined && typeof firstFailedAt !== 'string') return undefined;
   if (
     eventsInLake !== undefined &&
     !(Array.isArray(eventsInLake) && eventsInLake.every((key) => typeof key === 'string'))
@@ -43,6 +49,7 @@ export function decodePayload(data: unknown): JobPayload | undefined {
     headers: Object.fromEntries(entries) as Record<string, string>,
     failedAttempts: failedAttempts as number,
     ...(eventsInLake === undefined ? {} : { eventsInLake: eventsInLake as string[] }),
+    ...(firstFailedAt === undefined ? {} : { firstFailedAt }),
   };
 }
 

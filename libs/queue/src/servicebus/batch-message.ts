@@ -21,12 +21,15 @@ export const EVENTS_IN_LAKE_PROPERTY = 'tributary-events-in-lake';
 export const FAILED_ATTEMPTS_PROPERTY = 'tributary-failed-attempts';
 /** When the writer dead-lettered the batch (ISO 8601). */
 export const DEAD_LETTERED_AT_PROPERTY = 'tributary-dead-lettered-at';
+/** When the batch first failed (ISO 8601): see `DeadLetter.firstFailedAt`. */
+export const FIRST_FAILED_AT_PROPERTY = 'tributary-first-failed-at';
 
 /** Properties that are bookkeeping, not propagated headers. */
 const NOT_HEADERS: ReadonlySet<string> = new Set([
   EVENTS_IN_LAKE_PROPERTY,
   FAILED_ATTEMPTS_PROPERTY,
   DEAD_LETTERED_AT_PROPERTY,
+  FIRST_FAILED_AT_PROPERTY,
   'DeadLetterReason',
   'DeadLetterErrorDescription',
 ]);

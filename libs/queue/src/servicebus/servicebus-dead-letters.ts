@@ -5,12 +5,18 @@ import type {
 } from '@azure/service-bus';
 import Long from 'long';
 import { QueueError } from '../queue-error.ts';
-import { REQUEUED_AT_HEADER, type DeadLetter, type DeadLetterStore } from '../transport.ts';
+import {
+  REQUEUED_AT_HEADER,
+  type DeadLetter,
+  type DeadLetterFilter,
+  type DeadLetterStore,
+} from '../transport.ts';
 import {
   BATCH_CONTENT_TYPE,
   DEAD_LETTERED_AT_PROPERTY,
   EVENTS_IN_LAKE_PROPERTY,
   FAILED_ATTEMPTS_PROPERTY,
+  FIRST_FAILED_AT_PROPERTY,
   bodyOf,
   deliveredIdOf,
   eventsInLakeOf,
@@ -34,7 +40,7 @@ const SCAN_WAIT_MS = 1000;
  * `TTLExpiredException` (a batch that outlived the queue's time to live),
  * which the writers' gap healing has replaced by a re-read.
  *
- * Listing needs only `Listen`; requeue also `Send`. Counting without the
+ * Listing and purging need only `Listen`; requeue also `Send`. Counting without the
  * `Manage` right means reading the subqueue through, which is what an
  * operator's command does, not a service.
  */
@@ -56,16 +62,32 @@ export class ServiceBusDeadLetters implements DeadLetterStore {
     return count;
   }
 
-  async list(options: { partition?: number; limit?: number } = {}): Promise<DeadLetter[]> {
+  /** Oldest first (the subqueue's order), from `since` on; all of them unless `limit` is given. */
+  async list(options: DeadLetterFilter = {}): Promise<DeadLetter[]> {
     const listed: DeadLetter[] = [];
     const limit = options.limit ?? Infinity;
+    if (limit <= 0) return listed;
+    const since = options.since?.getTime() ?? -Infinity;
     await this.#peekAll((message) => {
       const letter = deadLetterOf(message);
-      if (options.partition === undefined || letter.partition === options.partition)
+      if (
+        (options.partition === undefined || letter.partition === options.partition) &&
+        letter.deadLetteredAt.getTime() >= since
+      )
         listed.push(letter);
       return listed.length < limit;
     });
     return listed;
+  }
+
+  /** Peeks through the subqueue (nothing is locked) until the dead letter with `id`. */
+  async get(id: string): Promise<DeadLetter | undefined> {
+    let found: DeadLetter | undefined;
+    await this.#peekAll((message) => {
+      if (deliveredIdOf(message) === id) found = deadLetterOf(message);
+      return found === undefined;
+    });
+    return found;
   }
 
   /**
@@ -79,13 +101,7 @@ export class ServiceBusDeadLetters implements DeadLetterStore {
    * @throws QueueError `NOT_FOUND` when no dead letter has this id.
    */
   async requeue(id: string): Promise<void> {
-    const receiver = this.#receiver();
-    const passed: ServiceBusReceivedMessage[] = [];
-    try {
-      const found = await this.#find(receiver, id, passed);
-      if (!found) {
-        throw new QueueError('NOT_FOUND', `No dead letter has the id ${id}.`);
-      }
+    await this.#settleOne(id, async (found) => {
       const sender = this.#client.createSender(this.#options.queueName);
       try {
         await translated(
@@ -110,8 +126,40 @@ export class ServiceBusDeadLetters implements DeadLetterStore {
       } finally {
         await bestEffort('closing the requeue sender', () => sender.close(), this.#report);
       }
+      return `removing dead letter ${id}`;
+    });
+  }
+
+  /**
+   * Receives the dead letter with `id` and completes it: only that one;
+   * the others received on the way are abandoned at once, as in
+   * {@link requeue}.
+   *
+   * @throws QueueError `NOT_FOUND` when no dead letter has this id.
+   */
+  async purge(id: string): Promise<void> {
+    await this.#settleOne(id, async () => `purging dead letter ${id}`);
+  }
+
+  /**
+   * Locks the dead letter with `id`, runs `before` on it (which says what
+   * completing it means, for errors), then completes it. Every other
+   * message locked on the way is abandoned, so it is at once visible again.
+   */
+  async #settleOne(
+    id: string,
+    before: (found: ServiceBusReceivedMessage) => Promise<string>,
+  ): Promise<void> {
+    const receiver = this.#receiver();
+    const passed: ServiceBusReceivedMessage[] = [];
+    try {
+      const found = await this.#find(receiver, id, passed);
+      if (!found) {
+        throw new QueueError('NOT_FOUND', `No dead letter has the id ${id}.`);
+      }
+      const doing = await before(found);
       await translated(
-        `removing dead letter ${id}`,
+        doing,
         () => receiver.completeMessage(found),
         this.#options.operationTimeoutMs,
       );
@@ -192,6 +240,8 @@ function deadLetterOf(message: ServiceBusReceivedMessage): DeadLetter {
   const properties = message.applicationProperties ?? {};
   const attempts = properties[FAILED_ATTEMPTS_PROPERTY];
   const at = properties[DEAD_LETTERED_AT_PROPERTY];
+  const first = properties[FIRST_FAILED_AT_PROPERTY];
+  const firstFailedAt = typeof first === 'string' ? new Date(first) : undefined;
   return {
     id: deliveredIdOf(message),
     partition: partitionOfSession(message.sessionId) ?? -1,
@@ -200,6 +250,8 @@ function deadLetterOf(message: ServiceBusReceivedMessage): DeadLetter {
     eventsInLake: eventsInLakeOf(message),
     // The service's own dead letters carry no record: their deliveries are what failed.
     failedAttempts: typeof attempts === 'number' ? attempts : (message.deliveryCount ?? 0),
+    // Absent on the service's own dead letters: no writer saw those fail.
+    ...(firstFailedAt && !Number.isNaN(firstFailedAt.getTime()) ? { firstFailedAt } : {}),
     deadLetteredAt:
       typeof at === 'string' ? new Date(at) : (message.enqueuedTimeUtc ?? new Date(0)),
     headers: headersOf(message),

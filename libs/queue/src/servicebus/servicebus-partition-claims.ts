@@ -327,7 +327,13 @@ function partitionStateOf(state: unknown): PartitionState {
     Number.isInteger(head.failedAttempts) &&
     head.failedAttempts >= 0
   ) {
-    return { head: { sequenceNumber: head.sequenceNumber, failedAttempts: head.failedAttempts } };
+    return {
+      head: {
+        sequenceNumber: head.sequenceNumber,
+        failedAttempts: head.failedAttempts,
+        ...(typeof head.firstFailedAt === 'string' ? { firstFailedAt: head.firstFailedAt } : {}),
+      },
+    };
   }
   return {};
 }

@@ -11,6 +11,7 @@ import {
   DEAD_LETTERED_AT_PROPERTY,
   EVENTS_IN_LAKE_PROPERTY,
   FAILED_ATTEMPTS_PROPERTY,
+  FIRST_FAILED_AT_PROPERTY,
   deliveredIdOf,
   deliveredOf,
   encodeEventsInLake,
@@ -29,7 +30,12 @@ export type ReaderEnd = 'released' | 'lost' | 'rebalanced' | 'stopped';
  * sequence number, which no other message of the queue ever has.
  */
 export interface PartitionState {
-  readonly head?: { readonly sequenceNumber: string; readonly failedAttempts: number };
+  readonly head?: {
+    readonly sequenceNumber: string;
+    readonly failedAttempts: number;
+    /** When the first of those attempts failed (ISO 8601). */
+    readonly firstFailedAt?: string;
+  };
 }
 
 /** How a receive ended. */
@@ -61,6 +67,8 @@ interface Held {
   readonly id: string;
   readonly sequenceNumber: string;
   failedAttempts: number;
+  /** When its first failure was recorded (ISO 8601), if one was. */
+  firstFailedAt: string | undefined;
 }
 
 /** What a reader needs from the claims that created it. */
@@ -145,12 +153,14 @@ export class ServiceBusPartitionReader implements PartitionReader {
     }
     if (!message) return undefined;
     const sequenceNumber = String(message.sequenceNumber);
-    const recorded = this.#state.head;
+    const recorded =
+      this.#state.head?.sequenceNumber === sequenceNumber ? this.#state.head : undefined;
     this.#held = {
       message,
       id: deliveredIdOf(message),
       sequenceNumber,
-      failedAttempts: recorded?.sequenceNumber === sequenceNumber ? recorded.failedAttempts : 0,
+      failedAttempts: recorded?.failedAttempts ?? 0,
+      firstFailedAt: recorded?.firstFailedAt,
     };
     return this.#delivered(this.#held);
   }
@@ -231,19 +241,23 @@ export class ServiceBusPartitionReader implements PartitionReader {
   async fail(batch: DeliveredBatch, _error: Error): Promise<void> {
     const held = this.#requireHeld(batch, 'recording a failure of');
     const failedAttempts = held.failedAttempts + 1;
+    // Recorded with the count, in the same session state write: no extra round trip.
+    const firstFailedAt = held.firstFailedAt ?? new Date().toISOString();
     const state: PartitionState = {
-      head: { sequenceNumber: held.sequenceNumber, failedAttempts },
+      head: { sequenceNumber: held.sequenceNumber, failedAttempts, firstFailedAt },
     };
     await this.#guarded(`recording a failure of batch ${batch.id}`, (abortSignal) =>
       this.#context.receiver.setSessionState(state, { abortSignal }),
     );
     this.#state = state;
     held.failedAttempts = failedAttempts;
+    held.firstFailedAt = firstFailedAt;
   }
 
   async deadLetter(batch: DeliveredBatch, note: DeadLetterNote): Promise<void> {
     const held = this.#requireHeld(batch, 'dead-lettering');
     const reason = note.reason.length > 0 ? note.reason : 'dead-lettered by the writer';
+    const now = new Date().toISOString();
     await this.#settle(`dead-lettering batch ${batch.id}`, () =>
       this.#context.receiver.deadLetterMessage(held.message, {
         // The reason's head, for the portal's list; the whole of it in the description.
@@ -251,7 +265,9 @@ export class ServiceBusPartitionReader implements PartitionReader {
         deadLetterErrorDescription: cut(reason, MAX_REASON_CHARS),
         [EVENTS_IN_LAKE_PROPERTY]: encodeEventsInLake(note.eventsInLake),
         [FAILED_ATTEMPTS_PROPERTY]: held.failedAttempts,
-        [DEAD_LETTERED_AT_PROPERTY]: new Date().toISOString(),
+        // Dead-lettered on its first failure (a poison batch): that is when it first failed.
+        [FIRST_FAILED_AT_PROPERTY]: held.firstFailedAt ?? now,
+        [DEAD_LETTERED_AT_PROPERTY]: now,
       }),
     );
     this.#held = undefined;

@@ -12,6 +12,21 @@ describe('job payload', () => {
     expect(travelled!.failedAttempts).toBe(0);
   });
 
+  it('keeps the time of the first failure a writer recorded', () => {
+    const data = {
+      body: '',
+      headers: {},
+      failedAttempts: 2,
+      firstFailedAt: '2026-01-02T03:04:05.678Z',
+    };
+    expect(decodePayload(JSON.parse(JSON.stringify(data)))?.firstFailedAt).toBe(
+      '2026-01-02T03:04:05.678Z',
+    );
+    expect(decodePayload({ ...data, firstFailedAt: undefined })).not.toHaveProperty(
+      'firstFailedAt',
+    );
+  });
+
   it('starts without headers when none are given', () => {
     expect(encodePayload(new Uint8Array([1]), undefined).headers).toEqual({});
   });
@@ -24,6 +39,10 @@ describe('job payload', () => {
     ['a fractional attempt count', { body: '', headers: {}, failedAttempts: 1.5 }],
     ['non-string headers', { body: '', headers: { a: 1 }, failedAttempts: 0 }],
     ['no headers', { body: '', failedAttempts: 0 }],
+    [
+      'a first failure that is not a time',
+      { body: '', headers: {}, failedAttempts: 1, firstFailedAt: 5 },
+    ],
   ])('refuses job data with %s', (_, data) => {
     expect(decodePayload(data)).toBeUndefined();
   });
