@@ -12,8 +12,8 @@ export {
   type MessagingNames,
   type OutgoingBatch,
   type PartitionClaims,
-  type PartitionHolder,
   type PartitionHandlers,
+  type PartitionHolder,
   type PartitionReader,
   type QueueTransport,
 } from './transport.ts';

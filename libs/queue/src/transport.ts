@@ -245,6 +245,7 @@ export interface MessagingNames {
   /** `messaging.destination.name` of the partition's batches. */
   destinationOf(partition: number): string;
 }
+
 /** The writer holding a partition, as the transport records it. */
 export interface PartitionHolder {
   /** The writer's {@link ClaimOptions.writerId}. */
@@ -256,13 +257,13 @@ export interface PartitionHolder {
   readonly until?: Date;
 }
 
-
 /** A configured transport: BullMQ on Redis, or Service Bus. */
 export interface QueueTransport {
   readonly partitionCount: number;
   readonly messaging: MessagingNames;
   publisher(): BatchPublisher;
   claims(options: ClaimOptions): PartitionClaims;
+  deadLetters(): DeadLetterStore;
   /**
    * Who holds each partition now, for operators (partitions nobody holds
    * are absent). Read-only: it takes nothing and renews nothing, and it may
@@ -272,7 +273,6 @@ export interface QueueTransport {
    * @throws QueueError `UNAVAILABLE` when the broker cannot be reached.
    */
   owners(): Promise<Map<number, PartitionHolder>>;
-  deadLetters(): DeadLetterStore;
   /** Closes everything this transport opened; idempotent. */
   close(): Promise<void>;
 }

@@ -4,8 +4,8 @@ import { ConformanceContext } from './conformance/conformance-context.ts';
 import { describeDeadLetterBehaviours } from './conformance/dead-letters.ts';
 import { describeDeliveryBehaviours } from './conformance/delivery.ts';
 import { describeFailureBehaviours } from './conformance/failures.ts';
-import { describeOwnersBehaviours } from './conformance/owners.ts';
 import type { ConformanceHarness } from './conformance/harness.ts';
+import { describeOwnersBehaviours } from './conformance/owners.ts';
 import { describeOwnershipBehaviours } from './conformance/ownership.ts';
 
 export type {
@@ -34,8 +34,8 @@ export function describeTransportConformance(
   describe(`${name} transport conformance`, () => {
     const ctx = new ConformanceContext(makeHarness);
     describeDeliveryBehaviours(ctx);
-    describeOwnersBehaviours(ctx);
     describeOwnershipBehaviours(ctx);
+    describeOwnersBehaviours(ctx);
     describeFailureBehaviours(ctx);
     describeDeadLetterBehaviours(ctx);
     describeBrokerLossBehaviours(ctx);

@@ -3,8 +3,8 @@ import type {
   BatchPublisher,
   ClaimOptions,
   DeadLetterStore,
-  PartitionHolder,
   PartitionClaims,
+  PartitionHolder,
   MessagingNames,
   QueueTransport,
 } from '../transport.ts';
@@ -20,8 +20,8 @@ import { LeaseStore } from './lease-store.ts';
 import { PartitionLayout } from './partition-layout.ts';
 import { PartitionQueues } from './partition-queues.ts';
 import { readQueueEpoch } from './queue-epoch.ts';
-import { translated } from './translate-error.ts';
 import { closeRedisClient, createRedisClient } from './redis-client.ts';
+import { translated } from './translate-error.ts';
 
 /**
  * The transport on BullMQ (Redis): partition `n` is the queue
@@ -81,6 +81,7 @@ class BullmqTransport implements QueueTransport {
     this.#deadLetters ??= new BullmqDeadLetters(this.#queues, this.#redis);
     return this.#deadLetters;
   }
+
   /** The holders of the partitions' Redis leases. */
   owners(): Promise<Map<number, PartitionHolder>> {
     this.#assertOpen();
@@ -88,7 +89,6 @@ class BullmqTransport implements QueueTransport {
       this.#leases.holders(this.#layout.partitions()),
     );
   }
-
 
   /**
    * Stops every claims object (releasing its leases), waits for publishes in

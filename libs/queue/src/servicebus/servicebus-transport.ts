@@ -3,8 +3,8 @@ import type {
   BatchPublisher,
   ClaimOptions,
   DeadLetterStore,
-  PartitionHolder,
   PartitionClaims,
+  PartitionHolder,
   MessagingNames,
   QueueTransport,
 } from '../transport.ts';
@@ -16,8 +16,8 @@ import {
 } from './servicebus-options.ts';
 import { ServiceBusPartitionClaims } from './servicebus-partition-claims.ts';
 import { ServiceBusPublisher } from './servicebus-publisher.ts';
-import { holdersOf, readRegistry } from './writer-registry.ts';
 import { bestEffort } from './translate-error.ts';
+import { holdersOf, readRegistry } from './writer-registry.ts';
 
 /**
  * The transport on Azure Service Bus: one session-enabled queue, partition
@@ -98,6 +98,7 @@ class ServiceBusTransport implements QueueTransport {
     this.#deadLetters ??= new ServiceBusDeadLetters(this.#client, this.#options);
     return this.#deadLetters;
   }
+
   /**
    * The holders as the writers last recorded them in their registry: the
    * service does not tell who holds a session's lock (only that someone
@@ -116,7 +117,6 @@ class ServiceBusTransport implements QueueTransport {
     });
     return holdersOf(writers, Date.now());
   }
-
 
   /**
    * Stops every claims object (closing its sessions, which returns held
