@@ -1,0 +1,86 @@
+import type { CliConfig } from '@tributary/core';
+import { EJSON, type Document } from 'bson';
+import { CliError } from '../cli-error.ts';
+import type { CommandArgs } from '../command.ts';
+import { type ClusterInstant, instantOfToken } from './cluster-instant.ts';
+
+/** What `tributary verify` was asked to do. */
+export interface VerifyOptions {
+  /** Compare with MongoDB (MONGODB_URI set, or demanded by `--source`). */
+  readonly source: boolean;
+  /** Where the event-by-event replay starts; absent: at the oldest line in the lake. */
+  readonly replayFrom?:
+    | { readonly kind: 'since'; readonly at: ClusterInstant }
+    | { readonly kind: 'resume-token'; readonly token: Document; readonly after: ClusterInstant };
+  /** Only this collection (`db.coll`). */
+  readonly namespace?: string;
+}
+
+/**
+ * Reads and checks `verify`'s options before anything is contacted.
+ *
+ * @throws CliError `USAGE` for conflicting or malformed options, and for a
+ *   comparison with the source demanded without MONGODB_URI.
+ */
+export function verifyOptions(args: CommandArgs, config: CliConfig): VerifyOptions {
+  const { since, namespace } = args.values;
+  const resumeToken = args.values['resume-token'];
+  if (since !== undefined && resumeToken !== undefined)
+    throw new CliError(
+      'USAGE',
+      'Give --since or --resume-token, not both: each says where the change stream replay starts.',
+    );
+  const demanded = args.values.source === true || since !== undefined || resumeToken !== undefined;
+  if (demanded && !config.mongodbUri)
+    throw new CliError(
+      'USAGE',
+      `${args.values.source === true ? '--source' : since !== undefined ? '--since' : '--resume-token'} compares the lake with MongoDB: set MONGODB_URI to the deployment capture watches.`,
+    );
+  return {
+    source: demanded || Boolean(config.mongodbUri),
+    ...(typeof since === 'string'
+      ? { replayFrom: { kind: 'since', at: sinceInstant(since) } }
+      : {}),
+    ...(typeof resumeToken === 'string' ? { replayFrom: resumeTokenStart(resumeToken) } : {}),
+    ...(typeof namespace === 'string' ? { namespace: collectionName(namespace) } : {}),
+  };
+}
+
+function sinceInstant(text: string): ClusterInstant {
+  // An ISO 8601 date and time, with a zone: a bare date or local time would be guessed.
+  const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text)
+    ? Date.parse(text)
+    : Number.NaN;
+  if (Number.isNaN(ms))
+    throw new CliError(
+      'USAGE',
+      `--since ${text} is not an ISO 8601 time with a zone, such as 2026-11-21T13:00:00Z.`,
+    );
+  return { t: Math.floor(ms / 1000), i: 0 };
+}
+
+function resumeTokenStart(text: string): VerifyOptions['replayFrom'] {
+  let token: Document;
+  try {
+    // `{"_data": "82…"}` as capture logs it, or the `_data` text alone.
+    token = text.trim().startsWith('{')
+      ? (EJSON.parse(text, { relaxed: false }) as Document)
+      : { _data: text.trim() };
+  } catch (error) {
+    throw new CliError('USAGE', `--resume-token is not valid JSON: ${(error as Error).message}`);
+  }
+  const after = instantOfToken(token);
+  if (!after)
+    throw new CliError(
+      'USAGE',
+      `--resume-token ${text} is not a change stream resume token (its _data is hex starting with 82).`,
+    );
+  return { kind: 'resume-token', token, after };
+}
+
+function collectionName(text: string): string {
+  const dot = text.indexOf('.');
+  if (dot <= 0 || dot === text.length - 1)
+    throw new CliError('USAGE', `--namespace ${text} is not a collection: give it as db.coll.`);
+  return text;
+}
