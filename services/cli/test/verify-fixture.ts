@@ -1,6 +1,6 @@
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   type CheckpointStore,
   type OpenFileRecord,
@@ -229,6 +229,7 @@ export class VerifyFixture {
 
   /** Replaces a data file's content on disk, as damage from outside Tributary would. */
   async rewrite(path: string, lines: readonly string[], terminated = true): Promise<void> {
+    await mkdir(dirname(join(this.dir, path)), { recursive: true });
     await writeFile(
       join(this.dir, path),
       lines.join('\n') + (terminated && lines.length > 0 ? '\n' : ''),

@@ -1,9 +1,9 @@
-import { formatOrderingKey } from '@tributary/core';
-import { partitionOf } from '@tributary/core';
+import { encodeLine, formatOrderingKey, partitionOf, renderPath } from '@tributary/core';
+import type { Document, Timestamp } from 'bson';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { VerifyReport } from '../src/verify/verify-report.ts';
 import { runTributary } from './run-tributary.ts';
-import { PARTITIONS, VerifyFixture, lakeLines } from './verify-fixture.ts';
+import { PARTITIONS, TEMPLATE, VerifyFixture, lakeLines } from './verify-fixture.ts';
 
 /** Changes in two collections: inserts, updates, a replace, deletes. */
 async function load(f: VerifyFixture): Promise<void> {
@@ -163,6 +163,45 @@ describe('tributary verify, against the source', () => {
     expect(report.findings.find((x) => x.check === 'extra-document')?.message).toMatch(
       /^_id 3 in the lake, not in the source/,
     );
+  });
+
+  it('matches a drop event by event, and takes the invalidate a collection-scoped capture adds for none of the source’s events', async () => {
+    f = await VerifyFixture.start();
+    await load(f);
+    await f.capture();
+    const scoped = f.collection('users').watch([], {
+      startAtOperationTime: (await f.client.db('admin').command({ ping: 1 })).operationTime,
+    });
+    await f.collection('users').drop();
+    await f.capture();
+    let invalidate: Document | null = null;
+    while (!invalidate) {
+      const event = (await scoped.tryNext()) as Document | null;
+      if (event?.operationType === 'invalidate') invalidate = event;
+    }
+    await scoped.close();
+    // Written as a writer would: no namespace, so under the deployment's directory.
+    const at = invalidate.clusterTime as Timestamp;
+    const key = formatOrderingKey({ t: at.high, i: at.low, n: 1 });
+    const partition = partitionOf(invalidate, PARTITIONS, 'namespace');
+    const dir = renderPath(TEMPLATE, { eventTime: new Date(at.high * 1000) });
+    await f.rewrite(`${dir}/part-${String(partition).padStart(4, '0')}-${key}.jsonl`, [
+      encodeLine(
+        { key, capturedAt: new Date(), event: invalidate },
+        partition,
+        'relaxed',
+      ).trimEnd(),
+    ]);
+
+    const { code, report } = await verify(f);
+    expect(report.findings).toEqual([]);
+    expect(code).toBe(0);
+    const users = report.namespaces.find((r) => r.namespace === 'shop.users');
+    expect(users?.documents).toMatchObject({ source: 0, extra: 0, missing: 0 });
+    expect(report.total.events).toMatchObject({
+      matched: f.mongo.oplogEntries().filter((e) => e.ns.db === 'shop').length,
+      unexpected: 0,
+    });
   });
 
   it('compares only the events after --since or --resume-token', async () => {

@@ -32,6 +32,13 @@ export class DocumentStates {
   /** Latest drop/rename per collection, and dropDatabase per database. */
   readonly #collectionEnds = new Map<string, string>();
   readonly #databaseEnds = new Map<string, string>();
+  /**
+   * Ledger entries of invalidate events: capture's collection- or
+   * database-scoped stream ends with one when its target is dropped or
+   * renamed, a deployment-wide replay never shows them, so they are no
+   * events of the source to match.
+   */
+  readonly invalidations = new Set<number>();
 
   /** Feeds one line (from `scanLake`'s `onLine`). */
   add(line: ScannedLine): void {
@@ -66,6 +73,9 @@ export class DocumentStates {
         return;
       case 'dropDatabase':
         later(this.#databaseEnds, line.namespace, key);
+        return;
+      case 'invalidate':
+        this.invalidations.add(line.entry);
         return;
       default:
         return;

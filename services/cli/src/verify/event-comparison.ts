@@ -66,6 +66,7 @@ export class EventComparison {
   readonly #window: EventWindow | undefined;
   readonly #routing: Routing;
   readonly #scope: ReadonlySet<string>;
+  readonly #ignored: ReadonlySet<number>;
   #next = 0;
   #group: ReplayedEvent[] = [];
 
@@ -73,6 +74,7 @@ export class EventComparison {
    * @param window the stretch compared event by event; without one, the
    *   replay only tells which changes are in flight.
    * @param scope the namespaces verified; other events are passed over.
+   * @param ignored ledger entries that are no source events (capture's invalidates).
    */
   constructor(
     scan: LakeScan,
@@ -80,6 +82,7 @@ export class EventComparison {
     window: EventWindow | undefined,
     routing: Routing,
     scope: ReadonlySet<string>,
+    ignored: ReadonlySet<number> = new Set(),
   ) {
     this.#scan = scan;
     this.#order = scan.ledger.sortedOrder();
@@ -87,6 +90,7 @@ export class EventComparison {
     this.#window = window;
     this.#routing = routing;
     this.#scope = scope;
+    this.#ignored = ignored;
   }
 
   /** Takes the next event of the replay (in stream order). */
@@ -142,6 +146,7 @@ export class EventComparison {
   }
 
   #unexpected(index: number): void {
+    if (this.#ignored.has(index)) return;
     const entry = this.#scan.ledger.entry(index);
     if (!this.#inWindow(entry)) return;
     const namespace = this.#scan.namespaces[entry.namespace] ?? '?';

@@ -41,6 +41,7 @@ export interface ReplayedHistory {
  *
  * @param collections the collections verified (they say which partitions matter).
  * @param scope the namespaces whose events are compared.
+ * @param ignored ledger entries that are no source events (capture's invalidates).
  */
 export async function replayHistory(
   ctx: CommandContext,
@@ -51,6 +52,7 @@ export async function replayHistory(
   options: VerifyOptions,
   scope: ReadonlySet<string>,
   collections: readonly string[],
+  ignored: ReadonlySet<number>,
 ): Promise<ReplayedHistory> {
   const until = await operationTime(client);
   const window = eventWindow(scan, options, until);
@@ -84,6 +86,7 @@ export async function replayHistory(
       compares ? window : undefined,
       routing,
       scope,
+      ignored,
     );
     const outcome = await replayChangeStream(client, start, until, (e) => comparison.add(e), {
       signal: ctx.signal,

@@ -62,6 +62,7 @@ export async function verifyAgainstSource(
     options,
     scope,
     collections,
+    states.invalidations,
   );
 
   const documents = new Map<string, DocumentTally>();
@@ -82,7 +83,14 @@ export async function verifyAgainstSource(
 
   // Changes made while the collections were read are on their way too.
   const readAt = await operationTime(client);
-  const catchUp = new EventComparison(scan, coverage, undefined, routing, scope);
+  const catchUp = new EventComparison(
+    scan,
+    coverage,
+    undefined,
+    routing,
+    scope,
+    states.invalidations,
+  );
   const caughtUp = await replayChangeStream(
     client,
     { at: replayed.until },
