@@ -204,6 +204,25 @@ describe('tributary verify, against the source', () => {
     });
   });
 
+  it('ends with 69 and the reason when MongoDB refuses a read, and reports nothing', async () => {
+    f = await VerifyFixture.start();
+    await load(f);
+    await f.capture();
+    await f.client.db('admin').command({
+      configureFailPoint: 'failCommand',
+      mode: 'alwaysOn',
+      data: { failCommands: ['find'], errorCode: 13 },
+    });
+    const run = await runTributary(['verify'], f.env(true));
+    expect(run.code).toBe(69);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(
+      /MongoDB failed while the lake was compared with it: .*readAnyDatabase/,
+    );
+    expect(run.stderr).not.toContain(f.mongo.uri);
+    await f.client.db('admin').command({ configureFailPoint: 'failCommand', mode: 'off' });
+  });
+
   it('compares only the events after --since or --resume-token', async () => {
     f = await VerifyFixture.start();
     await load(f);

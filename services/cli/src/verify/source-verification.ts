@@ -1,4 +1,6 @@
 import type { LakeScan } from '@tributary/lake';
+import { type MongoClient, MongoError } from 'mongodb';
+import { CliError } from '../cli-error.ts';
 import type { CommandContext } from '../command.ts';
 import { replayChangeStream } from './change-stream-replay.ts';
 import {
@@ -47,6 +49,27 @@ export async function verifyAgainstSource(
   options: VerifyOptions,
 ): Promise<SourceVerification> {
   const client = await ctx.systems.mongo();
+  try {
+    return await compareWithSource(ctx, client, scan, states, coverage, routing, options);
+  } catch (error) {
+    if (!(error instanceof MongoError)) throw error;
+    throw new CliError(
+      'UNAVAILABLE',
+      `MongoDB failed while the lake was compared with it: ${error.message}. Check that it runs, and that the user in MONGODB_URI may read the collections and open a change stream on the whole deployment (the readAnyDatabase role).`,
+      { cause: error },
+    );
+  }
+}
+
+async function compareWithSource(
+  ctx: CommandContext,
+  client: MongoClient,
+  scan: LakeScan,
+  states: DocumentStates,
+  coverage: PartitionCoverage,
+  routing: Routing,
+  options: VerifyOptions,
+): Promise<SourceVerification> {
   const collections = [
     ...new Set([...scan.tallies.keys(), ...(options.namespace ? [options.namespace] : [])]),
   ]
