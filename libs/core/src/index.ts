@@ -83,4 +83,7 @@ export {
   type TelemetryConfig,
   type TraceExport,
 } from './config/trace-export.ts';
-export { clusterTimeOfResumeToken } from './events/resume-token-time.ts';
+export {
+  clusterTimeOfResumeToken,
+  clusterTimestampOfResumeToken,
+} from './events/resume-token-time.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clusterTimeOfResumeToken } from '../src/index.ts';
+import { clusterTimeOfResumeToken, clusterTimestampOfResumeToken } from '../src/index.ts';
 
 /** Eight hex digits, big endian, as a KeyString writes a 32-bit half of a Timestamp. */
 function hex32(value: number): string {
@@ -34,6 +34,18 @@ describe('the clusterTime of a resume token', () => {
     expect(clusterTimeOfResumeToken(tokenAt(seconds, 0))).toBe(seconds);
     expect(clusterTimeOfResumeToken(tokenAt(seconds, 0xffff_ffff, ''))).toBe(seconds);
     expect(clusterTimeOfResumeToken(tokenAt(seconds, 42, 'ff'.repeat(40)))).toBe(seconds);
+  });
+
+  it('reads the increment too, for the whole clusterTime', () => {
+    expect(clusterTimestampOfResumeToken(tokenAt(1_718_000_000, 7))).toEqual({
+      t: 1_718_000_000,
+      i: 7,
+    });
+    expect(clusterTimestampOfResumeToken(tokenAt(0xffff_ffff, 0xffff_ffff, ''))).toEqual({
+      t: 0xffff_ffff,
+      i: 0xffff_ffff,
+    });
+    expect(clusterTimestampOfResumeToken({ _data: 'opaque' })).toBeUndefined();
   });
 
   it('reads lower-case and upper-case hex alike', () => {
