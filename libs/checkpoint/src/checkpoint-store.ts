@@ -1,5 +1,5 @@
 import type { StreamPosition } from '@tributary/core';
-import type { Timestamp } from 'bson';
+import type { Document, Timestamp } from 'bson';
 
 /** A file a partition is appending to, as of its checkpoint. */
 export interface OpenFileRecord {
@@ -68,6 +68,42 @@ export interface CaptureOrigin {
   readonly createdAt: Date;
 }
 
+/**
+ * A running capture's sign of life, refreshed on a timer and removed when
+ * it stops gracefully: an operator's command that must not run beside
+ * capture (moving its resume point) refuses while it is fresh.
+ */
+export interface CapturePresence {
+  /** Which capture (host and process), for the operator. */
+  readonly captureId: string;
+  readonly startedAt: Date;
+  /** When it last reported (capture's clock). */
+  readonly reportedAt: Date;
+}
+
+/**
+ * An operator's move of capture's resume point (`tributary resume-point
+ * set`), relative to where the checkpoints put it then (`from`).
+ *
+ * - `gap`: `to` is later; the events in between will never be captured.
+ *   It stays a floor: every start and every re-read begins at `to` or
+ *   later, until a later move replaces it.
+ * - `overlap`: `to` is earlier; capture re-reads from there once (writers
+ *   drop what their checkpoints cover), then clears it.
+ */
+export interface ResumeOverride {
+  readonly kind: 'gap' | 'overlap';
+  /** Where capture resumes: at this clusterTime, inclusive; the token the operator named, if any. */
+  readonly to: { readonly clusterTime: Timestamp; readonly token?: Document };
+  /** Where the checkpoints put the resume point when it was set. */
+  readonly from: {
+    readonly key: string;
+    readonly clusterTime: Timestamp;
+    readonly token?: Document;
+  };
+  readonly setAt: Date;
+}
+
 /** A stored value with the version conditions compare against. */
 export interface Versioned<T> {
   readonly value: T;
@@ -101,6 +137,24 @@ export interface CheckpointStore {
   readOrigin(): Promise<CaptureOrigin | undefined>;
   /** Stores the origin unless one exists, and returns the one that is stored. */
   writeOriginIfAbsent(origin: CaptureOrigin): Promise<CaptureOrigin>;
+  /** Stores a capture's presence record, replacing the one stored. */
+  writePresence(presence: CapturePresence): Promise<void>;
+  /** The presence record of the capture that reported last, if any. */
+  readPresence(): Promise<CapturePresence | undefined>;
+  /**
+   * Removes the presence record if it is still `captureId`'s: one another
+   * capture stored since stays.
+   */
+  clearPresence(captureId: string): Promise<void>;
+  /** The operator's resume override, if one is stored. */
+  readResumeOverride(): Promise<ResumeOverride | undefined>;
+  /** Stores a resume override, replacing any earlier one. */
+  writeResumeOverride(override: ResumeOverride): Promise<void>;
+  /**
+   * Removes the resume override if it is still `override`: one an operator
+   * stored since stays.
+   */
+  clearResumeOverride(override: ResumeOverride): Promise<void>;
   /** Idempotent. */
   close(): Promise<void>;
 }

@@ -1,9 +1,11 @@
 export type {
   CaptureOrigin,
+  CapturePresence,
   CheckpointStore,
   GapReport,
   OpenFileRecord,
   PartitionCheckpoint,
+  ResumeOverride,
   Versioned,
 } from './checkpoint-store.ts';
 export {
@@ -22,11 +24,15 @@ export {
 export {
   CHECKPOINT_FORMAT_VERSION,
   decodeCaptureOrigin,
+  decodeCapturePresence,
   decodeGapReport,
   decodePartitionCheckpoint,
+  decodeResumeOverride,
   encodeCaptureOrigin,
+  encodeCapturePresence,
   encodeGapReport,
   encodePartitionCheckpoint,
+  encodeResumeOverride,
 } from './codec/checkpoint-codec.ts';
 export {
   createCheckpointStoreFromConfig,

@@ -4,6 +4,7 @@ import type {
   CaptureOrigin,
   CheckpointStore,
   PartitionCheckpoint,
+  ResumeOverride,
 } from '../src/checkpoint-store.ts';
 import { isCheckpointError, type CheckpointErrorCode } from '../src/checkpoint-error.ts';
 
@@ -67,6 +68,25 @@ export function sampleCheckpoint(
     ],
     writerId,
     updatedAt: new Date(Date.UTC(2026, 10, 21, 13, 40, seq)),
+  };
+}
+
+/** A resume override as `tributary resume-point set` stores one. */
+export function sampleOverride(kind: ResumeOverride['kind'], second: number): ResumeOverride {
+  return {
+    kind,
+    to: {
+      clusterTime: new Timestamp({ t: 1763730000 + second, i: 0 }),
+      ...(kind === 'gap'
+        ? { token: { _data: '8267', _typeBits: new Binary(Buffer.from([0x40]), 0) } }
+        : {}),
+    },
+    from: {
+      key: '1763730000-0000000003-0000000000',
+      clusterTime: new Timestamp({ t: 1763730000, i: 3 }),
+      token: { _data: '82691FD5D0000000032B0229296E04' },
+    },
+    setAt: new Date(Date.UTC(2026, 10, 21, 13, 40, second)),
   };
 }
 
@@ -296,6 +316,62 @@ export function describeCheckpointConformance(
       await expectCheckpointError(store.readPartition(1), 'CORRUPT');
       await expectCheckpointError(store.readAllPartitions(2), 'CORRUPT');
       expect((await store.readPartition(0))?.value).toEqual(sampleCheckpoint(0, 1));
+    });
+
+    it('keeps the presence record the last capture reported, and clears it only for that capture', async () => {
+      expect(await store.readPresence()).toBeUndefined();
+      const presence = (captureId: string, second: number) => ({
+        captureId,
+        startedAt: new Date(Date.UTC(2026, 10, 21, 13, 0, 0)),
+        reportedAt: new Date(Date.UTC(2026, 10, 21, 13, 0, second)),
+      });
+      await store.writePresence(presence('capture-a', 1));
+      await store.writePresence(presence('capture-a', 6));
+      expect(await fixture.otherStore.readPresence()).toEqual(presence('capture-a', 6));
+      // A capture that started since has reported: the one stopping leaves its record.
+      await fixture.otherStore.writePresence(presence('capture-b', 7));
+      await store.clearPresence('capture-a');
+      expect(await store.readPresence()).toEqual(presence('capture-b', 7));
+      await store.clearPresence('capture-b');
+      await store.clearPresence('capture-b');
+      expect(await store.readPresence()).toBeUndefined();
+      // Presence is no checkpoint and no origin.
+      expect(await store.readAllPartitions(4)).toEqual(new Map());
+      expect(await store.readOrigin()).toBeUndefined();
+    });
+
+    it('stores and replaces the resume override, with its exact BSON types', async () => {
+      expect(await store.readResumeOverride()).toBeUndefined();
+      await store.writeResumeOverride(sampleOverride('overlap', 1));
+      await fixture.otherStore.writeResumeOverride(sampleOverride('gap', 2));
+      const stored = await store.readResumeOverride();
+      expect(stored).toEqual(sampleOverride('gap', 2));
+      expect(stored?.to.clusterTime).toBeInstanceOf(Timestamp);
+      expect(stored?.from.clusterTime).toBeInstanceOf(Timestamp);
+      expect(stored?.to.token?._typeBits).toBeInstanceOf(Binary);
+      expect((await store.readResumeOverride())?.to.token).toEqual(
+        sampleOverride('gap', 2).to.token,
+      );
+      expect(await store.readAllPartitions(4)).toEqual(new Map());
+    });
+
+    it('clears the resume override only while it is the one stored', async () => {
+      await store.writeResumeOverride(sampleOverride('overlap', 1));
+      // An operator stored a newer one after capture read the first: clearing the first keeps it.
+      await fixture.otherStore.writeResumeOverride(sampleOverride('overlap', 2));
+      await store.clearResumeOverride(sampleOverride('overlap', 1));
+      expect(await store.readResumeOverride()).toEqual(sampleOverride('overlap', 2));
+      // The override as read back (fields in any order) clears it.
+      const read = await fixture.otherStore.readResumeOverride();
+      if (!read) throw new Error('expected an override');
+      await store.clearResumeOverride({
+        setAt: read.setAt,
+        from: read.from,
+        to: read.to,
+        kind: read.kind,
+      });
+      expect(await store.readResumeOverride()).toBeUndefined();
+      await store.clearResumeOverride(read);
     });
 
     it('closes idempotently', async () => {

@@ -3,9 +3,11 @@ import { EJSON, type Document } from 'bson';
 import { CheckpointError } from '../checkpoint-error.ts';
 import type {
   CaptureOrigin,
+  CapturePresence,
   GapReport,
   OpenFileRecord,
   PartitionCheckpoint,
+  ResumeOverride,
 } from '../checkpoint-store.ts';
 import { asDate, asDocument, asSafeInteger, asTimestamp } from './bson-values.ts';
 
@@ -15,7 +17,8 @@ import { asDate, asDocument, asSafeInteger, asTimestamp } from './bson-values.ts
  */
 export const CHECKPOINT_FORMAT_VERSION = 1;
 
-type Kind = 'partition-checkpoint' | 'capture-origin' | 'gap-report';
+type Kind =
+  'partition-checkpoint' | 'capture-origin' | 'gap-report' | 'capture-presence' | 'resume-override';
 
 /**
  * Every store keeps its documents as canonical MongoDB Extended JSON
@@ -214,5 +217,92 @@ export function decodeGapReport(text: string, partition: number): GapReport {
     missingUpTo: raw.missingUpTo as string,
     writerId: raw.writerId,
     reportedAt,
+  };
+}
+
+/**
+ * Encodes a capture's presence record for storage (validated like
+ * {@link encodePartitionCheckpoint}).
+ *
+ * @throws CheckpointError `CORRUPT` when the record is not valid.
+ */
+export function encodeCapturePresence(presence: CapturePresence): string {
+  const text = encode('capture-presence', presence);
+  decodeCapturePresence(text);
+  return text;
+}
+
+/**
+ * Decodes and validates a stored presence record.
+ *
+ * @throws CheckpointError `CORRUPT` naming the problem.
+ */
+export function decodeCapturePresence(text: string): CapturePresence {
+  const what = 'capture presence record';
+  const raw = decode('capture-presence', what, text);
+  if (typeof raw.captureId !== 'string' || raw.captureId === '')
+    throw new Corrupt(what, 'captureId is not a string');
+  const startedAt = asDate(raw.startedAt);
+  if (startedAt === undefined) throw new Corrupt(what, 'startedAt is not a date');
+  const reportedAt = asDate(raw.reportedAt);
+  if (reportedAt === undefined) throw new Corrupt(what, 'reportedAt is not a date');
+  return { captureId: raw.captureId, startedAt, reportedAt };
+}
+
+/**
+ * Encodes a resume override for storage (validated like
+ * {@link encodePartitionCheckpoint}).
+ *
+ * @throws CheckpointError `CORRUPT` when the override is not valid.
+ */
+export function encodeResumeOverride(override: ResumeOverride): string {
+  // Fields in one order, so that the same override always encodes to the
+  // same text: stores clear an override by comparing its text.
+  const { kind, to, from, setAt } = override;
+  const text = encode('resume-override', {
+    kind,
+    to: { clusterTime: to.clusterTime, ...(to.token ? { token: to.token } : {}) },
+    from: {
+      key: from.key,
+      clusterTime: from.clusterTime,
+      ...(from.token ? { token: from.token } : {}),
+    },
+    setAt,
+  });
+  decodeResumeOverride(text);
+  return text;
+}
+
+/**
+ * Decodes and validates a stored resume override.
+ *
+ * @throws CheckpointError `CORRUPT` naming the problem.
+ */
+export function decodeResumeOverride(text: string): ResumeOverride {
+  const what = 'resume override';
+  const raw = decode('resume-override', what, text);
+  const problem = (reason: string) => new Corrupt(what, reason);
+  if (raw.kind !== 'gap' && raw.kind !== 'overlap') throw problem('kind is not gap or overlap');
+  const to = asDocument(raw.to);
+  const toTime = asTimestamp(to?.clusterTime);
+  if (to === undefined || toTime === undefined)
+    throw problem('to.clusterTime is not a BSON Timestamp');
+  const toToken = asDocument(to.token);
+  if (to.token !== undefined && toToken === undefined) throw problem('to.token is not a document');
+  const from = asDocument(raw.from);
+  if (from === undefined || !isOrderingKey(from.key))
+    throw problem('from.key is not an ordering key');
+  const fromTime = asTimestamp(from.clusterTime);
+  if (fromTime === undefined) throw problem('from.clusterTime is not a BSON Timestamp');
+  const fromToken = asDocument(from.token);
+  if (from.token !== undefined && fromToken === undefined)
+    throw problem('from.token is not a document');
+  const setAt = asDate(raw.setAt);
+  if (setAt === undefined) throw problem('setAt is not a date');
+  return {
+    kind: raw.kind,
+    to: { clusterTime: toTime, ...(toToken ? { token: toToken } : {}) },
+    from: { key: from.key, clusterTime: fromTime, ...(fromToken ? { token: fromToken } : {}) },
+    setAt,
   };
 }

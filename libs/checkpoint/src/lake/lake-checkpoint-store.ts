@@ -2,18 +2,24 @@ import { isLakeError, type Lake } from '@tributary/lake';
 import { CheckpointError } from '../checkpoint-error.ts';
 import type {
   CaptureOrigin,
+  CapturePresence,
   CheckpointStore,
   GapReport,
   PartitionCheckpoint,
+  ResumeOverride,
   Versioned,
 } from '../checkpoint-store.ts';
 import {
   decodeCaptureOrigin,
+  decodeCapturePresence,
   decodeGapReport,
   decodePartitionCheckpoint,
+  decodeResumeOverride,
   encodeCaptureOrigin,
+  encodeCapturePresence,
   encodeGapReport,
   encodePartitionCheckpoint,
+  encodeResumeOverride,
 } from '../codec/checkpoint-codec.ts';
 
 /** Options of {@link createLakeCheckpointStore}. */
@@ -26,8 +32,12 @@ export interface LakeCheckpointStoreOptions {
   readonly gapsPrefix?: string;
 }
 
-/** Replacing a gap report races only its own writer's retries; a few rounds always settle it. */
-const GAP_WRITE_ATTEMPTS = 3;
+/**
+ * Replacing a gap report races only its own writer's retries, and a
+ * presence record or an override has one writer at a time: a few rounds
+ * always settle it.
+ */
+const REPLACE_ATTEMPTS = 3;
 
 /** Parallel reads in {@link LakeCheckpointStore.readAllPartitions}. */
 const READ_CONCURRENCY = 16;
@@ -65,6 +75,16 @@ export class LakeCheckpointStore implements CheckpointStore {
   /** Where capture's origin lives. */
   originPath(): string {
     return `${this.#prefix}/capture-origin.json`;
+  }
+
+  /** Where the running capture's presence record lives. */
+  presencePath(): string {
+    return `${this.#prefix}/capture-presence.json`;
+  }
+
+  /** Where the operator's resume override lives. */
+  resumeOverridePath(): string {
+    return `${this.#prefix}/resume-override.json`;
   }
 
   async readPartition(partition: number): Promise<Versioned<PartitionCheckpoint> | undefined> {
@@ -130,24 +150,13 @@ export class LakeCheckpointStore implements CheckpointStore {
   }
 
   async reportGap(report: GapReport): Promise<void> {
-    const path = this.gapPath(report.partition);
-    const data = encoder.encode(encodeGapReport(report));
-    for (let attempt = 1; ; attempt += 1) {
-      const stored = await this.#readConsistent(path);
-      try {
-        await this.#lake.writeDocument(
-          path,
-          data,
-          stored === undefined ? { ifAbsent: true } : { ifVersion: stored.version },
-        );
-        return;
-      } catch (error) {
-        // Only the partition's owner reports its gaps: a conflict is its own
-        // earlier attempt, whose answer was lost. Read again and replace.
-        if (!isLakeError(error) || error.code !== 'CONFLICT' || attempt >= GAP_WRITE_ATTEMPTS)
-          throw translate(error, `report a gap of partition ${report.partition}`);
-      }
-    }
+    // Only the partition's owner reports its gaps: a conflict is its own
+    // earlier attempt, whose answer was lost. Read again and replace.
+    await this.#replace(
+      this.gapPath(report.partition),
+      encodeGapReport(report),
+      `report a gap of partition ${report.partition}`,
+    );
   }
 
   async clearGap(report: GapReport): Promise<void> {
@@ -202,6 +211,90 @@ export class LakeCheckpointStore implements CheckpointStore {
     if (stored === undefined)
       throw new CheckpointError('UNAVAILABLE', 'The capture origin vanished after a conflict.');
     return stored;
+  }
+
+  async writePresence(presence: CapturePresence): Promise<void> {
+    await this.#replace(this.presencePath(), encodeCapturePresence(presence), 'report presence');
+  }
+
+  async readPresence(): Promise<CapturePresence | undefined> {
+    const stored = await this.#readConsistent(this.presencePath());
+    return stored === undefined
+      ? undefined
+      : decodeCapturePresence(decodeText(stored.data, 'capture presence record'));
+  }
+
+  async clearPresence(captureId: string): Promise<void> {
+    await this.#deleteIf(
+      this.presencePath(),
+      (text) => decodeCapturePresence(text).captureId === captureId,
+      'clear the presence record',
+    );
+  }
+
+  async readResumeOverride(): Promise<ResumeOverride | undefined> {
+    const stored = await this.#readConsistent(this.resumeOverridePath());
+    return stored === undefined
+      ? undefined
+      : decodeResumeOverride(decodeText(stored.data, 'resume override'));
+  }
+
+  async writeResumeOverride(override: ResumeOverride): Promise<void> {
+    await this.#replace(
+      this.resumeOverridePath(),
+      encodeResumeOverride(override),
+      'store the resume override',
+    );
+  }
+
+  async clearResumeOverride(override: ResumeOverride): Promise<void> {
+    const expected = encodeResumeOverride(override);
+    await this.#deleteIf(
+      this.resumeOverridePath(),
+      (text) => text === expected,
+      'clear the resume override',
+    );
+  }
+
+  /**
+   * Replaces a document whatever it holds: read its version, write under
+   * it, and on a conflict (another write in between) read and write again.
+   * Last writer wins — the records written this way have one writer at a
+   * time (capture's presence, an operator's override).
+   */
+  async #replace(path: string, text: string, operation: string): Promise<void> {
+    const data = encoder.encode(text);
+    for (let attempt = 1; ; attempt += 1) {
+      const stored = await this.#readConsistent(path);
+      try {
+        await this.#lake.writeDocument(
+          path,
+          data,
+          stored === undefined ? { ifAbsent: true } : { ifVersion: stored.version },
+        );
+        return;
+      } catch (error) {
+        if (!isLakeError(error) || error.code !== 'CONFLICT' || attempt >= REPLACE_ATTEMPTS)
+          throw translate(error, operation);
+      }
+    }
+  }
+
+  /** Deletes a document if `matches` its text, and only the version read: a newer one stays. */
+  async #deleteIf(
+    path: string,
+    matches: (text: string) => boolean,
+    operation: string,
+  ): Promise<void> {
+    const stored = await this.#readConsistent(path);
+    if (stored === undefined || !matches(decodeText(stored.data, path))) return;
+    try {
+      await this.#lake.delete(path, { ifVersion: stored.version });
+    } catch (error) {
+      // Replaced since it was read: a newer record, which stays.
+      if (isLakeError(error) && error.code === 'CONFLICT') return;
+      throw translate(error, operation);
+    }
   }
 
   /** Nothing to release: the lake belongs to the caller, who closes it. */

@@ -2,18 +2,24 @@ import { Redis } from 'ioredis';
 import { CheckpointError } from '../checkpoint-error.ts';
 import type {
   CaptureOrigin,
+  CapturePresence,
   CheckpointStore,
   GapReport,
   PartitionCheckpoint,
+  ResumeOverride,
   Versioned,
 } from '../checkpoint-store.ts';
 import {
   decodeCaptureOrigin,
+  decodeCapturePresence,
   decodeGapReport,
   decodePartitionCheckpoint,
+  decodeResumeOverride,
   encodeCaptureOrigin,
+  encodeCapturePresence,
   encodeGapReport,
   encodePartitionCheckpoint,
+  encodeResumeOverride,
 } from '../codec/checkpoint-codec.ts';
 import { COMPARE_AND_SET_SCRIPT } from './compare-and-set-script.ts';
 
@@ -30,6 +36,14 @@ export interface RedisCheckpointStoreOptions {
 }
 
 const VERSION_PATTERN = /^[1-9][0-9]*$/;
+
+/** Deletes KEYS[1] if its hash field ARGV[1] holds ARGV[2], in one step. */
+const DELETE_IF_FIELD_SCRIPT =
+  "if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('DEL', KEYS[1]) end return 0";
+
+/** Deletes KEYS[1] if it holds ARGV[1], in one step. */
+const DELETE_IF_VALUE_SCRIPT =
+  "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 
 /**
  * Checkpoints in Redis: one hash per partition (`{ version, value }`), the
@@ -63,6 +77,15 @@ export class RedisCheckpointStore implements CheckpointStore {
 
   #originKey(): string {
     return `${this.#prefix}origin`;
+  }
+
+  /** A hash: `captureId` (compared on removal) and `value`, the encoded record. */
+  #presenceKey(): string {
+    return `${this.#prefix}capture-presence`;
+  }
+
+  #resumeOverrideKey(): string {
+    return `${this.#prefix}resume-override`;
   }
 
   /** One hash of every partition's gap report, field = partition number. */
@@ -185,6 +208,51 @@ export class RedisCheckpointStore implements CheckpointStore {
     if (stored === undefined)
       throw new CheckpointError('UNAVAILABLE', 'The capture origin vanished after SET NX refused.');
     return stored;
+  }
+
+  async writePresence(presence: CapturePresence): Promise<void> {
+    const text = encodeCapturePresence(presence);
+    await this.#call('report presence', () =>
+      this.#client.hset(this.#presenceKey(), 'captureId', presence.captureId, 'value', text),
+    );
+  }
+
+  async readPresence(): Promise<CapturePresence | undefined> {
+    const text = await this.#call('read the presence record', () =>
+      this.#client.hget(this.#presenceKey(), 'value'),
+    );
+    return text === null ? undefined : decodeCapturePresence(text);
+  }
+
+  async clearPresence(captureId: string): Promise<void> {
+    await this.#call('clear the presence record', () =>
+      this.#client.eval(DELETE_IF_FIELD_SCRIPT, 1, this.#presenceKey(), 'captureId', captureId),
+    );
+  }
+
+  async readResumeOverride(): Promise<ResumeOverride | undefined> {
+    const text = await this.#call('read the resume override', () =>
+      this.#client.get(this.#resumeOverrideKey()),
+    );
+    return text === null ? undefined : decodeResumeOverride(text);
+  }
+
+  async writeResumeOverride(override: ResumeOverride): Promise<void> {
+    const text = encodeResumeOverride(override);
+    await this.#call('store the resume override', () =>
+      this.#client.set(this.#resumeOverrideKey(), text),
+    );
+  }
+
+  async clearResumeOverride(override: ResumeOverride): Promise<void> {
+    await this.#call('clear the resume override', () =>
+      this.#client.eval(
+        DELETE_IF_VALUE_SCRIPT,
+        1,
+        this.#resumeOverrideKey(),
+        encodeResumeOverride(override),
+      ),
+    );
   }
 
   /** Quits the connection (waiting for replies in flight); idempotent. */

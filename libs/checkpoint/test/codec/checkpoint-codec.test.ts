@@ -3,13 +3,17 @@ import { describe, expect, it } from 'vitest';
 import { isCheckpointError } from '../../src/checkpoint-error.ts';
 import {
   decodeCaptureOrigin,
+  decodeCapturePresence,
   decodeGapReport,
   decodePartitionCheckpoint,
+  decodeResumeOverride,
   encodeCaptureOrigin,
+  encodeCapturePresence,
   encodeGapReport,
   encodePartitionCheckpoint,
+  encodeResumeOverride,
 } from '../../src/codec/checkpoint-codec.ts';
-import { sampleCheckpoint } from '../checkpoint-conformance.ts';
+import { sampleCheckpoint, sampleOverride } from '../checkpoint-conformance.ts';
 
 function failureCode(run: () => unknown): string | undefined {
   try {
@@ -129,5 +133,36 @@ describe('checkpoint codec', () => {
       { relaxed: false },
     );
     expect(failureCode(() => decodeCaptureOrigin(text))).toBe('CORRUPT');
+  });
+
+  it('round-trips a resume override, and refuses one of an unknown kind or without a Timestamp', () => {
+    const override = sampleOverride('gap', 3);
+    expect(decodeResumeOverride(encodeResumeOverride(override))).toEqual(override);
+    expect(
+      failureCode(() => encodeResumeOverride({ ...override, kind: 'sideways' as 'gap' })),
+    ).toBe('CORRUPT');
+    expect(
+      failureCode(() =>
+        encodeResumeOverride({ ...override, to: { clusterTime: 5 as unknown as Timestamp } }),
+      ),
+    ).toBe('CORRUPT');
+    expect(
+      failureCode(() =>
+        decodeResumeOverride(
+          encodeCaptureOrigin({
+            startAtOperationTime: new Timestamp({ t: 1, i: 1 }),
+            createdAt: new Date(0),
+          }),
+        ),
+      ),
+    ).toBe('CORRUPT');
+  });
+
+  it('round-trips a presence record and refuses one without a capture id', () => {
+    const presence = { captureId: 'host-1-42', startedAt: new Date(1), reportedAt: new Date(2) };
+    expect(decodeCapturePresence(encodeCapturePresence(presence))).toEqual(presence);
+    expect(failureCode(() => encodeCapturePresence({ ...presence, captureId: '' }))).toBe(
+      'CORRUPT',
+    );
   });
 });

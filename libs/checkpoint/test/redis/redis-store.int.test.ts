@@ -25,7 +25,13 @@ describeCheckpointConformance('redis checkpoint store', async () => {
       await store.close();
       await otherStore.close();
       const keys = Array.from({ length: 10 }, (_, p) => `${keyPrefix}partition:${p}`);
-      await admin.del(...keys, `${keyPrefix}origin`);
+      await admin.del(
+        ...keys,
+        `${keyPrefix}origin`,
+        `${keyPrefix}gaps`,
+        `${keyPrefix}capture-presence`,
+        `${keyPrefix}resume-override`,
+      );
       await admin.quit();
     },
   };
