@@ -45,3 +45,23 @@ export {
   type RestartPoint,
 } from './resume-point/restart-point.ts';
 export { headroomIn, readOplogBounds, type OplogBounds } from './resume-point/oplog-window.ts';
+export {
+  captureResumePoint,
+  clusterTimeOfRestartPoint,
+  compareClusterTimes,
+  partitionsBefore,
+  restartAt,
+  resumeMoveKind,
+  resumeOverrideApplies,
+  withResumeOverride,
+  type CaptureResumePoint,
+  type ReadOccasion,
+  type ResumePointSource,
+} from './resume-point/resume-override.ts';
+export {
+  MARKER_DIRECTORY,
+  MOVED_BY,
+  moveResumePoint,
+  resumeMarkerLine,
+  resumeMarkerPath,
+} from './resume-point/resume-point-marker.ts';
