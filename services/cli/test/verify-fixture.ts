@@ -79,8 +79,16 @@ export class VerifyFixture {
     this.#rollEvery = init.rollEvery;
   }
 
+  /**
+   * @param options.beforeCapture changes made before capture's origin: the
+   *   source has them, the lake never will.
+   */
   static async start(
-    options: { oplogMaxEntries?: number; rollEvery?: number } = {},
+    options: {
+      oplogMaxEntries?: number;
+      rollEvery?: number;
+      beforeCapture?: (client: MongoClient) => Promise<void>;
+    } = {},
   ): Promise<VerifyFixture> {
     const mongo = await startMongoEmulator(
       options.oplogMaxEntries === undefined ? {} : { oplogMaxEntries: options.oplogMaxEntries },
@@ -89,6 +97,7 @@ export class VerifyFixture {
     const dir = await mkdtemp(join(tmpdir(), 'tributary-verify-'));
     const lake = createLocalLake({ rootDir: dir });
     const checkpoints = createLakeCheckpointStore({ lake });
+    await options.beforeCapture?.(client);
     const hello = await client.db('admin').command({ ping: 1 });
     const origin = await checkpoints.writeOriginIfAbsent({
       startAtOperationTime: hello.operationTime as Timestamp,

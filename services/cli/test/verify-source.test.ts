@@ -223,6 +223,32 @@ describe('tributary verify, against the source', () => {
     await f.client.db('admin').command({ configureFailPoint: 'failCommand', mode: 'off' });
   });
 
+  it('counts documents unchanged since before capture began as untracked, and compares no event before it', async () => {
+    f = await VerifyFixture.start({
+      beforeCapture: async (client) => {
+        const orders = client.db('shop').collection<{ _id: number }>('orders');
+        await orders.insertOne({ _id: 100 });
+        await orders.insertOne({ _id: 101 });
+      },
+    });
+    await load(f);
+    await f.capture();
+    // Capture's origin is the operation time after them: the later insert may share it
+    // (startAtOperationTime is inclusive) and be captured; the earlier one never is.
+    const captured = new Set((await lakeLines(f)).map((l) => l.id));
+    const untracked = [100, 101].filter((id) => !captured.has(id)).length;
+    expect(untracked).toBeGreaterThan(0);
+    const oplog = f.mongo.oplogEntries().filter((e) => e.ns.db === 'shop');
+    const early = new Date((oplog[0]?.clusterTime.t ?? 0) * 1000 - 3_600_000).toISOString();
+
+    const { code, report } = await verify(f, '--since', early);
+    expect(code).toBe(0);
+    expect(report.total.documents).toMatchObject({ untracked, missing: 0 });
+    expect(report.total.events).toMatchObject({ matched: oplog.length - untracked, missing: 0 });
+    expect(report.notes.join('\n')).toMatch(/of the source ha(s|ve) no event in the lake/);
+    expect(report.notes.join('\n')).toMatch(/Capture began at .*, after the --since given/);
+  });
+
   it('compares only the events after --since or --resume-token', async () => {
     f = await VerifyFixture.start();
     await load(f);

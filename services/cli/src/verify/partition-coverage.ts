@@ -50,6 +50,11 @@ export class PartitionCoverage {
     }
   }
 
+  /** Where capture first started (its stored origin), when known. */
+  get origin(): ClusterInstant | undefined {
+    return this.#origin;
+  }
+
   /** Files a writer may still be appending to. */
   get openFiles(): ReadonlySet<string> {
     return this.#openFiles;

@@ -55,7 +55,8 @@ export async function replayHistory(
   ignored: ReadonlySet<number>,
 ): Promise<ReplayedHistory> {
   const until = await operationTime(client);
-  const window = eventWindow(scan, options, until);
+  const notes: string[] = [];
+  const window = eventWindow(scan, options, until, coverage.origin, notes);
   const lookBack = checkpointsLookBack(coverage, routing, collections);
   const starts: { start: ReplayStart; compares: boolean }[] = [];
   if (window) {
@@ -63,7 +64,7 @@ export async function replayHistory(
       starts.push({ start: { at: lookBack }, compares: true });
     starts.push({
       start:
-        options.replayFrom?.kind === 'resume-token'
+        window.exclusive && options.replayFrom?.kind === 'resume-token'
           ? { after: options.replayFrom.token, at: window.from }
           : { at: window.from },
       compares: true,
@@ -72,7 +73,6 @@ export async function replayHistory(
   if (lookBack && (!window || compareInstants(lookBack, window.from) > 0))
     starts.push({ start: { at: lookBack }, compares: false });
 
-  const notes: string[] = [];
   if (!window)
     notes.push(
       'The lake holds no line to replay from, and neither --since nor --resume-token was given: events were not compared one by one.',
@@ -161,16 +161,29 @@ export function isoOf(instant: ClusterInstant): string {
   return new Date(instant.t * 1000).toISOString().replace('.000Z', 'Z');
 }
 
-/** The stretch compared event by event: from the option, else from the oldest line in the lake. */
+/**
+ * The stretch compared event by event: from the option, else from the
+ * oldest line in the lake — never before capture's origin, whose earlier
+ * events nobody meant to capture.
+ */
 function eventWindow(
   scan: LakeScan,
   options: VerifyOptions,
   until: ClusterInstant,
+  origin: ClusterInstant | undefined,
+  notes: string[],
 ): EventWindow | undefined {
   const replayFrom = options.replayFrom;
-  if (replayFrom?.kind === 'since') return { from: replayFrom.at, exclusive: false, until };
-  if (replayFrom?.kind === 'resume-token')
-    return { from: replayFrom.after, exclusive: true, until };
+  if (replayFrom) {
+    const from = replayFrom.kind === 'since' ? replayFrom.at : replayFrom.after;
+    if (origin && compareInstants(from, origin) < 0) {
+      notes.push(
+        `Capture began at ${formatInstant(origin)}, after the --${replayFrom.kind} given: events are compared from there.`,
+      );
+      return { from: origin, exclusive: false, until };
+    }
+    return { from, exclusive: replayFrom.kind === 'resume-token', until };
+  }
   const oldest = scan.ledger.sortedOrder()[0];
   if (oldest === undefined) return undefined;
   const { t, i } = scan.ledger.entry(oldest);
