@@ -21,11 +21,12 @@ export interface FaultRule {
   /** Extra random delay in `[0, latencyJitterMs)`. */
   latencyJitterMs?: number;
   /**
-   * Answer 500 InternalError, 503 ServerBusy, or 409 with `errorCode` —
-   * a conflict of the client's choosing, such as one no client knows yet.
+   * Answer 500 InternalError, 503 ServerBusy, 409 with `errorCode` — a
+   * conflict of the client's choosing, such as one no client knows yet —
+   * or 400 with `errorCode`: a refusal such as `InvalidResourceName`.
    */
-  status?: 500 | 503 | 409;
-  /** The `x-ms-error-code` of a 409 answer (required with it, refused otherwise). */
+  status?: 500 | 503 | 409 | 400;
+  /** The `x-ms-error-code` of a 409 or 400 answer (required with them, refused otherwise). */
   errorCode?: string;
   /** Drop the TCP connection (the client sees ECONNRESET / "socket hang up"). */
   reset?: boolean;
@@ -78,7 +79,12 @@ export interface ActiveFaultRule extends FaultRule {
 export interface FaultDecision {
   latencyMs: number;
   failure:
-    | { kind: 'status'; status: 500 | 503 | 409; errorCode?: string; phase: 'before' | 'after' }
+    | {
+        kind: 'status';
+        status: 500 | 503 | 409 | 400;
+        errorCode?: string;
+        phase: 'before' | 'after';
+      }
     | { kind: 'reset'; phase: 'before' | 'after' }
     | { kind: 'crash'; point: CrashPoint; phase: 'before' }
     | undefined;
@@ -127,11 +133,12 @@ export function validateFaultRule(value: unknown): FaultRule {
     rule.status !== undefined &&
     rule.status !== 500 &&
     rule.status !== 503 &&
-    rule.status !== 409
+    rule.status !== 409 &&
+    rule.status !== 400
   )
-    throw new TypeError('status must be 500, 503 or 409');
-  if ((rule.status === 409) !== (rule.errorCode !== undefined))
-    throw new TypeError('a 409 answer needs an errorCode, and only a 409 answer takes one');
+    throw new TypeError('status must be 500, 503, 409 or 400');
+  if ((rule.status === 409 || rule.status === 400) !== (rule.errorCode !== undefined))
+    throw new TypeError('a 409 or 400 answer needs an errorCode, and only those answers take one');
   if (
     rule.errorCode !== undefined &&
     (typeof rule.errorCode !== 'string' || !/^[A-Za-z]+$/.test(rule.errorCode))

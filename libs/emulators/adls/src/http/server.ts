@@ -201,7 +201,9 @@ async function injectFailure(
       ? errors.serverBusy()
       : failure.status === 409
         ? errors.injectedConflict(failure.errorCode ?? 'Conflict')
-        : errors.internalError();
+        : failure.status === 400
+          ? errors.injectedRefusal(failure.errorCode ?? 'InvalidInput')
+          : errors.internalError();
   // Take the whole body first, as the service does before it answers, so a
   // client still uploading sees the 500/503 rather than a broken pipe.
   if (!(await bodyDiscarded(req))) return;

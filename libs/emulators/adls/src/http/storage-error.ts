@@ -182,6 +182,8 @@ export const errors = {
       'InternalError',
       'The server encountered an internal error. Please retry the request.',
     ),
+  injectedRefusal: (code: string): StorageError =>
+    new StorageError(400, code, 'The request is not valid for this resource.'),
   injectedConflict: (code: string): StorageError =>
     new StorageError(409, code, 'The request conflicts with the state of the resource.'),
   serverBusy: (): StorageError =>

@@ -84,6 +84,21 @@ describe('fault injection', () => {
     expect(() => emulator.faults.add({ status: 503, errorCode: 'X' })).toThrow(/errorCode/);
   });
 
+  it('answers a 400 with the error code a rule names, such as a refused resource name', async () => {
+    const refused = emulator.faults.add({
+      operations: ['path.create'],
+      pathContains: '/refused-',
+      status: 400,
+      errorCode: 'InvalidResourceName',
+    });
+    const error = await restError(fs.getFileClient('dir/refused-1.txt').create());
+    expect([error.statusCode, error.code]).toEqual([400, 'InvalidResourceName']);
+    await fs.getFileClient('dir/accepted.txt').create();
+    emulator.faults.remove(refused);
+    await fs.getFileClient('dir/refused-1.txt').create();
+    expect(() => emulator.faults.add({ status: 400 })).toThrow(/errorCode/);
+  });
+
   it('answers a large append it fails with 503, not a broken connection', async () => {
     const file = await newFile();
     emulator.faults.failNext(1, 503, ['path.append']);
