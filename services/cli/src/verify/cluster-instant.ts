@@ -1,4 +1,4 @@
-import { parseOrderingKey } from '@tributary/core';
+import { clusterTimestampOfResumeToken } from '@tributary/core';
 import { Timestamp } from 'bson';
 
 /** A clusterTime: seconds and increment, ordered as MongoDB orders them. */
@@ -21,12 +21,6 @@ export function earliest(
   return compareInstants(a, b) <= 0 ? a : b;
 }
 
-/** The clusterTime an ordering key was derived from. */
-export function instantOfKey(key: string): ClusterInstant | undefined {
-  const parts = parseOrderingKey(key);
-  return parts ? { t: parts.t, i: parts.i } : undefined;
-}
-
 /** A BSON Timestamp (the driver's `clusterTime`, `operationTime`) as an instant. */
 export function instantOfTimestamp(timestamp: Timestamp): ClusterInstant {
   return { t: timestamp.high >>> 0, i: timestamp.low >>> 0 };
@@ -37,21 +31,13 @@ export function timestampOf(instant: ClusterInstant): Timestamp {
 }
 
 /**
- * The clusterTime a resume token stands at. Tokens are opaque by contract,
- * but since MongoDB 3.6 `_data` is a hex KeyString starting with the type
- * byte 0x82 (Timestamp) and the clusterTime's seconds and increment, big
- * endian (see `clusterTimeOfResumeToken` in `@tributary/core`, which reads
- * the seconds only). `tributary verify` uses it to know when a replayed
- * stream has passed a point and how far a checkpoint's token reaches; a
- * token of another shape is simply not used for either.
+ * The clusterTime a resume token stands at (see `clusterTimestampOfResumeToken`
+ * in `@tributary/core` for how tokens are read). `tributary verify` uses it
+ * to know when a replayed stream has passed a point and how far a
+ * checkpoint's token reaches; a token of another shape is used for neither.
  */
 export function instantOfToken(token: unknown): ClusterInstant | undefined {
-  const data = (token as { _data?: unknown } | null | undefined)?._data;
-  if (typeof data !== 'string' || !/^82[0-9a-f]{16}/i.test(data)) return undefined;
-  return {
-    t: Number.parseInt(data.slice(2, 10), 16),
-    i: Number.parseInt(data.slice(10, 18), 16),
-  };
+  return clusterTimestampOfResumeToken(token);
 }
 
 /** An instant for people: the UTC second, and the increment when there is one. */
