@@ -35,6 +35,12 @@ export {
   encodeResumeOverride,
 } from './codec/checkpoint-codec.ts';
 export {
+  PRESENCE_FRESH_MS,
+  PRESENCE_INTERVAL_MS,
+  isPresenceFresh,
+  presenceAgeMs,
+} from './presence-freshness.ts';
+export {
   createCheckpointStoreFromConfig,
   type CheckpointSettings,
 } from './checkpoints-from-config.ts';

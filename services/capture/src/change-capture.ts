@@ -21,6 +21,7 @@ import { DependencyWaiter, type Readiness } from '@tributary/telemetry';
 import { BSON, type Document, type Timestamp } from 'bson';
 import type { ChangeStream, ChangeStreamOptions } from 'mongodb';
 import { captureOrigin } from './capture-origin.ts';
+import { CapturePresence, newCaptureId } from './capture-presence.ts';
 import type { ClaimStager } from './claim-stager.ts';
 import { CaptureTelemetry, type CaptureTelemetryOptions } from './capture-telemetry.ts';
 import { namespaceFilter } from './namespace-filter.ts';
@@ -48,6 +49,10 @@ export interface CaptureOptions extends BatchLimits, WatchScope {
   readonly gapCheckIntervalMs: number;
   /** Told after each batch is on the queue (tests). */
   readonly onPublished?: (batch: ChangeBatch) => void;
+  /** This capture's name in its presence record (default: host, process id and a suffix). */
+  readonly captureId?: string;
+  /** How often the presence record is refreshed (default `PRESENCE_INTERVAL_MS`; tests). */
+  readonly presenceIntervalMs?: number;
   /** Where spans and metrics go (none without). */
   readonly telemetry?: Omit<CaptureTelemetryOptions, 'partitionCount' | 'timeOfKey'>;
 }
@@ -116,10 +121,15 @@ export class ChangeCapture {
   #originTime: number | undefined;
   readonly #telemetry: CaptureTelemetry | undefined;
   readonly #oplogWindow: OplogWindow | undefined;
+  readonly #presence: CapturePresence;
 
   constructor(options: CaptureOptions) {
     this.#o = options;
     this.#deps = new DependencyWaiter(options.readiness, options.logger, this.#stop.signal);
+    this.#presence = new CapturePresence(options.checkpoints, options.logger, {
+      captureId: options.captureId ?? newCaptureId(),
+      ...(options.presenceIntervalMs ? { intervalMs: options.presenceIntervalMs } : {}),
+    });
     this.#backlog = new PublishedBacklog(options.partitionCount);
     const stallMs = stallIntervalMs(options.heartbeatIntervalMs, BACKLOG_CHECK_MS);
     this.#stalls = new StallProbes(options.partitionCount, stallMs);
@@ -153,9 +163,12 @@ export class ChangeCapture {
     return this.#paused;
   }
 
-  /** Runs until {@link stop} or a fatal error (which the promise rejects with). */
+  /**
+   * Runs until {@link stop} or a fatal error (which the promise rejects
+   * with). Either way its presence record is removed at the end.
+   */
   run(): Promise<void> {
-    this.#running ??= this.#run();
+    this.#running ??= this.#run().finally(() => this.#presence.stop());
     return this.#running;
   }
 
@@ -168,6 +181,9 @@ export class ChangeCapture {
 
   async #run(): Promise<void> {
     const o = this.#o;
+    // Present before the resume point is read: an operator's move refused
+    // from now on cannot slip in between.
+    await this.#presence.start(this.#deps);
     const origin = await captureOrigin(o.client, o.checkpoints, this.#deps);
     this.#originTime = origin.startAtOperationTime.getHighBitsUnsigned();
     const all = Array.from({ length: o.partitionCount }, (_, p) => p);
