@@ -4,6 +4,7 @@ import {
   type RestartPoint,
   restartPoint,
   timeOfPosition,
+  withResumeOverride,
 } from '@tributary/checkpoint';
 import {
   type CapturedEvent,
@@ -22,6 +23,7 @@ import { BSON, type Document, type Timestamp } from 'bson';
 import type { ChangeStream, ChangeStreamOptions } from 'mongodb';
 import { captureOrigin } from './capture-origin.ts';
 import { CapturePresence, newCaptureId } from './capture-presence.ts';
+import { honourOverride } from './honour-override.ts';
 import type { ClaimStager } from './claim-stager.ts';
 import { CaptureTelemetry, type CaptureTelemetryOptions } from './capture-telemetry.ts';
 import { namespaceFilter } from './namespace-filter.ts';
@@ -122,6 +124,8 @@ export class ChangeCapture {
   readonly #telemetry: CaptureTelemetry | undefined;
   readonly #oplogWindow: OplogWindow | undefined;
   readonly #presence: CapturePresence;
+  /** Run once the stream has answered its first read (clears an overlap the start honoured). */
+  #onceReading: (() => Promise<void>) | undefined;
 
   constructor(options: CaptureOptions) {
     this.#o = options;
@@ -199,7 +203,19 @@ export class ChangeCapture {
       },
     );
     this.#epoch = await this.#deps.untilDone('queue', async () => o.publisher.contentsEpoch?.());
-    let start = restartPoint(stored, all, origin);
+    const override = await this.#deps.untilDone('checkpoint store', () =>
+      o.checkpoints.readResumeOverride(),
+    );
+    const first = honourOverride(restartPoint(stored, all, origin), override, o.logger);
+    // An overlap is honoured once: cleared when the stream has answered from
+    // its point (a crash before that only re-reads again, which writers drop).
+    if (first.clearOnceReading && override)
+      this.#onceReading = async () => {
+        await this.#deps.attempt('checkpoint store', () =>
+          o.checkpoints.clearResumeOverride(override),
+        );
+      };
+    let start = first.start;
     while (!this.#stop.signal.aborted) {
       const rewind = await this.#follow(start, lines);
       if (!rewind) break;
@@ -218,7 +234,8 @@ export class ChangeCapture {
       // What the other partitions hold is sent now: the stream goes back
       // to before it, and their lines skip all they have sent.
       await lines.flushAll();
-      start = restartPoint(checkpoints, partitions, origin);
+      // Never back into a gap the operator chose: the floor holds here too.
+      start = withResumeOverride(restartPoint(checkpoints, partitions, origin), override, 'rewind');
       o.logger.warn(
         'all' in rewind
           ? { partitions: 'all' }
@@ -265,6 +282,11 @@ export class ChangeCapture {
           const now = Date.now();
           this.#deps.working('mongodb');
           failures = 0;
+          if (this.#onceReading) {
+            const then = this.#onceReading;
+            this.#onceReading = undefined;
+            await then();
+          }
           if (event) {
             const key = keys.next(event.clusterTime as Timestamp);
             const position = { key, token: event._id as Document, seq: ++this.#seq };
