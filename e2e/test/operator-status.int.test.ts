@@ -1,5 +1,5 @@
-import { COMMANDS, runCli } from '@tributary/cli';
 import { afterEach, expect, it } from 'vitest';
+import { tributary } from '../src/operator.ts';
 import { Pipeline } from '../src/pipeline.ts';
 import { describeOnTransports } from '../src/transports.ts';
 
@@ -14,21 +14,12 @@ interface Status {
   readonly warnings: readonly { readonly kind: string }[];
 }
 
-/** One `tributary status --json` in this process, with the pipeline's own settings. */
+/** One `tributary status --json` with the pipeline's own settings. */
 async function status(pipeline: Pipeline): Promise<{ code: number; report: Status }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(
-    ['status', '--json'],
-    {
-      env: pipeline.env,
-      stdout: { write: (text: string) => (stdout += text) },
-      stderr: { write: (text: string) => (stderr += text) },
-    },
-    COMMANDS,
-  );
-  if (code !== 0 && code !== 1) throw new Error(`status failed (${code}): ${stderr}`);
-  return { code, report: JSON.parse(stdout) as Status };
+  const run = await tributary(pipeline.env, ['status', '--json']);
+  if (run.code !== 0 && run.code !== 1)
+    throw new Error(`status failed (${run.code}): ${run.stderr}`);
+  return { code: run.code, report: run.json<Status>() };
 }
 
 /** Runs `status` until `accept` holds for it, or fails with the last report after `ms`. */
