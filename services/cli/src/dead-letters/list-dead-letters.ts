@@ -27,7 +27,7 @@ interface ReasonCount {
 
 export const listDeadLetters: Command = {
   name: 'dead-letters list',
-  summary: 'Dead letters: how many per reason and partition, then one row each.',
+  summary: 'Dead letters: how many per reason and partition, then one row each',
   usage: '[--partition P] [--reason TEXT] [--since TIME] [--limit N]',
   help: [
     'Counts the dead letters by reason (its first line) and partition, then lists them oldest',

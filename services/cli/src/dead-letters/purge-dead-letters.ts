@@ -5,7 +5,7 @@ import { MAX_SELECTED, settleDeadLetters } from './settle-dead-letters.ts';
 
 export const purgeDeadLetters: Command = {
   name: 'dead-letters purge',
-  summary: 'Removes dead letters for good (asks first).',
+  summary: 'Removes dead letters for good (asks first)',
   usage: 'ID | --all [--partition P] [--reason TEXT] [--yes]',
   help: [
     'Removes dead letters from the queue for good: their events are then in no queue, and',

@@ -3,7 +3,7 @@ import { MAX_SELECTED, settleDeadLetters } from './settle-dead-letters.ts';
 
 export const requeueDeadLetters: Command = {
   name: 'dead-letters requeue',
-  summary: 'Puts dead letters back on their partitions, once the cause is fixed.',
+  summary: 'Puts dead letters back on their partitions, once the cause is fixed',
   usage: 'ID | --all | --partition P | --reason TEXT [--yes]',
   help: [
     'Puts each dead letter back at the end of its partition, marked as requeued and with its',

@@ -20,7 +20,7 @@ const POISON_PREVIEW_BYTES = 64;
 
 export const showDeadLetter: Command = {
   name: 'dead-letters show',
-  summary: 'One dead letter: its envelope, reason, times and events (MongoDB Extended JSON).',
+  summary: 'One dead letter: its envelope, reason, times and events (MongoDB Extended JSON)',
   usage: 'ID [--limit N]',
   help: [
     'Shows the batch envelope (partition, generation, sequence, previous key, position),',

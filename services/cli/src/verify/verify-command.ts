@@ -7,7 +7,7 @@ import { verifyOptions } from './verify-options.ts';
 /** `tributary verify [--source] [--since ISO | --resume-token T] [--namespace db.coll]`. */
 export const verifyCommand: Command = {
   name: 'verify',
-  summary: 'Check the lake line by line, and against MongoDB when MONGODB_URI is set',
+  summary: 'Checks the lake line by line, and against MongoDB when MONGODB_URI is set',
   usage: '[--source] [--since ISO | --resume-token T] [--namespace db.coll]',
   help: [
     'Reads every committed line of the lake (progress on stderr) and reports, per namespace:',
