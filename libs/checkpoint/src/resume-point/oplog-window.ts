@@ -33,10 +33,12 @@ export async function readOplogBounds(client: MongoClient): Promise<OplogBounds 
  * Where a resume point at `time` (seconds) stands in the oplog window, as a
  * share: 0 at the oldest entry (the next entries the oplog drops are the
  * ones capture still needs), 1 at or past the newest; below 0 when the
- * window has moved past it (history lost). A window of no width counts as
- * full headroom.
+ * window has moved past it (history lost). A window of no width (every
+ * entry in one second) counts as full headroom for a point in or after it,
+ * and as lost (-1) for a point before it.
  */
 export function headroomIn(bounds: OplogBounds, time: number): number {
   const span = bounds.last - bounds.first;
-  return span <= 0 ? 1 : Math.min(1, (time - bounds.first) / span);
+  if (span <= 0) return time < bounds.first ? -1 : 1;
+  return Math.min(1, (time - bounds.first) / span);
 }

@@ -48,7 +48,9 @@ describe('the oplog window', () => {
     expect(headroomIn({ first: 1000, last: 2000 }, time)).toBeCloseTo(headroom, 10);
   });
 
-  it('counts a window of no width as full headroom', () => {
-    expect(headroomIn({ first: 1000, last: 1000 }, 500)).toBe(1);
+  it('counts a window of no width as full headroom for a point in it, and as lost before it', () => {
+    expect(headroomIn({ first: 1000, last: 1000 }, 1000)).toBe(1);
+    expect(headroomIn({ first: 1000, last: 1000 }, 1200)).toBe(1);
+    expect(headroomIn({ first: 1000, last: 1000 }, 500)).toBe(-1);
   });
 });
