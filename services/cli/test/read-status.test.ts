@@ -21,6 +21,7 @@ const checkpoints = {
   readAllPartitions: async () => new Map(),
   readGaps: async () => [],
   readOrigin: async () => undefined,
+  readResumeOverride: async () => undefined,
 } as unknown as CheckpointStore;
 
 /** A context whose systems answer as given, with no network at all. */

@@ -174,6 +174,31 @@ describe('capture’s resume point', () => {
     expect(statusReport(healthy({ origin: undefined })).capture.resumePoint).toBeNull();
   });
 
+  it('is where an operator moved it while the move applies, with its headroom from there', () => {
+    const override = {
+      kind: 'gap' as const,
+      to: { clusterTime: new Timestamp({ t: T0 + 99, i: 0 }) },
+      from: { key: keyAt(T0 + 97), clusterTime: new Timestamp({ t: T0 + 97, i: 1 }) },
+      setAt: new Date(NOW),
+    };
+    const report = statusReport(healthy({ override, oplog: { first: T0 + 98, last: T0 + 100 } }));
+    expect(report.capture.resumePoint).toEqual({
+      from: 'override',
+      kind: 'gap',
+      clusterTime: { at: '2026-12-07T12:01:39.000Z', agoMs: 1000 },
+    });
+    // Capture reads from the floor, inside the window: no history-lost warning.
+    expect(report.capture.oplog?.headroomPercent).toBe(50);
+    expect(report.warnings).toEqual([]);
+    expect(renderStatus(report)).toContain('where an operator moved it, a gap');
+    // Once the checkpoints pass the floor, they set the resume point again.
+    const passed = { ...override, to: { clusterTime: new Timestamp({ t: T0 + 90, i: 0 }) } };
+    expect(statusReport(healthy({ override: passed })).capture.resumePoint).toMatchObject({
+      from: 'checkpoint',
+      partition: 1,
+    });
+  });
+
   it.each([
     {
       behaviour: 'well inside the window',

@@ -36,10 +36,11 @@ export async function readStatus(
           checkpoints.readAllPartitions(partitionCount),
           checkpoints.readGaps(),
           checkpoints.readOrigin(),
+          checkpoints.readResumeOverride(),
         ]),
       ),
   ]);
-  const [checkpoints, gaps, origin] = stored;
+  const [checkpoints, gaps, origin, override] = stored;
   return {
     now: ctx.now(),
     transport: config.transport,
@@ -47,6 +48,7 @@ export async function readStatus(
     checkpoints,
     gaps,
     origin,
+    ...(override ? { override } : {}),
     owners,
     backlog,
     deadLetters,
@@ -56,7 +58,7 @@ export async function readStatus(
 }
 
 /** The value, or why it could not be read: unreachable, or refused (MongoDB's rights on `local`). */
-async function readingOf<T>(read: () => Promise<T>): Promise<T | Unreadable> {
+export async function readingOf<T>(read: () => Promise<T>): Promise<T | Unreadable> {
   try {
     return await read();
   } catch (error) {

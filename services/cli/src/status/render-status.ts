@@ -50,6 +50,8 @@ function resumePointText(report: StatusReport): string {
   const point = report.capture.resumePoint;
   if (!point) return 'unknown (capture has not started)';
   const when = `${shortTime(point.clusterTime.at)}, ${formatDuration(point.clusterTime.agoMs)} ago`;
+  if (point.from === 'override')
+    return `where an operator moved it, a ${point.kind} (${when}): see 'tributary resume-point show'`;
   return point.from === 'origin'
     ? `capture's origin (${when}): a partition has no checkpoint yet`
     : `after partition ${point.partition}'s checkpoint ${point.key} (${when})`;

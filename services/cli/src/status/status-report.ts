@@ -3,8 +3,9 @@ import {
   type GapReport,
   type OplogBounds,
   type PartitionCheckpoint,
+  type ResumeOverride,
+  captureResumePoint,
   headroomIn,
-  restartPoint,
   timeOfPosition,
   timeOfRestartPoint,
 } from '@tributary/checkpoint';
@@ -35,6 +36,8 @@ export interface StatusInputs {
   readonly gaps: readonly GapReport[];
   /** Capture's origin; absent before capture first started. */
   readonly origin: CaptureOrigin | undefined;
+  /** The operator's resume override (`tributary resume-point set`), if one is stored. */
+  readonly override?: ResumeOverride;
   readonly owners: ReadonlyMap<number, PartitionHolder> | Unreadable;
   /** Batches waiting, or `uncounted` where the broker does not count them for this client. */
   readonly backlog: number | 'uncounted' | Unreadable;
@@ -105,7 +108,9 @@ export interface StatusReport {
   readonly capture: {
     /**
      * Where capture would resume: the oldest partition checkpoint, or its
-     * origin while a partition has none; null before capture first started.
+     * origin while a partition has none, or where an operator moved it
+     * (`tributary resume-point set`) while that still applies; null before
+     * capture first started.
      */
     readonly resumePoint:
       | {
@@ -115,6 +120,11 @@ export interface StatusReport {
           readonly clusterTime: Instant;
         }
       | { readonly from: 'origin'; readonly clusterTime: Instant }
+      | {
+          readonly from: 'override';
+          readonly kind: 'gap' | 'overlap';
+          readonly clusterTime: Instant;
+        }
       | null;
     readonly oplog: {
       readonly first: string;
@@ -180,7 +190,7 @@ export function statusReport(inputs: StatusInputs): StatusReport {
   }
 
   const resume = resumePointOf(inputs, instant);
-  const oplog = oplogOf(inputs, resume.seconds);
+  const oplog = oplogWindowOf(inputs.oplog, resume.seconds);
   const report: StatusReport = {
     at: iso(now),
     transport: {
@@ -221,21 +231,31 @@ function resumePointOf(
 ): { point: StatusReport['capture']['resumePoint']; seconds?: number } {
   // Capture stores its origin before anything else: without it, capture never ran.
   if (!inputs.origin) return { point: null };
-  const all = Array.from({ length: inputs.partitionCount }, (_, p) => p);
-  const point = restartPoint(inputs.checkpoints, all, inputs.origin);
-  const seconds = timeOfRestartPoint(point);
+  const resume = captureResumePoint(
+    inputs.checkpoints,
+    inputs.partitionCount,
+    inputs.origin,
+    inputs.override,
+  );
+  const seconds = timeOfRestartPoint(resume.point);
   const clusterTime = instant(seconds * 1000);
-  if (!('after' in point)) return { point: { from: 'origin', clusterTime }, seconds };
-  const { key } = point.after;
-  const partition = all.find((p) => inputs.checkpoints.get(p)?.position?.key === key) ?? -1;
-  return { point: { from: 'checkpoint', partition, key, clusterTime }, seconds };
+  const { source } = resume;
+  if (source === 'override' && inputs.override)
+    return { point: { from: 'override', kind: inputs.override.kind, clusterTime }, seconds };
+  if (typeof source === 'string' || !('after' in resume.point))
+    return { point: { from: 'origin', clusterTime }, seconds };
+  const { key } = resume.point.after;
+  return { point: { from: 'checkpoint', partition: source.partition, key, clusterTime }, seconds };
 }
 
-function oplogOf(
-  inputs: StatusInputs,
+/**
+ * The oplog's window, and where a resume point at `resumeSeconds` stands
+ * in it; or why it is not known.
+ */
+export function oplogWindowOf(
+  oplog: StatusInputs['oplog'],
   resumeSeconds: number | undefined,
 ): { window: StatusReport['capture']['oplog']; note?: string } {
-  const oplog = inputs.oplog;
   if (oplog === 'not-configured')
     return { window: null, note: 'not read: set MONGODB_URI to see the oplog window' };
   if (oplog === 'empty') return { window: null, note: 'the oplog is empty' };
