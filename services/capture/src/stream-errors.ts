@@ -59,14 +59,14 @@ function fatalError(error: MongoError, code: number | undefined): CaptureError {
       return new CaptureError(
         'HISTORY_LOST',
         'MongoDB no longer has the oplog history capture must resume from (ChangeStreamHistoryLost): events after the last checkpoint may have been dropped before they were read. ' +
-          'Capture stopped rather than skip them. To recover: enlarge the oplog (replSetResizeOplog) so this does not recur, re-snapshot the affected collections into the lake, then clear the checkpoints to start from now.',
+          'Capture stopped rather than skip them. To recover: enlarge the oplog (replSetResizeOplog) so this does not recur; then either accept the gap — `tributary resume-point set --time <a time inside the oplog window>` marks it in the lake and capture resumes there — or re-snapshot the affected collections into the lake and clear the checkpoints to start from now.',
         { cause: error },
       );
     case FATAL_TOKEN:
       return new CaptureError(
         'RESUME_POINT_GONE',
         'MongoDB cannot resume from capture’s resume point (ChangeStreamFatalError 280: the resume token was not found): the event it names is not in the oplog as it was written — the source lost writes (a rollback after a failover, a restore from a backup) or the replica set was rebuilt. ' +
-          'Capture stopped rather than skip or repeat events. To recover: find out which writes the source lost, re-snapshot the affected collections into the lake, then clear the checkpoints to start from now.',
+          'Capture stopped rather than skip or repeat events. To recover: find out which writes the source lost, re-snapshot the affected collections into the lake, then move the resume point past them (`tributary resume-point set --time …`) or clear the checkpoints to start from now.',
         { cause: error },
       );
     case AUTHENTICATION_FAILED:

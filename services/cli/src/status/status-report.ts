@@ -314,7 +314,7 @@ function warningsOf(inputs: StatusInputs, report: StatusReport): StatusWarning[]
     if (headroom < 0)
       warnings.push({
         kind: 'headroom',
-        message: `capture's resume point is older than the oldest oplog entry: the history it needs is gone. Capture stops with a history-lost error (or re-snapshots where configured).`,
+        message: `capture's resume point is older than the oldest oplog entry: the history it needs is gone. Capture stops with a history-lost error; to accept the gap, stop capture and move the point with 'tributary resume-point set --time …' (see 'tributary resume-point show').`,
       });
     else if (headroom < inputs.headroomWarnPercent)
       warnings.push({
