@@ -28,7 +28,7 @@ export function honourOverride(
       setAt: override.setAt.toISOString(),
     },
     override.kind === 'gap'
-      ? 'starting where an operator moved the resume point: the events before it that no checkpoint covers are never captured (see the marker under _tributary/markers)'
+      ? 'starting where an operator moved the resume point: the events between the checkpoints and it are not read (see the marker under _tributary/markers)'
       : 'starting at the earlier point an operator moved the resume point to: re-reading what writers already have, which they drop',
   );
   return {

@@ -64,7 +64,7 @@ export async function setResumePoint(ctx: CommandContext, args: CommandArgs): Pr
     `  to    ${timeText(toTime)}, inclusive`,
     '',
     override.kind === 'gap'
-      ? `This is a GAP: the events after ${shortTime(fromReport.clusterTime.at)} and before ${shortTime(toTime.at)} will never be captured. The lake will miss them for partition${behind.length === 1 ? '' : 's'} ${behind.join(', ')} (whose checkpoints stand before the new point); a marker at ${resumeMarkerPath(override.setAt)} tells readers of the lake. Capture never reads before the new point again, even when a writer reports lost batches.`
+      ? `This is a GAP: capture never reads the events after ${shortTime(fromReport.clusterTime.at)} and before ${shortTime(toTime.at)}. Those not already on the queue never reach the lake, for partition${behind.length === 1 ? '' : 's'} ${behind.join(', ')} (whose checkpoints stand before the new point); a marker at ${resumeMarkerPath(override.setAt)} tells readers of the lake. Capture never reads before the new point again, even when a writer reports lost batches.`
       : `This is an OVERLAP: capture re-reads from ${shortTime(toTime.at)} once. Writers drop every event their checkpoints cover, so nothing is written twice${inputs.override?.kind === 'gap' ? ', and nothing a past gap skipped after the checkpoints passed it is filled in' : ''}.`,
     ...(inputs.override
       ? [
