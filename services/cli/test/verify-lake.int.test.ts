@@ -203,6 +203,17 @@ describe('tributary verify, reading the lake alone', () => {
       [['--since', '2026-01-01T00:00:00Z', '--resume-token', '82'], f.env(true), /not both/],
       [['--since', 'yesterday'], f.env(true), /not an ISO 8601 time/],
       [['--resume-token', 'abc'], f.env(true), /not a change stream resume token/],
+      // Read as `resume-point set --token` reads one: the whole _data must be hex.
+      [
+        ['--resume-token', '{"_data":"82691FD5D000000003zz"}'],
+        f.env(true),
+        /--resume-token \{"_data":"82691FD5D000000003zz"\} is not a change stream resume token/,
+      ],
+      [
+        ['--resume-token', '{"_data": '],
+        f.env(true),
+        /--resume-token is not a resume token's _data/,
+      ],
       [['--namespace', 'orders'], f.env(false), /give it as db\.coll/],
       [['extra'], f.env(false), /takes 0 arguments/],
     ];

@@ -1,7 +1,7 @@
-import { clusterTimestampOfResumeToken } from '@tributary/core';
-import { type Document, EJSON, Timestamp } from 'bson';
+import { type Document, Timestamp } from 'bson';
 import { CliError } from '../cli-error.ts';
 import type { CommandArgs } from '../command.ts';
+import { resumeTokenArgument } from '../resume-token-argument.ts';
 
 /** Where `tributary resume-point set` moves the resume point to. */
 export interface ResumeTarget {
@@ -53,27 +53,8 @@ function timeTarget(text: string): Timestamp {
 }
 
 function tokenTarget(text: string): ResumeTarget {
-  let token: Document;
-  try {
-    const parsed: unknown = text.trim().startsWith('{')
-      ? EJSON.parse(text, { relaxed: false })
-      : { _data: text.trim() };
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-      throw new Error('not a document');
-    token = parsed as Document;
-  } catch (error) {
-    throw new CliError(
-      'USAGE',
-      `--token is not a resume token's _data nor Extended JSON {"_data": "…"}: ${(error as Error).message}.`,
-    );
-  }
-  const time = clusterTimestampOfResumeToken(token);
-  if (!time || !/^[0-9a-f]+$/i.test(String(token._data)))
-    throw new CliError(
-      'USAGE',
-      `--token ${text} is not a change stream resume token: its _data must be hex text starting with 82 and the clusterTime (MongoDB 3.6 or later).`,
-    );
-  return { clusterTime: new Timestamp({ t: time.t, i: time.i }), token };
+  const { token, clusterTime } = resumeTokenArgument('--token', text);
+  return { clusterTime: new Timestamp({ t: clusterTime.t, i: clusterTime.i }), token };
 }
 
 function notInTheFuture(target: ResumeTarget, nowMs: number): ResumeTarget {

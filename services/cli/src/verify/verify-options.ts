@@ -1,8 +1,9 @@
 import type { CliConfig } from '@tributary/core';
-import { EJSON, type Document } from 'bson';
+import type { Document } from 'bson';
 import { CliError } from '../cli-error.ts';
 import type { CommandArgs } from '../command.ts';
-import { type ClusterInstant, instantOfToken } from './cluster-instant.ts';
+import { resumeTokenArgument } from '../resume-token-argument.ts';
+import type { ClusterInstant } from './cluster-instant.ts';
 
 /** What `tributary verify` was asked to do. */
 export interface VerifyOptions {
@@ -60,22 +61,8 @@ function sinceInstant(text: string): ClusterInstant {
 }
 
 function resumeTokenStart(text: string): VerifyOptions['replayFrom'] {
-  let token: Document;
-  try {
-    // `{"_data": "82…"}` as capture logs it, or the `_data` text alone.
-    token = text.trim().startsWith('{')
-      ? (EJSON.parse(text, { relaxed: false }) as Document)
-      : { _data: text.trim() };
-  } catch (error) {
-    throw new CliError('USAGE', `--resume-token is not valid JSON: ${(error as Error).message}`);
-  }
-  const after = instantOfToken(token);
-  if (!after)
-    throw new CliError(
-      'USAGE',
-      `--resume-token ${text} is not a change stream resume token (its _data is hex starting with 82).`,
-    );
-  return { kind: 'resume-token', token, after };
+  const { token, clusterTime } = resumeTokenArgument('--resume-token', text);
+  return { kind: 'resume-token', token, after: clusterTime };
 }
 
 function collectionName(text: string): string {
