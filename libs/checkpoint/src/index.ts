@@ -67,7 +67,10 @@ export {
 export {
   MARKER_DIRECTORY,
   MOVED_BY,
+  decodeResumeMarker,
+  isResumeMarkerPath,
   moveResumePoint,
   resumeMarkerLine,
   resumeMarkerPath,
+  type ResumeMarker,
 } from './resume-point/resume-point-marker.ts';

@@ -1,7 +1,9 @@
+import { isOrderingKey } from '@tributary/core';
 import { isLakeError, type Lake } from '@tributary/lake';
-import { type Document, EJSON, type Timestamp } from 'bson';
+import { type Document, EJSON, Timestamp } from 'bson';
 import { CheckpointError } from '../checkpoint-error.ts';
 import type { CheckpointStore, ResumeOverride } from '../checkpoint-store.ts';
+import { asDocument, asSafeInteger } from '../codec/bson-values.ts';
 
 /**
  * Where markers live: under the lake's reserved `_tributary/` prefix, which
@@ -19,6 +21,12 @@ export function resumeMarkerPath(setAt: Date): string {
     .replace(/\.\d{3}Z$/, 'Z')
     .replace(/[-:]/g, '');
   return `${MARKER_DIRECTORY}/resume-point-${stamp}.jsonl`;
+}
+
+/** Whether `path` names a resume-point marker (another kind of marker may share the directory). */
+export function isResumeMarkerPath(path: string): boolean {
+  const name = path.slice(MARKER_DIRECTORY.length + 1);
+  return path.startsWith(`${MARKER_DIRECTORY}/`) && /^resume-point-\d{8}T\d{6}Z\.jsonl$/.test(name);
 }
 
 /** A clusterTime as a marker shows it: the instant to the second, and the exact Timestamp parts. */
@@ -57,6 +65,78 @@ export function resumeMarkerLine(
     },
     { relaxed: true },
   )}\n`;
+}
+
+/** A marker as {@link decodeResumeMarker} reads it back: the move, and who misses what. */
+export interface ResumeMarker extends ResumeOverride {
+  /**
+   * For a gap, the partitions whose checkpoints stood before `to` when it
+   * was set: theirs are the events after `from` and before `to` that
+   * capture never read. Empty for an overlap.
+   */
+  readonly partitions: readonly number[];
+}
+
+/**
+ * Reads a marker file's text (its one line, see {@link resumeMarkerLine})
+ * back into the move it records, so that readers of the lake in Tributary
+ * (`tributary verify`) take the format from the code that writes it.
+ *
+ * @throws CheckpointError `CORRUPT` naming what is not as written.
+ */
+export function decodeResumeMarker(text: string): ResumeMarker {
+  const problem = (reason: string) =>
+    new CheckpointError('CORRUPT', `The resume-point marker cannot be read: ${reason}.`);
+  const lines = text.split('\n').filter((line) => line.trim() !== '');
+  if (lines.length !== 1) throw problem(`it holds ${lines.length} lines, not one`);
+  let raw: Document | undefined;
+  try {
+    // Canonical parsing keeps a token's values as their BSON types, as written.
+    raw = asDocument(EJSON.parse(lines[0] ?? '', { relaxed: false }));
+  } catch (error) {
+    throw new CheckpointError('CORRUPT', 'The resume-point marker cannot be read: not JSON.', {
+      cause: error,
+    });
+  }
+  if (raw?.marker !== 'resume-point-moved') throw problem('it is no resume-point-moved marker');
+  if (raw.kind !== 'gap' && raw.kind !== 'overlap') throw problem('kind is not gap or overlap');
+  const from = asDocument(raw.from);
+  if (from === undefined || !isOrderingKey(from.key))
+    throw problem('from.key is not an ordering key');
+  const to = asDocument(raw.to);
+  if (to === undefined) throw problem('to is not a document');
+  const partitions = raw.kind === 'gap' ? partitionsOf(raw.partitions) : [];
+  if (partitions === undefined) throw problem('partitions is not a list of partition numbers');
+  const setAt = typeof raw.setAt === 'string' ? new Date(raw.setAt) : undefined;
+  if (setAt === undefined || Number.isNaN(setAt.getTime()))
+    throw problem('setAt is not an ISO 8601 time');
+  const point = (document: Document, name: string) => {
+    const time = asDocument(document.clusterTime);
+    const [t, i] = [asSafeInteger(time?.t), asSafeInteger(time?.i)];
+    if (t === undefined || i === undefined || !isUint32(t) || !isUint32(i))
+      throw problem(`${name}.clusterTime has no seconds t and increment i`);
+    const token = asDocument(document.token);
+    if (document.token !== undefined && token === undefined)
+      throw problem(`${name}.token is not a document`);
+    return { clusterTime: new Timestamp({ t, i }), ...(token ? { token } : {}) };
+  };
+  return {
+    kind: raw.kind,
+    from: { key: from.key, ...point(from, 'from') },
+    to: point(to, 'to'),
+    setAt,
+    partitions,
+  };
+}
+
+function partitionsOf(value: unknown): number[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const partitions = value.map(asSafeInteger);
+  return partitions.every((p): p is number => p !== undefined && p >= 0) ? partitions : undefined;
+}
+
+function isUint32(n: number): boolean {
+  return n >= 0 && n <= 0xffff_ffff;
 }
 
 /**

@@ -1,7 +1,14 @@
 import { type Lake, createMemoryLake } from '@tributary/lake';
+import { Binary, Timestamp } from 'bson';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLakeCheckpointStore } from '../../src/lake/lake-checkpoint-store.ts';
-import { moveResumePoint, resumeMarkerPath } from '../../src/resume-point/resume-point-marker.ts';
+import {
+  decodeResumeMarker,
+  isResumeMarkerPath,
+  moveResumePoint,
+  resumeMarkerLine,
+  resumeMarkerPath,
+} from '../../src/resume-point/resume-point-marker.ts';
 import { expectCheckpointError, sampleOverride } from '../checkpoint-conformance.ts';
 
 describe('moving the resume point', () => {
@@ -84,5 +91,64 @@ describe('moving the resume point', () => {
     await expectCheckpointError(move(other), 'CONFLICT');
     expect(await checkpoints.readResumeOverride()).toEqual(override);
     expect((await markerOf(path)).kind).toBe('overlap');
+  });
+});
+
+describe('reading a resume-point marker back', () => {
+  it.each(['gap', 'overlap'] as const)(
+    'reads a %s marker as it was written, with exact clusterTimes and tokens',
+    (kind) => {
+      const override = sampleOverride(kind, 5);
+      const marker = decodeResumeMarker(resumeMarkerLine(override, kind === 'gap' ? [0, 2] : []));
+      expect(marker).toEqual({ ...override, partitions: kind === 'gap' ? [0, 2] : [] });
+      expect(marker.from.clusterTime).toBeInstanceOf(Timestamp);
+      expect(marker.to.clusterTime).toEqual(new Timestamp({ t: 1763730005, i: 0 }));
+      if (kind === 'gap') expect(marker.to.token?._typeBits).toBeInstanceOf(Binary);
+    },
+  );
+
+  const line = JSON.parse(resumeMarkerLine(sampleOverride('gap', 5), [1])) as Record<
+    string,
+    unknown
+  >;
+  it.each([
+    ['two lines', `${JSON.stringify(line)}\n${JSON.stringify(line)}\n`, 'holds 2 lines'],
+    ['not JSON', '{"marker": ', 'not JSON'],
+    ['another marker', JSON.stringify({ ...line, marker: 'other' }), 'no resume-point-moved'],
+    ['an unknown kind', JSON.stringify({ ...line, kind: 'jump' }), 'kind is not gap or overlap'],
+    [
+      'a gap without partitions',
+      JSON.stringify({ ...line, partitions: undefined }),
+      'partitions is not a list',
+    ],
+    ['a negative partition', JSON.stringify({ ...line, partitions: [-1] }), 'partitions'],
+    [
+      'a clusterTime without increment',
+      JSON.stringify({ ...line, to: { clusterTime: { t: 1 } } }),
+      'to.clusterTime has no seconds t and increment i',
+    ],
+    [
+      'a token that is no document',
+      JSON.stringify({ ...line, to: { clusterTime: { t: 1, i: 0 }, token: 'x' } }),
+      'to.token is not a document',
+    ],
+    ['no setAt', JSON.stringify({ ...line, setAt: 'soon' }), 'setAt is not an ISO 8601 time'],
+  ])('refuses %s as CORRUPT, naming the problem', (_, text, reason) => {
+    let thrown: unknown;
+    try {
+      decodeResumeMarker(text);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toMatchObject({ code: 'CORRUPT', message: expect.stringContaining(reason) });
+  });
+
+  it('tells resume-point markers from other files under the markers directory', () => {
+    expect(isResumeMarkerPath(resumeMarkerPath(new Date('2026-11-21T13:40:05Z')))).toBe(true);
+    expect(isResumeMarkerPath('_tributary/markers/other-20261121T134005Z.jsonl')).toBe(false);
+    expect(isResumeMarkerPath('_tributary/markers/resume-point-20261121T134005Z.json')).toBe(false);
+    expect(isResumeMarkerPath('x/_tributary/markers/resume-point-20261121T134005Z.jsonl')).toBe(
+      false,
+    );
   });
 });
