@@ -25,6 +25,8 @@ export interface DocumentTally {
   differing: number;
   /** Differences explained by changes still on their way to the lake. */
   inFlight: number;
+  /** Differences explained by changes an operator's resume-point move skipped (a gap marker). */
+  skipped: number;
   /**
    * In the source, never in the lake, and no change to them in the replayed
    * history: unchanged since before capture began (Tributary captures
@@ -53,6 +55,8 @@ export interface ChangeKnowledge {
   readonly documentsMissingEvents: ReadonlySet<string>;
   /** Documents with changes still on their way. */
   readonly documentsInFlight: ReadonlySet<string>;
+  /** Documents with changes an operator's resume-point move skipped. */
+  readonly documentsSkippedEvents: ReadonlyMap<string, string>;
 }
 
 /**
@@ -79,6 +83,7 @@ export async function compareCollection(
     extra: 0,
     differing: 0,
     inFlight: 0,
+    skipped: 0,
     untracked: 0,
     unverifiable: 0,
   };
@@ -113,7 +118,11 @@ export async function compareCollection(
         });
       if (content === undefined) {
         const ref = documentRef(namespace, idKey);
-        if (known.documentsMissingEvents.has(ref) || known.documentsInFlight.has(ref))
+        if (
+          known.documentsMissingEvents.has(ref) ||
+          known.documentsInFlight.has(ref) ||
+          known.documentsSkippedEvents.has(ref)
+        )
           difference('missing');
         else tally.untracked += 1;
       } else if (content === DELETED) difference('missing');

@@ -5,6 +5,7 @@ import { type ClusterInstant, compareInstants, formatInstant } from './cluster-i
 import { documentIdKey, formatDocumentId } from './document-fingerprint.ts';
 import type { PartitionCoverage } from './partition-coverage.ts';
 import { type Examples, examples } from './examples.ts';
+import type { ResumeGapRule } from './resume-gap-rule.ts';
 
 /** The stretch of history compared event by event. */
 export interface EventWindow {
@@ -19,8 +20,13 @@ export interface EventWindow {
 export interface EventTally {
   /** Source events in the window that the lake holds. */
   matched: number;
-  /** Source events a checkpoint covers that the lake does not hold. */
+  /** Source events a checkpoint covers that the lake does not hold, no operator's move explaining it. */
   missing: number;
+  /**
+   * Source events a checkpoint covers that the lake does not hold because
+   * an operator's resume-point move (a gap marker) skipped them: no problem.
+   */
+  skipped: number;
   /** Lines in the window whose event the source's stream does not have. */
   unexpected: number;
   /** Source events no checkpoint covers yet, not in the lake (still on their way). */
@@ -46,23 +52,28 @@ export function documentRef(namespace: string, idKey: string): string {
  *
  * Besides the verdict on each event, the replay says which documents have
  * changes that are still on their way (no checkpoint covers them and the
- * lake does not hold them): a difference in such a document is in flight.
+ * lake does not hold them): a difference in such a document is in flight;
+ * and which have changes an operator's resume-point move skipped.
  */
 export class EventComparison {
   readonly tallies = new Map<string, EventTally>();
   readonly missing: Examples = examples();
   readonly unexpected: Examples = examples();
   readonly inFlight: Examples = examples();
+  readonly skipped: Examples = examples();
   /** Documents ({@link documentRef}) with a change no checkpoint covers yet and the lake lacks. */
   readonly documentsInFlight = new Set<string>();
   /** Namespaces dropped or renamed by such a change. */
   readonly namespacesInFlight = new Set<string>();
-  /** Documents with a change a checkpoint covers that the lake lacks. */
+  /** Documents with a change a checkpoint covers that the lake lacks, no gap explaining it. */
   readonly documentsMissingEvents = new Set<string>();
+  /** Documents with a change the lake lacks because a gap skipped it, with the gap's marker. */
+  readonly documentsSkippedEvents = new Map<string, string>();
 
   readonly #scan: LakeScan;
   readonly #order: Uint32Array;
   readonly #coverage: PartitionCoverage;
+  readonly #gaps: ResumeGapRule;
   readonly #window: EventWindow | undefined;
   readonly #routing: Routing;
   readonly #scope: ReadonlySet<string>;
@@ -71,6 +82,7 @@ export class EventComparison {
   #group: ReplayedEvent[] = [];
 
   /**
+   * @param gaps the events operators gave up: covered but absent, they are skipped, not missing.
    * @param window the stretch compared event by event; without one, the
    *   replay only tells which changes are in flight.
    * @param scope the namespaces verified; other events are passed over.
@@ -79,6 +91,7 @@ export class EventComparison {
   constructor(
     scan: LakeScan,
     coverage: PartitionCoverage,
+    gaps: ResumeGapRule,
     window: EventWindow | undefined,
     routing: Routing,
     scope: ReadonlySet<string>,
@@ -87,6 +100,7 @@ export class EventComparison {
     this.#scan = scan;
     this.#order = scan.ledger.sortedOrder();
     this.#coverage = coverage;
+    this.#gaps = gaps;
     this.#window = window;
     this.#routing = routing;
     this.#scope = scope;
@@ -157,7 +171,7 @@ export class EventComparison {
     );
   }
 
-  /** A source event the lake does not hold: lost, or still on its way. */
+  /** A source event the lake does not hold: lost, skipped by an operator, or still on its way. */
   #absent(event: ReplayedEvent): void {
     const partition = partitionOf(
       event.event,
@@ -171,6 +185,16 @@ export class EventComparison {
     } at ${formatInstant(event.at)} (token ${event.token})`;
     if (this.#coverage.covers(partition, event.at, event.n)) {
       if (!this.#inWindow(event.at)) return;
+      const marker = this.#gaps.skipping(partition, event.at, event.n);
+      if (marker !== undefined) {
+        this.#tally(event.namespace).skipped += 1;
+        if (ref !== undefined) this.documentsSkippedEvents.set(ref, marker);
+        this.skipped.add(
+          event.namespace,
+          `${what}: skipped by an operator's resume-point move (marker ${marker})`,
+        );
+        return;
+      }
       this.#tally(event.namespace).missing += 1;
       if (ref !== undefined) this.documentsMissingEvents.add(ref);
       this.missing.add(
@@ -199,7 +223,7 @@ export class EventComparison {
   #tally(namespace: string): EventTally {
     let tally = this.tallies.get(namespace);
     if (!tally) {
-      tally = { matched: 0, missing: 0, unexpected: 0, inFlight: 0 };
+      tally = { matched: 0, missing: 0, skipped: 0, unexpected: 0, inFlight: 0 };
       this.tallies.set(namespace, tally);
     }
     return tally;

@@ -1,5 +1,6 @@
 import { type Cell, renderTable } from '../output/table.ts';
-import type { NamespaceRow, VerifyCheck, VerifyReport } from './verify-report.ts';
+import { formatInstant } from './cluster-instant.ts';
+import type { MarkerSummary, NamespaceRow, VerifyCheck, VerifyReport } from './verify-report.ts';
 
 /** How many findings of each check, and in-flight items, the text report shows. */
 const SHOWN = 10;
@@ -34,6 +35,12 @@ export function renderVerify(report: VerifyReport): string {
     else if (replay.status === 'history-lost')
       out.push('Change stream: history no longer in the oplog; events not compared one by one.');
   } else out.push('Source: not compared (set MONGODB_URI to compare with MongoDB).');
+  if (report.markers.length > 0) {
+    out.push(
+      "Resume point moved by operators ('tributary resume-point set'; markers in the lake):",
+    );
+    for (const marker of report.markers) out.push(`  ${markerLine(marker)}`);
+  }
   out.push('', lakeTable(report));
   if (source) out.push('', sourceTable(report));
   const checks = [...new Set(report.findings.map((f) => f.check))];
@@ -53,6 +60,16 @@ export function renderVerify(report: VerifyReport): string {
     for (const item of report.inFlight.slice(0, SHOWN))
       out.push(`  ${item.namespace}  ${item.message}`);
     if (report.inFlight.length > SHOWN) out.push(`  … and more (--json lists them)`);
+  }
+  const skipped = skippedCounts(report);
+  if (report.skipped.length > 0) {
+    out.push(
+      '',
+      `Skipped by an operator's resume-point move (a gap accepted; not problems): ${count(skipped.events, 'event')}, ${count(skipped.documents, 'document')}`,
+    );
+    for (const item of report.skipped.slice(0, SHOWN))
+      out.push(`  ${item.namespace}  ${item.message}`);
+    if (report.skipped.length > SHOWN) out.push(`  … and more (--json lists them)`);
   }
   for (const note of report.notes) out.push('', `Note: ${note}`);
   out.push('', verdict(report));
@@ -78,6 +95,8 @@ function lakeTable(report: VerifyReport): string {
 function sourceTable(report: VerifyReport): string {
   const rows = [...report.namespaces, report.total].filter((r) => r.documents || r.events);
   const replayed = report.source?.replay.status === 'compared';
+  // Only a gap can skip anything: without one, the columns would always be empty.
+  const gaps = report.markers.some((m) => m.kind === 'gap');
   const headers = [
     'namespace',
     'documents',
@@ -85,7 +104,16 @@ function sourceTable(report: VerifyReport): string {
     'extra',
     'differing',
     'in flight',
-    ...(replayed ? ['events', 'missing events', 'unexpected events', 'events in flight'] : []),
+    ...(gaps ? ['skipped'] : []),
+    ...(replayed
+      ? [
+          'events',
+          'missing events',
+          'unexpected events',
+          'events in flight',
+          ...(gaps ? ['events skipped'] : []),
+        ]
+      : []),
   ];
   return renderTable(
     headers,
@@ -96,12 +124,14 @@ function sourceTable(report: VerifyReport): string {
       r.documents?.extra,
       r.documents?.differing,
       r.documents?.inFlight,
+      ...(gaps ? [r.documents?.skipped] : []),
       ...(replayed
         ? [
-            r.events && r.events.matched + r.events.missing,
+            r.events && r.events.matched + r.events.missing + r.events.skipped,
             r.events?.missing,
             r.events?.unexpected,
             r.events?.inFlight,
+            ...(gaps ? [r.events?.skipped] : []),
           ]
         : []),
     ]),
@@ -109,10 +139,15 @@ function sourceTable(report: VerifyReport): string {
 }
 
 function verdict(report: VerifyReport): string {
-  if (report.clean)
+  if (report.clean) {
+    const skipped =
+      report.skipped.length > 0
+        ? ` The lake lacks what operators' resume-point moves skipped (${count(skippedCounts(report).events, 'event')}), as their markers record.`
+        : '';
     return report.inFlight.length > 0
-      ? 'No problems found; some data is still on its way (run verify again once the writers have caught up).'
-      : 'No problems found.';
+      ? `No problems found; some data is still on its way (run verify again once the writers have caught up).${skipped}`
+      : `No problems found.${skipped}`;
+  }
   const lines = [
     `${report.problems.toLocaleString('en-US')} problem${report.problems === 1 ? '' : 's'} found. What to do:`,
   ];
@@ -151,6 +186,21 @@ function countOf(row: NamespaceRow, check: VerifyCheck): number {
     default:
       return row[check];
   }
+}
+
+/** A marker in one line: kind, from → to, when it was set, and for a gap the partitions. */
+function markerLine(marker: MarkerSummary): string {
+  const partitions = marker.partitions
+    ? `, partition${marker.partitions.length === 1 ? '' : 's'} ${marker.partitions.join(', ') || '(none)'}`
+    : '';
+  return `${marker.kind.padEnd(7)}  ${formatInstant(marker.from.clusterTime)} → ${formatInstant(marker.to.clusterTime)}, set ${marker.setAt}${partitions}  (${marker.path})`;
+}
+
+function skippedCounts(report: VerifyReport): { events: number; documents: number } {
+  return {
+    events: report.total.events?.skipped ?? 0,
+    documents: report.total.documents?.skipped ?? 0,
+  };
 }
 
 function count(n: number, noun: string): string {

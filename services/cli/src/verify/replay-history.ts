@@ -15,6 +15,7 @@ import {
 import { EventComparison, type EventWindow, type Routing } from './event-comparison.ts';
 import { throwIfInterrupted } from './interrupted.ts';
 import type { PartitionCoverage } from './partition-coverage.ts';
+import type { ResumeGapRule } from './resume-gap-rule.ts';
 import type { VerifyOptions } from './verify-options.ts';
 import type { ReplaySummary } from './verify-report.ts';
 
@@ -39,6 +40,7 @@ export interface ReplayedHistory {
  * there, later starts are tried: the window alone, then the checkpoints
  * alone — so a lake older than the oplog still learns what is in flight.
  *
+ * @param gaps the events operators gave up (see {@link ResumeGapRule}).
  * @param collections the collections verified (they say which partitions matter).
  * @param scope the namespaces whose events are compared.
  * @param ignored ledger entries that are no source events (capture's invalidates).
@@ -48,6 +50,7 @@ export async function replayHistory(
   client: MongoClient,
   scan: LakeScan,
   coverage: PartitionCoverage,
+  gaps: ResumeGapRule,
   routing: Routing,
   options: VerifyOptions,
   scope: ReadonlySet<string>,
@@ -83,6 +86,7 @@ export async function replayHistory(
     const comparison = new EventComparison(
       scan,
       coverage,
+      gaps,
       compares ? window : undefined,
       routing,
       scope,

@@ -6,6 +6,8 @@ import type { Routing } from './event-comparison.ts';
 import { MAX_EXAMPLES } from './examples.ts';
 import { throwIfInterrupted } from './interrupted.ts';
 import { PartitionCoverage } from './partition-coverage.ts';
+import { ResumeGapRule } from './resume-gap-rule.ts';
+import { markerSummary, readResumeMarkers } from './resume-markers.ts';
 import { type SourceVerification, verifyAgainstSource } from './source-verification.ts';
 import type { VerifyOptions } from './verify-options.ts';
 import {
@@ -19,8 +21,9 @@ import {
 
 /**
  * Runs the verification: the partition checkpoints first (what they vouch
- * for is in the lake by then), then every committed line of the lake, then
- * — with the source — the comparisons with MongoDB.
+ * for is in the lake by then), then the operators' resume-point markers
+ * (what they gave up), then every committed line of the lake, then — with
+ * the source — the comparisons with MongoDB.
  */
 export async function runVerify(
   ctx: CommandContext,
@@ -33,6 +36,7 @@ export async function runVerify(
     await checkpointStore.readAllPartitions(config.partitionCount),
     await checkpointStore.readOrigin(),
   );
+  const markers = await readResumeMarkers(lake);
   const states = options.source ? new DocumentStates() : undefined;
   const scan = await scanLake(lake, {
     pathTemplate: config.pathTemplate,
@@ -54,7 +58,15 @@ export async function runVerify(
     partitionKey: config.partitionKey,
   };
   const source = states
-    ? await verifyAgainstSource(ctx, scan, states, coverage, routing, options)
+    ? await verifyAgainstSource(
+        ctx,
+        scan,
+        states,
+        coverage,
+        new ResumeGapRule(markers.found),
+        routing,
+        options,
+      )
     : undefined;
 
   const namespaces = rows(scan.tallies, source);
@@ -86,7 +98,15 @@ export async function runVerify(
     total,
     findings,
     inFlight,
-    notes: source?.notes ?? [],
+    markers: markers.found.map(markerSummary),
+    skipped: (source?.skipped ?? []).map((s) => ({ ...s, namespace: displayName(s.namespace) })),
+    notes: [
+      ...markers.unreadable.map(
+        ({ path, reason }) =>
+          `${reason.replace(/\.$/, '')} (${path}): it was left out, so the events its move may have skipped count as missing.`,
+      ),
+      ...(source?.notes ?? []),
+    ],
   };
 }
 
@@ -108,7 +128,13 @@ function rows(
       const documents = source?.documents.get(name);
       const events =
         source?.events &&
-        (source.events.get(name) ?? { matched: 0, missing: 0, unexpected: 0, inFlight: 0 });
+        (source.events.get(name) ?? {
+          matched: 0,
+          missing: 0,
+          skipped: 0,
+          unexpected: 0,
+          inFlight: 0,
+        });
       return {
         namespace: displayName(name),
         lines: tally?.lines ?? 0,

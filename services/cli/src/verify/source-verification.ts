@@ -15,8 +15,9 @@ import { type Examples, examples } from './examples.ts';
 import { isInFlight } from './in-flight-rule.ts';
 import type { PartitionCoverage } from './partition-coverage.ts';
 import { isoOf, operationTime, replayHistory } from './replay-history.ts';
+import { type ResumeGapRule, skippedBy } from './resume-gap-rule.ts';
 import type { VerifyOptions } from './verify-options.ts';
-import type { Finding, InFlight, VerifyReport, VerifyCheck } from './verify-report.ts';
+import type { Finding, InFlight, Skipped, VerifyReport, VerifyCheck } from './verify-report.ts';
 
 /** The lake held against the source. */
 export interface SourceVerification {
@@ -29,6 +30,7 @@ export interface SourceVerification {
   readonly scope: ReadonlySet<string>;
   readonly findings: readonly Finding[];
   readonly inFlight: readonly InFlight[];
+  readonly skipped: readonly Skipped[];
   readonly notes: readonly string[];
 }
 
@@ -38,19 +40,20 @@ export interface SourceVerification {
  * collection the lake holds as it is now against the latest state the lake
  * gives its documents, then a short replay over the time the collections
  * took to read (changes made meanwhile are in flight too). Every
- * difference is then judged by {@link isInFlight}.
+ * difference is then judged by {@link isInFlight} and {@link skippedBy}.
  */
 export async function verifyAgainstSource(
   ctx: CommandContext,
   scan: LakeScan,
   states: DocumentStates,
   coverage: PartitionCoverage,
+  gaps: ResumeGapRule,
   routing: Routing,
   options: VerifyOptions,
 ): Promise<SourceVerification> {
   const client = await ctx.systems.mongo();
   try {
-    return await compareWithSource(ctx, client, scan, states, coverage, routing, options);
+    return await compareWithSource(ctx, client, scan, states, coverage, gaps, routing, options);
   } catch (error) {
     if (!(error instanceof MongoError)) throw error;
     throw new CliError(
@@ -67,6 +70,7 @@ async function compareWithSource(
   scan: LakeScan,
   states: DocumentStates,
   coverage: PartitionCoverage,
+  gaps: ResumeGapRule,
   routing: Routing,
   options: VerifyOptions,
 ): Promise<SourceVerification> {
@@ -81,6 +85,7 @@ async function compareWithSource(
     client,
     scan,
     coverage,
+    gaps,
     routing,
     options,
     scope,
@@ -93,6 +98,7 @@ async function compareWithSource(
   const known = replayed.comparison ?? {
     documentsMissingEvents: new Set<string>(),
     documentsInFlight: new Set<string>(),
+    documentsSkippedEvents: new Map<string, string>(),
   };
   for (const namespace of collections) {
     const compared = await compareCollection(client, namespace, states, known, routing, {
@@ -109,6 +115,7 @@ async function compareWithSource(
   const catchUp = new EventComparison(
     scan,
     coverage,
+    gaps,
     undefined,
     routing,
     scope,
@@ -132,6 +139,7 @@ async function compareWithSource(
     readAt,
   };
   const documentsInFlight = examples();
+  const documentsSkipped = examples();
   const issues: Record<DocumentDifference['issue'], Examples> = {
     missing: examples(),
     extra: examples(),
@@ -142,7 +150,16 @@ async function compareWithSource(
     const tally = documents.get(difference.namespace) as DocumentTally;
     const text = describeDifference(difference, scan);
     const inFlight = isInFlight(difference, knowledge);
-    if (inFlight) {
+    // What the replay saw on its way comes first; what it saw skipped is
+    // known, where the in-flight rule's 'assumed' is only a guess.
+    const skipped = inFlight === 'seen' ? undefined : skippedBy(difference, knowledge.replays);
+    if (skipped !== undefined) {
+      tally.skipped += 1;
+      documentsSkipped.add(
+        difference.namespace,
+        `${text}; its changes the lake lacks were skipped by an operator's resume-point move (marker ${skipped})`,
+      );
+    } else if (inFlight) {
       tally.inFlight += 1;
       if (inFlight === 'assumed') assumed += 1;
       documentsInFlight.add(
@@ -167,6 +184,10 @@ async function compareWithSource(
     ...(compared?.inFlight.kept.map((e) => ({ kind: 'event' as const, ...e })) ?? []),
     ...documentsInFlight.kept.map((e) => ({ kind: 'document' as const, ...e })),
   ];
+  const skipped: Skipped[] = [
+    ...(compared?.skipped.kept.map((e) => ({ kind: 'event' as const, ...e })) ?? []),
+    ...documentsSkipped.kept.map((e) => ({ kind: 'document' as const, ...e })),
+  ];
   return {
     summary: { documentsAsOf: isoOf(readAt), replay: replayed.summary },
     documents,
@@ -174,6 +195,7 @@ async function compareWithSource(
     scope,
     findings,
     inFlight,
+    skipped,
     notes: [
       ...replayed.notes,
       ...documentNotes(documents, replayed.summary.status === 'compared'),

@@ -59,6 +59,13 @@ export interface VerifyReport {
   readonly findings: readonly Finding[];
   /** Data on its way, up to 1000 of each kind: no problem. */
   readonly inFlight: readonly InFlight[];
+  /** The operators' resume-point moves the lake's markers record, by when they were set. */
+  readonly markers: readonly MarkerSummary[];
+  /**
+   * Events and documents the lake lacks because an operator's resume-point
+   * move skipped them (a gap marker), up to 1000 of each kind: no problem.
+   */
+  readonly skipped: readonly Skipped[];
   /** What was not checked, and why. */
   readonly notes: readonly string[];
 }
@@ -86,6 +93,35 @@ export interface InFlight {
   readonly kind: 'line' | 'event' | 'document';
   readonly namespace: string;
   readonly message: string;
+}
+
+export interface Skipped {
+  readonly kind: 'event' | 'document';
+  readonly namespace: string;
+  /** What, and the marker of the move that skipped it. */
+  readonly message: string;
+}
+
+/** A clusterTime in a marker: the UTC second (ISO), seconds and increment. */
+export interface MarkerTime {
+  readonly at: string;
+  readonly t: number;
+  readonly i: number;
+}
+
+/** One resume-point marker of the lake (`tributary resume-point set`). */
+export interface MarkerSummary {
+  /** Under `_tributary/markers/`. */
+  readonly path: string;
+  /** `gap`: the events after `from` and before `to` were never read; `overlap`: re-read from `to`. */
+  readonly kind: 'gap' | 'overlap';
+  /** The restart point of the checkpoints when it was set. */
+  readonly from: { readonly key: string; readonly clusterTime: MarkerTime };
+  /** Where capture resumed, inclusive. */
+  readonly to: { readonly clusterTime: MarkerTime };
+  /** For a gap, the partitions that miss the events in between. */
+  readonly partitions?: readonly number[];
+  readonly setAt: string;
 }
 
 /** The counts of a row that are problems. */
@@ -139,6 +175,7 @@ export function totalRow(
               extra: 0,
               differing: 0,
               inFlight: 0,
+              skipped: 0,
               untracked: 0,
               unverifiable: 0,
             },
@@ -149,7 +186,7 @@ export function totalRow(
       ? {
           events: sum(
             rows.map((r) => r.events),
-            { matched: 0, missing: 0, unexpected: 0, inFlight: 0 },
+            { matched: 0, missing: 0, skipped: 0, unexpected: 0, inFlight: 0 },
           ),
         }
       : {}),
