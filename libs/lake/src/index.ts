@@ -31,6 +31,11 @@ export {
   type ScannedLine,
 } from './verification/lake-scan.ts';
 export { KeyLedger, tokenHash, type LedgerEntry } from './verification/key-ledger.ts';
+export {
+  DEFAULT_CHUNK_BYTES,
+  committedLines,
+  type CommittedLine,
+} from './verification/committed-lines.ts';
 export { parseDataFileName, type DataFileName } from './verification/data-file-name.ts';
 export {
   UNKNOWN_NAMESPACE,

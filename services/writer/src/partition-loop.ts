@@ -457,14 +457,22 @@ export class PartitionLoop {
       'requeued dead letter behind the checkpoint written as a replay',
     );
     if (replayed.refused.length > 0) {
+      // In the lake now: what the checkpoint covers and the replay did not
+      // refuse. Events past the checkpoint are not: a later replay finds them.
       const refused = new Set(replayed.refused.flatMap((r) => r.keys));
-      const inLake = batch.events.map((e) => e.key).filter((key) => !refused.has(key));
+      const inLake = batch.events
+        .map((e) => e.key)
+        .filter((key) => key <= position && !refused.has(key));
       const reason = replayed.refused.map((r) => r.reason).join('; ');
-      return this.#deadLetter(delivered, undefined, reason, inLake);
+      const outcome = await this.#deadLetter(delivered, undefined, reason, inLake);
+      await this.#writer.removeKeptClaims(replayed.keptClaims);
+      return outcome;
     }
     if (batch.events.some((e) => e.key > position)) return this.#followsGap(delivered, batch);
     const ack = () => this.#reader.ack(delivered);
     await (this.#o.telemetry ? this.#o.telemetry.ack(this.partition, ack) : ack());
+    // Only now: a redelivery before the acknowledgement reads them again.
+    await this.#writer.removeKeptClaims(replayed.keptClaims);
     this.#o.telemetry?.settled(this.partition, 'replayed', {
       written: replayed.writtenByNamespace,
     });

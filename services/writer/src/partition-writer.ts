@@ -17,7 +17,7 @@ import { cleanUpClaims, keepDeadLetteredClaims } from './claim-cleanup.ts';
 import { type LineContext, type RefusedEvents, eventLines } from './event-lines.ts';
 import { SegmentFailure, classifyFailure, messageOf } from './failure-class.ts';
 import { type RollLimits, RollingFileSet } from './rolling-file-set.ts';
-import { type ReplayOutcome, replayEvents } from './replay.ts';
+import { type ReplayOutcome, removeKeptClaims, replayEvents } from './replay.ts';
 import { type Segment, planSegments } from './segment-plan.ts';
 import { linesWithKeys } from './tail-keys.ts';
 import { takeOverPartition } from './takeover.ts';
@@ -163,6 +163,11 @@ export class PartitionWriter {
       leaseId: this.leaseId,
       logger: this.#o.logger,
     });
+  }
+
+  /** After a replay is settled: removes the kept copies of the claim-checked events it wrote. */
+  removeKeptClaims(paths: readonly string[]): Promise<void> {
+    return removeKeptClaims(paths, this.#o);
   }
 
   /** Keys of the batch's events that are in the lake already (or that the checkpoint covers). */

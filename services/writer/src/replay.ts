@@ -5,13 +5,13 @@ import {
   deadLetteredClaimPath,
   isClaimed,
 } from '@tributary/core';
-import { type Lake, LakeError } from '@tributary/lake';
+import { type Lake, LakeError, committedLines } from '@tributary/lake';
 import type { NamespaceCounts } from '@tributary/telemetry';
 import { countByNamespace } from '@tributary/telemetry';
 import { type LineContext, type RefusedEvents, eventLines } from './event-lines.ts';
 import { SegmentFailure, classifyFailure, messageOf } from './failure-class.ts';
 import type { PlannedLine } from './segment-plan.ts';
-import { linesWithKeys } from './tail-keys.ts';
+import { keyOfLine, linesWithKeys } from './tail-keys.ts';
 
 /**
  * The file of a replay in an event-time directory: the partition, `replay`,
@@ -41,6 +41,12 @@ export interface ReplayOutcome {
   /** Events that cannot be written, with why (they go back to the dead letters). */
   readonly refused: readonly RefusedEvents[];
   readonly writtenByNamespace: NamespaceCounts;
+  /**
+   * Kept copies of claim-checked events now in the lake: remove them once
+   * the batch is acknowledged ({@link removeKeptClaims}) — not before, or a
+   * redelivery after a failed acknowledgement could not read them.
+   */
+  readonly keptClaims: readonly string[];
 }
 
 /**
@@ -56,22 +62,23 @@ export interface ReplayOutcome {
  * letter recorded ({@link keysIn}). Safe to repeat after any failure: the
  * names depend only on the events, so a later attempt (this writer's, a new
  * owner's, or a second requeue of the same dead letter) finds the file,
- * reads which keys it holds, and appends only the others. A claim-checked event is read from the copy
- * kept for the dead letters (`deadLetteredClaimPath`); that copy is removed
- * once the event is in the lake. A path the lake refuses refuses its
+ * reads which keys it holds, and appends only the others. A claim-checked
+ * event is read from the copy kept for the dead letters
+ * (`deadLetteredClaimPath`), else from its staged copy (a service's dead
+ * letter has no kept copy). A path the lake refuses refuses its
  * directory's events (reported, not thrown); any other failure is thrown.
  */
 export async function replayEvents(
   entries: readonly BatchEntry[],
   context: ReplayContext,
 ): Promise<ReplayOutcome> {
-  const kept = entries.map((entry) =>
-    isClaimed(entry)
-      ? ({ ...entry, claim: deadLetteredClaimPath(entry.claim) } as ClaimedEvent)
-      : entry,
-  );
-  const prepared = await eventLines(kept, new Set(), { ...context, isNew: () => true });
-  const refused = [...prepared.refused];
+  const {
+    entries: readable,
+    kept: keptCopies,
+    refused: gone,
+  } = await claimSources(entries, context);
+  const prepared = await eventLines(readable, new Set(), { ...context, isNew: () => true });
+  const refused = [...gone, ...prepared.refused];
   const files: string[] = [];
   const written: PlannedLine[] = [];
   let alreadyInLake = 0;
@@ -92,13 +99,14 @@ export async function replayEvents(
       refused.push({ keys: failure.keys, reason: failure.message });
     }
   }
-  await removeKeptClaims(kept, new Set(refused.flatMap((r) => r.keys)), context);
+  const refusedKeys = new Set(refused.flatMap((r) => r.keys));
   return {
     written: written.length,
     alreadyInLake,
     files,
     refused,
     writtenByNamespace: countByNamespace(written, (line) => line.ns),
+    keptClaims: [...keptCopies].flatMap(([key, path]) => (refusedKeys.has(key) ? [] : [path])),
   };
 }
 
@@ -159,11 +167,13 @@ async function keysIn(
   const prefix = `part-${String(context.partition).padStart(4, '0')}-`;
   const regular: { path: string; firstKey: string }[] = [];
   const replays: string[] = [];
+  const lengths = new Map<string, number>();
   context.checkOwned();
   for await (const entry of context.lake.list(`${dir}/`)) {
     const name = entry.path.slice(dir.length + 1);
     if (name.includes('/') || !name.startsWith(prefix) || !name.endsWith('.jsonl')) continue;
     const rest = name.slice(prefix.length, -'.jsonl'.length);
+    lengths.set(entry.path, entry.length);
     if (rest.startsWith('replay-')) replays.push(entry.path);
     else regular.push({ path: entry.path, firstKey: rest });
   }
@@ -173,10 +183,17 @@ async function keysIn(
     const holder = regular.findLast((file) => file.firstKey <= key);
     if (holder) toRead.add(holder.path);
   }
+  // Streamed, and only keys in the replay's range kept: the files may be
+  // large, and the writer's memory is bounded whatever they hold.
+  const low = lines[0]?.key ?? '';
+  const high = lines.at(-1)?.key ?? '';
   const present = new Set<string>();
   for (const path of toRead) {
     context.checkOwned();
-    for (const line of linesWithKeys(await context.lake.read(path))) present.add(line.key);
+    for await (const line of committedLines(context.lake, path, lengths.get(path) ?? 0)) {
+      const key = keyOfLine(line.text);
+      if (key !== undefined && key >= low && key <= high) present.add(key);
+    }
   }
   return present;
 }
@@ -192,20 +209,52 @@ function byDirectory(lines: readonly PlannedLine[]): Map<string, PlannedLine[]> 
   return groups;
 }
 
-/** Best effort: a copy left behind costs only storage. */
-async function removeKeptClaims(
+/**
+ * Where each claim-checked event can be read: the copy kept for the dead
+ * letters, else its staged copy (a service's dead letter has no kept copy;
+ * its staged copy stays until a checkpoint covers it). With both gone the
+ * event is refused, saying what that most likely means.
+ */
+async function claimSources(
   entries: readonly BatchEntry[],
-  refused: ReadonlySet<string>,
   context: ReplayContext,
-): Promise<void> {
+): Promise<{ entries: BatchEntry[]; kept: Map<string, string>; refused: RefusedEvents[] }> {
+  const readable: BatchEntry[] = [];
+  /** Key → the kept copy it is read from. */
+  const kept = new Map<string, string>();
+  const refused: RefusedEvents[] = [];
   for (const entry of entries) {
-    if (!isClaimed(entry) || refused.has(entry.key)) continue;
+    if (!isClaimed(entry)) {
+      readable.push(entry);
+      continue;
+    }
+    context.checkOwned();
+    const copy = deadLetteredClaimPath(entry.claim);
+    if (await context.lake.stat(copy)) {
+      readable.push({ ...entry, claim: copy } as ClaimedEvent);
+      kept.set(entry.key, copy);
+    } else if (await context.lake.stat(entry.claim)) readable.push(entry);
+    else
+      refused.push({
+        keys: [entry.key],
+        reason: `event ${entry.key}: its staged copy (${entry.claim}) and the copy kept for the dead letters are gone; writers remove them only once a checkpoint covers the event, so it is most likely in the lake already — check with 'tributary verify', then purge this dead letter`,
+      });
+  }
+  return { entries: readable, kept, refused };
+}
+
+/** Removes kept copies after the acknowledgement. Best effort: a copy left behind costs only storage. */
+export async function removeKeptClaims(
+  paths: readonly string[],
+  context: { readonly lake: Lake; readonly logger: Logger; readonly partition: number },
+): Promise<void> {
+  for (const path of paths) {
     try {
-      await context.lake.delete(entry.claim);
+      await context.lake.delete(path);
     } catch (error) {
       if (error instanceof LakeError && error.code === 'NOT_FOUND') continue;
       context.logger.debug(
-        { partition: context.partition, path: entry.claim, err: messageOf(error) },
+        { partition: context.partition, path, err: messageOf(error) },
         'could not remove the kept copy of a replayed claim-checked event',
       );
     }

@@ -30,3 +30,9 @@ export function linesWithKeys(bytes: Uint8Array, base = 0): TailLine[] {
   }
   return lines;
 }
+
+/** The ordering key of one line this writer produced (see {@link linesWithKeys}), if it has one. */
+export function keyOfLine(line: string): string | undefined {
+  const at = line.lastIndexOf(MARKER);
+  return at < 0 ? undefined : line.slice(at + MARKER.length, at + MARKER.length + KEY_LENGTH);
+}

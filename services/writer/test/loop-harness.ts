@@ -81,7 +81,12 @@ export class BatchLine implements PartitionReader {
     if (!room) this.unreserved += 1;
     return head;
   }
+  /** While set, an acknowledgement fails with what it returns (nothing is removed). */
+  ackFailure: (() => unknown) | undefined;
+
   async ack(batch: DeliveredBatch): Promise<void> {
+    const failure = this.ackFailure?.();
+    if (failure) throw failure;
     this.#remove(batch);
     this.acked.push(batch);
   }

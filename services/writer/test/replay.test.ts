@@ -1,6 +1,6 @@
 import { type CapturedEvent, claimPath, deadLetteredClaimPath, encodeClaim } from '@tributary/core';
 import { type Lake, LakeError } from '@tributary/lake';
-import { REQUEUED_AT_HEADER } from '@tributary/queue';
+import { QueueError, REQUEUED_AT_HEADER } from '@tributary/queue';
 import { describe, expect, it } from 'vitest';
 import { type BatchLine, setUp, until } from './loop-harness.ts';
 import { T0, batchOf, changeEvent, failingWhen, keysInLake, linesInLake } from './support.ts';
@@ -163,5 +163,64 @@ describe('a requeued dead letter the checkpoint has passed', () => {
     await drained();
     expect(await countsInLake(lake)).toEqual(once([big]));
     expect(await lake.stat(deadLetteredClaimPath(staged))).toBeUndefined();
+  });
+
+  it('keeps the copy of a replayed claim-checked event until the batch is acknowledged, so a redelivery after a failed acknowledgement still settles it', async () => {
+    const { lake, line, drained, refusing } = refusingSetUp();
+    const big = changeEvent(6, { coll: 'refused', pad: 3_000 });
+    const staged = claimPath(3, big.key);
+    await lake.writeDocument(staged, encodeClaim(big.event), { ifAbsent: true });
+    line.push({
+      ...batchOf(3, [big]),
+      events: [{ key: big.key, capturedAt: big.capturedAt, claim: staged, bytes: 3_100 }],
+    });
+    await until(() => line.deadLettered.length === 1);
+    refusing.on = false;
+    let failures = 0;
+    line.ackFailure = () =>
+      failures++ === 0
+        ? new QueueError('UNAVAILABLE', 'the answer to the ack was lost')
+        : undefined;
+    requeue(line);
+    await drained();
+    expect(failures).toBeGreaterThan(1);
+    expect(line.deadLettered).toHaveLength(1);
+    expect(await countsInLake(lake)).toEqual(once([big]));
+    expect(await lake.stat(deadLetteredClaimPath(staged))).toBeUndefined();
+  });
+
+  it('says what a claim-checked event with neither copy left most likely means, instead of calling it removed outside Tributary', async () => {
+    const { line, drained } = refusingSetUp();
+    const big = changeEvent(7, { pad: 3_000 });
+    line.push(batchOf(3, [changeEvent(8)]));
+    // A service dead letter (no record, no kept copy) whose staged copy a checkpoint removed.
+    line.push(
+      {
+        ...batchOf(3, [big]),
+        events: [
+          { key: big.key, capturedAt: big.capturedAt, claim: claimPath(3, big.key), bytes: 3_100 },
+        ],
+      },
+      REQUEUED,
+      [],
+    );
+    await drained();
+    expect(line.deadLettered.map((d) => d.note)).toEqual([
+      {
+        reason: expect.stringMatching(/most likely in the lake already.*tributary verify/),
+        eventsInLake: [],
+      },
+    ]);
+  });
+
+  it('records as in the lake only what the checkpoint covers when a replay is refused, not events past it', async () => {
+    const { line, drained } = refusingSetUp();
+    const behind = changeEvent(0, { coll: 'refused' });
+    const written = changeEvent(1);
+    const ahead = changeEvent(2);
+    line.push(batchOf(3, [written]));
+    line.push(batchOf(3, [behind, ahead]), REQUEUED, []);
+    await drained();
+    expect(line.deadLettered.map((d) => d.note.eventsInLake)).toEqual([[]]);
   });
 });
