@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterEach, expect, it } from 'vitest';
 import { expectExactlyOnce } from '../src/exactly-once.ts';
+import { tributary } from '../src/operator.ts';
 import { Pipeline } from '../src/pipeline.ts';
 import type { ServiceProcess } from '../src/service-process.ts';
 import { describeOnTransports } from '../src/transports.ts';
@@ -165,6 +166,26 @@ describeOnTransports('batches lost from the queue without a sign', (transport) =
 
       expectExactlyOnce(await pipeline.waitUntilComplete(90_000));
       await expectHealed(pipeline, capture, writers, 'MaxDeliveryCountExceeded');
+
+      // An operator requeues them (a batch that failed too often, as the
+      // reason says): their events are in the lake already, re-sent by the
+      // healing, and the replay writes none of them again.
+      const requeue = await tributary(pipeline.env, ['dead-letters', 'requeue', '--all', '--yes']);
+      expect(requeue.code).toBe(0);
+      const requeued = (requeue.stdout.match(/^Requeued /gm) ?? []).length;
+      expect(requeued).toBeGreaterThan(0);
+      const replays = () =>
+        writers
+          .flatMap((w) => w.output().split('\n'))
+          .filter((l) =>
+            l.includes('"msg":"requeued dead letter behind the checkpoint written as a replay"'),
+          );
+      await until(() => replays().length, requeued, 60_000);
+      expect(replays().map((l) => (JSON.parse(l) as { written: number }).written)).toEqual(
+        replays().map(() => 0),
+      );
+      expect(await deadLetters.count()).toBe(0);
+      expectExactlyOnce(await pipeline.waitUntilComplete(30_000));
     },
     150_000,
   );
