@@ -89,13 +89,15 @@ export interface CapturePresence {
  *   It stays a floor: every start and every re-read begins at `to` or
  *   later, until a later move replaces it.
  * - `overlap`: `to` is earlier; capture re-reads from there once (writers
- *   drop what their checkpoints cover), then clears it.
+ *   drop what their checkpoints cover), then clears it. It applies only
+ *   while the checkpoints still stand at `from.key`: once they moved on it
+ *   is passed, even if the clear failed.
  */
 export interface ResumeOverride {
   readonly kind: 'gap' | 'overlap';
   /** Where capture resumes: at this clusterTime, inclusive; the token the operator named, if any. */
   readonly to: { readonly clusterTime: Timestamp; readonly token?: Document };
-  /** Where the checkpoints put the resume point when it was set. */
+  /** Where the checkpoints put the resume point when it was set (`key`: see `keyOfRestartPoint`). */
   readonly from: {
     readonly key: string;
     readonly clusterTime: Timestamp;

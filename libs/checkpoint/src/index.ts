@@ -55,6 +55,7 @@ export {
   captureResumePoint,
   clusterTimeOfRestartPoint,
   compareClusterTimes,
+  keyOfRestartPoint,
   partitionsBefore,
   restartAt,
   resumeMoveKind,

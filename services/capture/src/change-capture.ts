@@ -209,6 +209,8 @@ export class ChangeCapture {
     const first = honourOverride(restartPoint(stored, all, origin), override, o.logger);
     // An overlap is honoured once: cleared when the stream has answered from
     // its point (a crash before that only re-reads again, which writers drop).
+    // The clear is a tidy-up: should it fail, the overlap is passed anyway
+    // once a checkpoint moves on from where it was set.
     if (first.clearOnceReading && override)
       this.#onceReading = async () => {
         await this.#deps.attempt('checkpoint store', () =>

@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import {
+  CheckpointError,
   type CheckpointStore,
   type ResumeOverride,
   clusterTimeOfRestartPoint,
@@ -292,5 +293,48 @@ describe('capture after an operator moved its resume point', () => {
     await insert(s, [10]);
     await until(() => s.publisher.documentIds(before).includes(10));
     expect(s.publisher.documentIds(before)).toEqual([10]);
+  });
+
+  it('ignores an overlap whose clear failed once the checkpoints moved on past where it was set', async () => {
+    const s = await setUp();
+    // The one clear capture attempts meets a blip of the checkpoint store.
+    let clears = 0;
+    const clearResumeOverride = s.checkpoints.clearResumeOverride.bind(s.checkpoints);
+    s.checkpoints.clearResumeOverride = async (override) => {
+      clears += 1;
+      if (clears === 1) throw new CheckpointError('UNAVAILABLE', 'checkpoint store blip');
+      await clearResumeOverride(override);
+    };
+    await captureThenStop(s, range(0, 5));
+    const override = await moveTo(s, clusterTimeOfInsert(s, 1));
+    expect(override.kind).toBe('overlap');
+    const opened = s.streamsOpened.length;
+    const rereading = start(s);
+    await until(() => clears === 1);
+    expect(s.streamsOpened[opened]?.startAtOperationTime).toEqual(override.to.clusterTime);
+    // New events, which writers checkpoint: the restart point moves on past `from`.
+    await insert(s, [10]);
+    await until(() => s.publisher.documentIds().includes(10));
+    const lastKey = s.publisher.batches.flatMap((b) => b.events).at(-1)!.key;
+    await until(() =>
+      range(0, PARTITIONS).every((p) =>
+        s.publisher.batches.some((b) => b.partition === p && b.position.key >= lastKey),
+      ),
+    );
+    await checkpointAll(s);
+    await rereading.stop();
+    expect(await s.checkpoints.readResumeOverride()).toEqual(override);
+
+    const again = s.streamsOpened.length;
+    const before = s.publisher.batches.length;
+    start(s);
+    await insert(s, [11]);
+    await until(() => s.publisher.documentIds(before).includes(11));
+    // After its checkpoints, not from the overlap's point again.
+    expect(s.streamsOpened[again]?.startAtOperationTime).toBeUndefined();
+    expect(s.streamsOpened[again]?.startAfter).toBeDefined();
+    expect(s.publisher.documentIds(before)).toEqual([11]);
+    expect(s.logged.filter((line) => line.includes('earlier point'))).toHaveLength(1);
+    expect(s.logged.some((line) => line.includes('overlap is still stored but passed'))).toBe(true);
   });
 });

@@ -243,4 +243,33 @@ describe('tributary resume-point', () => {
     expect(stored).toMatchObject({ kind: 'overlap', to: { token: tokenAt(T0 - 30, 4) } });
     expect(stored?.to.clusterTime).toEqual(new Timestamp({ t: T0 - 30, i: 4 }));
   });
+
+  it('shows an overlap as passed once a checkpoint moved on since it was set, though its clear failed', async () => {
+    await captureStopped();
+    expect((await set(['--time', iso(T0 - 30), '--yes'])).code).toBe(0);
+    const pending = (
+      await runTributary(['resume-point', 'show', '--json'], env, { now })
+    ).json<ResumePointReport>();
+    expect(pending.override).toMatchObject({ kind: 'overlap', state: 'pending' });
+    expect(pending.resumePoint).toMatchObject({ source: 'override' });
+
+    // Capture re-read and went on; its clear of the overlap failed, so it is still stored.
+    const held = await store.readPartition(1);
+    await store.writePartition(
+      {
+        partition: 1,
+        position: { key: keyAt(T0 + 5), token: tokenAt(T0 + 5) },
+        openFiles: [],
+        writerId: 'w',
+        updatedAt: new Date(),
+      },
+      held?.version,
+    );
+    const show = await runTributary(['resume-point', 'show', '--json'], env, { now });
+    const report = show.json<ResumePointReport>();
+    expect(report.override).toMatchObject({ kind: 'overlap', state: 'passed' });
+    expect(report.resumePoint).toMatchObject({ source: 'checkpoint', key: keyAt(T0 + 5) });
+    const text = await runTributary(['resume-point', 'show'], env, { now });
+    expect(text.stdout).toContain('passed: the checkpoints moved on since it was set');
+  });
 });

@@ -50,11 +50,27 @@ export function resumeMoveKind(point: RestartPoint, to: ClusterTimeLike): Resume
 export type ReadOccasion = 'start' | 'rewind';
 
 /**
+ * The key a restart point stands at: its position's key, or at a start at
+ * a clusterTime the key before it — what `ResumeOverride.from.key` records.
+ */
+export function keyOfRestartPoint(point: RestartPoint): string {
+  return 'after' in point ? point.after.key : point.keyBefore;
+}
+
+/**
  * Whether `override` moves capture away from `point`, the restart point of
  * its checkpoints (see `restartPoint`): a gap is a floor for every start and
  * every rewind while `point` stands before it; an overlap moves a start
- * (never a rewind) while `point` stands at or after it. Otherwise it has
- * been passed and no longer changes anything.
+ * (never a rewind) only while `point` is still the one it was set against
+ * (`override.from.key`). Otherwise it has been passed and no longer changes
+ * anything.
+ *
+ * An overlap is judged by its `from`, not by where `to` stands: capture
+ * clears it once it re-reads, but a clear that fails (a store blip) must
+ * not leave it in force. Were it judged by `to` alone, every later start
+ * would re-read from `to` again, and once `to` left the oplog capture would
+ * stop with lost history although its checkpoints were fine. Once anything
+ * was checkpointed after the move, the re-read it asked for has happened.
  */
 export function resumeOverrideApplies(
   point: RestartPoint,
@@ -63,7 +79,8 @@ export function resumeOverrideApplies(
 ): boolean {
   if (!override) return false;
   const later = resumeMoveKind(point, override.to.clusterTime) === 'gap';
-  return override.kind === 'gap' ? later : occasion === 'start' && !later;
+  if (override.kind === 'gap') return later;
+  return occasion === 'start' && !later && keyOfRestartPoint(point) === override.from.key;
 }
 
 /**

@@ -6,8 +6,10 @@ import { type RestartPoint, restartPoint } from '../../src/resume-point/restart-
 import {
   captureResumePoint,
   clusterTimeOfRestartPoint,
+  keyOfRestartPoint,
   partitionsBefore,
   resumeMoveKind,
+  resumeOverrideApplies,
   withResumeOverride,
 } from '../../src/resume-point/resume-override.ts';
 
@@ -110,6 +112,41 @@ describe('where capture reads from with an override', () => {
     expect(withResumeOverride(point, stored, 'rewind')).toEqual(onRewind);
   });
 
+  // An overlap whose clear failed must not re-read from its point at every later start.
+  it.each<[string, RestartPoint, ResumeOverride, boolean]>([
+    ['the checkpoints still stand where it was set', after(10), override('overlap', 5), true],
+    [
+      'only a heartbeat moved the token since (no event written)',
+      after(10, 30),
+      override('overlap', 5),
+      true,
+    ],
+    ['a checkpoint moved on since it was set', after(15), override('overlap', 5), false],
+    [
+      'set against the origin, and no partition checkpointed since',
+      fromOrigin,
+      { ...override('overlap', 0), from: { key: fromOrigin.keyBefore, clusterTime: ts(0, 1) } },
+      true,
+    ],
+    [
+      'set against the origin, and every partition checkpointed since',
+      after(2),
+      { ...override('overlap', 0), from: { key: fromOrigin.keyBefore, clusterTime: ts(0, 1) } },
+      false,
+    ],
+  ])('an overlap applies to a start while %s', (_what, point, stored, applies) => {
+    expect(resumeOverrideApplies(point, stored, 'start')).toBe(applies);
+    expect(resumeOverrideApplies(point, stored, 'rewind')).toBe(false);
+    expect(withResumeOverride(point, stored, 'start')).toEqual(
+      applies ? at(stored.to.clusterTime.t - T0) : point,
+    );
+  });
+
+  it('records the key a restart point stands at: its position’s, or the one before its time', () => {
+    expect(keyOfRestartPoint(after(10))).toBe(keyAt(10));
+    expect(keyOfRestartPoint(fromOrigin)).toBe(keyBefore({ t: T0, i: 1 }));
+  });
+
   it('numbers keys from just before the override’s clusterTime, as for any start at a time', () => {
     const point = withResumeOverride(after(10), override('gap', 20), 'rewind');
     if ('after' in point) throw new Error('expected a start at a time');
@@ -159,6 +196,18 @@ describe('capture’s resume point', () => {
     });
     expect(captureResumePoint(stored, 2, origin, override('gap', 5)).source).toEqual({
       partition: 0,
+    });
+  });
+
+  it('stands at the checkpoints once they moved on past the point an overlap was set against', () => {
+    const moved = new Map([
+      [0, checkpoint(0, 11)],
+      [1, checkpoint(1, 12)],
+    ]);
+    expect(captureResumePoint(stored, 2, origin, override('overlap', 5)).source).toBe('override');
+    expect(captureResumePoint(moved, 2, origin, override('overlap', 5))).toMatchObject({
+      point: after(11),
+      source: { partition: 0 },
     });
   });
 });

@@ -26,7 +26,9 @@ export function renderResumePoint(report: ResumePointReport): string {
       'Override',
       `${override.kind}, set ${shortTime(override.setAt)}, ${
         override.state === 'passed'
-          ? 'passed: every checkpoint is past it; it changes nothing any more'
+          ? override.kind === 'gap'
+            ? 'passed: every checkpoint is past it; it changes nothing any more'
+            : 'passed: the checkpoints moved on since it was set (it was re-read); it changes nothing any more'
           : override.kind === 'gap'
             ? 'pending: capture starts there, and re-reads never go back before it'
             : 'pending: capture re-reads from there once, then clears it'

@@ -51,8 +51,9 @@ export interface OverrideReport {
   readonly marker: string;
   /**
    * `pending`: it moves capture's next start (a gap also every re-read)
-   * from where the checkpoints put it; `passed`: the checkpoints are past
-   * it, it changes nothing any more.
+   * from where the checkpoints put it; `passed`: it changes nothing any
+   * more — the checkpoints are past a gap, or moved on since an overlap
+   * was set (see `resumeOverrideApplies`).
    */
   readonly state: 'pending' | 'passed';
 }
