@@ -30,6 +30,8 @@ export interface CommandContext {
   confirm(question: string): Promise<boolean>;
   /** Milliseconds since the epoch (tests control it). */
   now(): number;
+  /** Waits `ms`, or until {@link signal} is aborted (tests control it). */
+  sleep(ms: number): Promise<void>;
   /** Aborted on Ctrl-C: `--watch` loops end. */
   readonly signal: AbortSignal;
 }

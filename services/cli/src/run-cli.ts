@@ -7,6 +7,7 @@ import {
   isTributaryError,
   loadCliConfig,
   secretValues,
+  sleep,
 } from '@tributary/core';
 import { EXIT, exitCodeOf, isCliError } from './cli-error.ts';
 import type { Command, CommandContext, CliOutput } from './command.ts';
@@ -20,6 +21,8 @@ export interface CliIo {
   /** Reads one answer line from the operator; absent without a terminal. */
   readonly ask?: (question: string) => Promise<string>;
   readonly now?: () => number;
+  /** Waits `ms` (default: a timer, ended early by `signal`). */
+  readonly sleep?: (ms: number) => Promise<void>;
   readonly signal?: AbortSignal;
 }
 
@@ -87,6 +90,7 @@ export async function runCli(
     throw error;
   }
   const systems = new Systems(config);
+  const signal = io.signal ?? new AbortController().signal;
   const context: CommandContext = {
     config,
     json: parsed.values.json === true,
@@ -98,7 +102,8 @@ export async function runCli(
       return /^y(es)?$/i.test(answer.trim());
     },
     now: io.now ?? Date.now,
-    signal: io.signal ?? new AbortController().signal,
+    sleep: io.sleep ?? ((ms) => sleep(ms, signal)),
+    signal,
   };
   try {
     return await command.run(context, parsed);

@@ -77,8 +77,23 @@ describe('tributary resume-point', () => {
   }
 
   const markers = async () => readdir(join(dir, '_tributary/markers')).catch(() => []);
+  /** Waits no time: records what was waited for, and lets `meanwhile` act as a capture would. */
+  let waited: number[];
+  let meanwhile: () => Promise<void>;
+  beforeEach(() => {
+    waited = [];
+    meanwhile = async () => {};
+  });
+  const sleep = async (ms: number) => {
+    waited.push(ms);
+    await meanwhile();
+  };
   const set = (args: string[], answers?: string[]) =>
-    runTributary(['resume-point', 'set', ...args], env, { now, ...(answers ? { answers } : {}) });
+    runTributary(['resume-point', 'set', ...args], env, {
+      now,
+      sleep,
+      ...(answers ? { answers } : {}),
+    });
 
   it('shows the oldest checkpoint as the resume point, with the partition holding it back', async () => {
     await captureStopped();
@@ -152,7 +167,47 @@ describe('tributary resume-point', () => {
     });
     const show = await runTributary(['resume-point', 'show'], env, { now });
     expect(show.stdout).toContain('not running: capture-host-7 last reported 15.0 s ago');
-    expect((await set(['--time', iso(T0 + 60), '--yes'])).code).toBe(0);
+    const moved = await set(['--time', iso(T0 + 60), '--yes']);
+    expect(moved.code).toBe(0);
+    // It looked stale by this clock only: the command made sure it did not report again.
+    expect(waited).toEqual([7_500]);
+    expect(moved.stderr).toContain(
+      "Capture capture-host-7 last reported 15.0 s ago by this machine's clock. Waiting 7.5 s (one presence interval and a margin)",
+    );
+    expect(moved.stderr).toContain(
+      'It did not report again in 7.5 s: capture capture-host-7 is not running.',
+    );
+  });
+
+  it('refuses when a capture whose clock is behind reports again while it waits, though its record looked stale', async () => {
+    await captureStopped();
+    // Capture's clock is a minute behind this machine's: its fresh report looks a minute old.
+    const skewMs = 60_000;
+    const report = (at: number) =>
+      store.writePresence({
+        captureId: 'capture-skewed',
+        startedAt: new Date(NOW - skewMs - 600_000),
+        reportedAt: new Date(at - skewMs),
+      });
+    await report(NOW);
+    meanwhile = () => report(NOW + 5_000);
+    const refused = await set(['--time', iso(T0 + 60), '--yes']);
+    expect(refused.code).toBe(1);
+    expect(waited).toEqual([7_500]);
+    expect(refused.stderr).toContain("last reported 1 m 00 s ago by this machine's clock");
+    expect(refused.stderr).toContain(
+      "Capture capture-skewed is running: it reported again while this command waited 7.5 s, although its last report looked 1 m 00 s old (capture's clock is behind this machine's). Nothing was changed.",
+    );
+    expect(await markers()).toEqual([]);
+    expect(await store.readResumeOverride()).toBeUndefined();
+  });
+
+  it('moves without waiting when no capture left a presence record', async () => {
+    await captureStopped();
+    const moved = await set(['--time', iso(T0 + 60), '--yes']);
+    expect(moved.code).toBe(0);
+    expect(waited).toEqual([]);
+    expect(moved.stderr).not.toContain('Waiting');
   });
 
   it('changes nothing without confirmation: no terminal, or the operator says no', async () => {

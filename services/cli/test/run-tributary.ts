@@ -18,7 +18,12 @@ export interface TributaryRun {
 export async function runTributary(
   argv: readonly string[],
   env: Record<string, string | undefined>,
-  options: { answers?: string[]; now?: () => number; signal?: AbortSignal } = {},
+  options: {
+    answers?: string[];
+    now?: () => number;
+    sleep?: (ms: number) => Promise<void>;
+    signal?: AbortSignal;
+  } = {},
 ): Promise<TributaryRun> {
   let stdout = '';
   let stderr = '';
@@ -29,6 +34,7 @@ export async function runTributary(
     stderr: { write: (text: string) => (stderr += text) },
     ...(answers ? { ask: async () => answers.shift() ?? '' } : {}),
     ...(options.now ? { now: options.now } : {}),
+    ...(options.sleep ? { sleep: options.sleep } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   };
   const code = await runCli(argv, io, COMMANDS);

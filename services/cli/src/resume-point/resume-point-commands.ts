@@ -1,7 +1,8 @@
-import { PRESENCE_FRESH_MS } from '@tributary/checkpoint';
+import { PRESENCE_FRESH_MS, PRESENCE_INTERVAL_MS } from '@tributary/checkpoint';
 import { EXIT } from '../cli-error.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { readResumePoint } from './read-resume-point.ts';
+import { PRESENCE_RECHECK_MARGIN_MS } from './refuse-while-capture-runs.ts';
 import { renderResumePoint } from './render-resume-point.ts';
 import { resumePointReport } from './resume-point-report.ts';
 import { setResumePoint } from './set-resume-point.ts';
@@ -32,8 +33,10 @@ export const setResumePointCommand: Command = {
   help: [
     "Moves capture's resume point, for when its history is gone (capture stopped with lost",
     'history: the oplog rolled past its checkpoints) and the events in between may be given up.',
-    'Capture must be stopped: the command refuses while capture reported in the last',
-    `${PRESENCE_FRESH_MS / 1000} s. It says where the point moves from and to and what that means, and asks.`,
+    `Capture must be stopped: the command refuses while capture reported in the last ${PRESENCE_FRESH_MS / 1000} s; a`,
+    `report that looks older is read again after ${(PRESENCE_INTERVAL_MS + PRESENCE_RECHECK_MARGIN_MS) / 1000} s, since capture's clock may be behind this`,
+    "machine's: if capture reported meanwhile, it runs, and the command refuses. It says where",
+    'the point moves from and to and what that means, and asks.',
     '',
     'A GAP (the new point is later): capture never reads the events in between (those already',
     'on the queue still reach the lake). The point is a floor: every start and every re-read of',

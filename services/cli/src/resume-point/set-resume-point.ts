@@ -2,20 +2,17 @@ import {
   type ResumeOverride,
   captureResumePoint,
   clusterTimeOfRestartPoint,
-  isPresenceFresh,
   moveResumePoint,
   partitionsBefore,
-  presenceAgeMs,
   resumeMarkerPath,
   resumeMoveKind,
-  PRESENCE_FRESH_MS,
 } from '@tributary/checkpoint';
 import { EJSON } from 'bson';
 import { CliError, EXIT } from '../cli-error.ts';
 import type { CommandArgs, CommandContext } from '../command.ts';
-import { formatDuration } from '../output/table.ts';
 import { isUnreadable } from '../status/status-report.ts';
 import { type ResumePointInputs, readResumePoint } from './read-resume-point.ts';
+import { refuseWhileCaptureRuns, presenceChanged } from './refuse-while-capture-runs.ts';
 import { pointReport, pointTime } from './resume-point-report.ts';
 import { shortTime, timeText } from './render-resume-point.ts';
 import { type ResumeTarget, resumeTarget } from './resume-target.ts';
@@ -36,8 +33,8 @@ export async function setResumePoint(ctx: CommandContext, args: CommandArgs): Pr
       'NOT_FOUND',
       'Capture has never started: there is no resume point to move. Start capture; it begins where MongoDB stands when it first starts.',
     );
-  refuseWhileCaptureRuns(inputs);
   refuseOutsideTheOplog(inputs, target);
+  const checked = await refuseWhileCaptureRuns(ctx, inputs.presence, now);
 
   // Relative to the checkpoints, not to an earlier override: the new one replaces it.
   const current = captureResumePoint(inputs.checkpoints, inputs.partitionCount, origin, undefined);
@@ -98,8 +95,9 @@ export async function setResumePoint(ctx: CommandContext, args: CommandArgs): Pr
     partitionsBehind: behind,
   });
   // A capture that started between the check and the move did not see it.
+  // Judged by a change of the record, not its age: the clocks may differ.
   const presence = await checkpoints.readPresence();
-  const lateCapture = isPresenceFresh(presence, ctx.now()) ? presence : undefined;
+  const lateCapture = presenceChanged(checked, presence) ? presence : undefined;
   if (lateCapture)
     ctx.out.warn(
       `Capture ${lateCapture.captureId} started meanwhile and resumes where it read before the move: stop it and start it again to apply the move.`,
@@ -133,16 +131,6 @@ export async function setResumePoint(ctx: CommandContext, args: CommandArgs): Pr
       ].join('\n'),
     );
   return EXIT.ok;
-}
-
-/** Refuses while a capture reported recently: it would not see the move, or see it half-way. */
-function refuseWhileCaptureRuns({ presence, now }: ResumePointInputs): void {
-  if (!presence || !isPresenceFresh(presence, now)) return;
-  const ago = presenceAgeMs(presence, now);
-  throw new CliError(
-    'UNSAFE',
-    `Capture ${presence.captureId} is running (it reported ${formatDuration(Math.max(0, ago))} ago). Nothing was changed. Stop capture first, then run this again. If it crashed, wait until its last report is ${formatDuration(PRESENCE_FRESH_MS)} old (${formatDuration(Math.max(0, PRESENCE_FRESH_MS - ago))} from now).`,
-  );
 }
 
 /** Refuses a point MongoDB no longer has: capture could not start there. */
