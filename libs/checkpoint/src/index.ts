@@ -73,5 +73,6 @@ export {
   moveResumePoint,
   resumeMarkerLine,
   resumeMarkerPath,
+  writeResumeMarker,
   type ResumeMarker,
 } from './resume-point/resume-point-marker.ts';

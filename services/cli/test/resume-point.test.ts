@@ -2,6 +2,7 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  CheckpointError,
   type CheckpointStore,
   PRESENCE_FRESH_MS,
   createLakeCheckpointStore,
@@ -9,8 +10,9 @@ import {
 import { formatOrderingKey } from '@tributary/core';
 import { type Lake, createLocalLake } from '@tributary/lake';
 import { Timestamp } from 'bson';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ResumePointReport } from '../src/resume-point/resume-point-report.ts';
+import { Systems } from '../src/systems.ts';
 import { runTributary } from './run-tributary.ts';
 
 /** 2026-12-07T12:00:00Z, in seconds: where the partitions' checkpoints stand. */
@@ -326,5 +328,48 @@ describe('tributary resume-point', () => {
     expect(report.resumePoint).toMatchObject({ source: 'checkpoint', key: keyAt(T0 + 5) });
     const text = await runTributary(['resume-point', 'show'], env, { now });
     expect(text.stdout).toContain('passed: the checkpoints moved on since it was set');
+  });
+
+  /** A store's own member, its methods bound to it (they use private fields). */
+  const bound = (value: unknown, store: CheckpointStore): unknown =>
+    typeof value === 'function' ? (value as () => unknown).bind(store) : value;
+
+  it('says the marker was written but the move not stored when storing the override fails, and a rerun moves it', async () => {
+    await captureStopped();
+    const real = Systems.prototype.checkpoints;
+    const failing = vi.spyOn(Systems.prototype, 'checkpoints').mockImplementation(async function (
+      this: Systems,
+    ) {
+      const checkpoints = await real.call(this);
+      return new Proxy(checkpoints, {
+        get: (target, name) =>
+          name === 'writeResumeOverride'
+            ? async () => {
+                throw new CheckpointError('UNAVAILABLE', 'the checkpoint store answered 503');
+              }
+            : bound(Reflect.get(target, name, target), target),
+      });
+    });
+    const run = await set(['--time', iso(T0 + 20), '--yes']).finally(() => failing.mockRestore());
+    expect(run.code).toBe(69);
+    expect(run.stderr).toContain(
+      'The marker at _tributary/markers/resume-point-20261207T130000Z.jsonl was written, but the move was NOT stored (the checkpoint store answered 503)',
+    );
+    expect(run.stderr).toContain('Run the same command again');
+    expect(run.stderr).not.toContain('Nothing was changed');
+    expect(await markers()).toEqual(['resume-point-20261207T130000Z.jsonl']);
+    expect(await store.readResumeOverride()).toBeUndefined();
+
+    const again = await runTributary(
+      ['resume-point', 'set', '--time', iso(T0 + 20), '--yes'],
+      env,
+      {
+        now: () => NOW + 1000,
+        sleep,
+      },
+    );
+    expect(again.code).toBe(0);
+    expect(await markers()).toHaveLength(2);
+    expect((await store.readResumeOverride())?.setAt).toEqual(new Date(NOW + 1000));
   });
 });

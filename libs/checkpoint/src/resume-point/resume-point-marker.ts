@@ -140,12 +140,14 @@ function isUint32(n: number): boolean {
 }
 
 /**
- * Moves capture's resume point: writes the marker to the lake, then stores
- * the override capture honours. In that order, so an override never exists
- * without its marker; a crash in between leaves a marker of a move that
- * did not happen, and the operator's next attempt writes a second one (it
- * has its own time) — readers see the later marker supersede it, and the
- * resume point stayed where it was.
+ * Moves capture's resume point: writes the marker to the lake (see
+ * {@link writeResumeMarker}), then stores the override capture honours. In
+ * that order, so an override never exists without its marker; a crash or a
+ * failure in between leaves a marker of a move that did not happen, and the
+ * operator's next attempt writes a second one (it has its own time) —
+ * readers see the later marker supersede it, and the resume point stayed
+ * where it was. A caller that must say which step failed runs the two
+ * steps itself, in this order.
  *
  * @param partitionsBehind for a gap, the partitions whose checkpoints stand
  *   before `override.to`: the ones that miss the events in between.
@@ -158,7 +160,24 @@ export async function moveResumePoint(options: {
   readonly override: ResumeOverride;
   readonly partitionsBehind: readonly number[];
 }): Promise<string> {
-  const { lake, checkpoints, override } = options;
+  const path = await writeResumeMarker(options);
+  await options.checkpoints.writeResumeOverride(options.override);
+  return path;
+}
+
+/**
+ * Writes the marker of a move of the resume point to the lake: the first
+ * step of {@link moveResumePoint}. Idempotent for the same move.
+ *
+ * @returns the marker's path.
+ * @throws CheckpointError `CONFLICT` when another move was marked in the same second.
+ */
+export async function writeResumeMarker(options: {
+  readonly lake: Lake;
+  readonly override: ResumeOverride;
+  readonly partitionsBehind: readonly number[];
+}): Promise<string> {
+  const { lake, override } = options;
   const path = resumeMarkerPath(override.setAt);
   const line = new TextEncoder().encode(resumeMarkerLine(override, options.partitionsBehind));
   try {
@@ -174,6 +193,5 @@ export async function moveResumePoint(options: {
         { cause: error },
       );
   }
-  await checkpoints.writeResumeOverride(override);
   return path;
 }

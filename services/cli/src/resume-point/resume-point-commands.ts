@@ -64,7 +64,8 @@ export const setResumePointCommand: Command = {
     '',
     'Exit status: 0 moved; 1 refused (capture runs, not confirmed, outside the oplog, capture',
     'never started), nothing changed; 64 missing, conflicting or malformed options; 69 the',
-    'lake, checkpoints or MongoDB cannot be reached.',
+    'lake, checkpoints or MongoDB cannot be reached (when that is after the marker was written,',
+    'it says so: the move was not stored; run the same command again).',
   ].join('\n'),
   options: {
     time: { type: 'string' },

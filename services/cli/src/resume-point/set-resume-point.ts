@@ -2,10 +2,10 @@ import {
   type ResumeOverride,
   captureResumePoint,
   clusterTimeOfRestartPoint,
-  moveResumePoint,
   partitionsBefore,
   resumeMarkerPath,
   resumeMoveKind,
+  writeResumeMarker,
 } from '@tributary/checkpoint';
 import { EJSON } from 'bson';
 import { CliError, EXIT } from '../cli-error.ts';
@@ -22,7 +22,8 @@ import { type ResumeTarget, resumeTarget } from './resume-target.ts';
  * capture's resume point while capture is stopped. Every refusal — usage,
  * a capture that runs, a point outside the oplog, no confirmation — comes
  * before anything is written; then the marker is written to the lake and
- * the override stored (see `moveResumePoint`).
+ * the override stored (see `moveResumePoint`); a failure between the two
+ * says that the marker was written and the move not stored (exit 69).
  */
 export async function setResumePoint(ctx: CommandContext, args: CommandArgs): Promise<number> {
   const target = resumeTarget(args, ctx.now());
@@ -87,13 +88,23 @@ export async function setResumePoint(ctx: CommandContext, args: CommandArgs): Pr
       'Nothing was changed: not confirmed. Answer y when asked, or pass --yes (needed where there is no terminal to ask on).',
     );
 
+  // The two steps of `moveResumePoint`, in its order, so that a failure
+  // after the marker is said as what it is: not "nothing was changed".
   const checkpoints = await ctx.systems.checkpoints();
-  const marker = await moveResumePoint({
+  const marker = await writeResumeMarker({
     lake: await ctx.systems.lake(),
-    checkpoints,
     override,
     partitionsBehind: behind,
   });
+  try {
+    await checkpoints.writeResumeOverride(override);
+  } catch (error) {
+    throw new CliError(
+      'UNAVAILABLE',
+      `The marker at ${marker} was written, but the move was NOT stored (${error instanceof Error ? error.message : String(error)}): capture resumes where it did before. Run the same command again once the checkpoint store answers: a second marker is harmless, and the later one stands.`,
+      { cause: error },
+    );
+  }
   // A capture that started between the check and the move did not see it.
   // Judged by a change of the record, not its age: the clocks may differ.
   const presence = await checkpoints.readPresence();
