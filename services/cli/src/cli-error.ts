@@ -28,6 +28,8 @@ export const EXIT = {
   findings: 1,
   usage: 64,
   unavailable: 69,
+  /** sysexits EX_SOFTWARE: an error the command did not expect (a bug); its message redacted. */
+  software: 70,
   config: 78,
 } as const;
 

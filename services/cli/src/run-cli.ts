@@ -29,7 +29,10 @@ export interface CliIo {
 /**
  * Runs `tributary <command> …` and returns its exit code. Usage errors,
  * configuration errors and unreachable systems end with a message naming
- * the problem and what to do (secrets redacted), and change nothing.
+ * the problem and what to do (secrets redacted), and change nothing. Any
+ * other error is caught here too, never left to Node to print: its message
+ * may hold a secret (a connection URI), so it is redacted like the rest,
+ * and the run ends with `EXIT.software`.
  */
 export async function runCli(
   argv: readonly string[],
@@ -41,6 +44,31 @@ export async function runCli(
     io.stderr.write(`tributary: ${redactor.redactText(message)}\n`);
     return code;
   };
+  const unexpected = (error: unknown): number => {
+    fail(
+      `unexpected error: ${error instanceof Error ? error.message : String(error)}`,
+      EXIT.software,
+    );
+    // The stack says where, for a bug report; only on request, and redacted too.
+    if (io.env.TRIBUTARY_LOG_LEVEL === 'debug' && error instanceof Error && error.stack)
+      io.stderr.write(`${redactor.redactText(error.stack)}\n`);
+    return EXIT.software;
+  };
+  try {
+    return await runCommand(argv, io, commands, redactor, fail);
+  } catch (error) {
+    return unexpected(error);
+  }
+}
+
+/** Finds, parses and runs the command; errors other than Tributary's are the caller's. */
+async function runCommand(
+  argv: readonly string[],
+  io: CliIo,
+  commands: readonly Command[],
+  redactor: SecretRedactor,
+  fail: (message: string, code: number) => number,
+): Promise<number> {
   const found = findCommand(argv, commands);
   if (!found) {
     if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
@@ -87,7 +115,7 @@ export async function runCli(
     config = loadCliConfig(io.env);
   } catch (error) {
     if (isConfigError(error)) return fail(error.message, EXIT.config);
-    throw error;
+    throw error; // unexpected: `runCli` says so, redacted
   }
   const systems = new Systems(config);
   const signal = io.signal ?? new AbortController().signal;
@@ -115,7 +143,7 @@ export async function runCli(
         EXIT.unavailable,
       );
     if (isTributaryError(error)) return fail(error.message, EXIT.findings);
-    throw error;
+    throw error; // unexpected: `runCli` says so, redacted
   } finally {
     await systems.close();
   }
