@@ -1,4 +1,5 @@
 import { CliError } from '../cli-error.ts';
+import { ISO_TIME_EXAMPLE, parseIsoTimeWithZone } from '../iso-time-argument.ts';
 import type { CommandArgs, CommandContext } from '../command.ts';
 
 /** The filters `list`, `requeue` and `purge` share. */
@@ -53,19 +54,20 @@ const UNIT_MS: Readonly<Record<string, number>> = {
 };
 
 /**
- * `--since TIME`: an ISO 8601 instant (`2026-05-01T12:00:00Z`, a date alone
- * is midnight UTC) or a span back from now (`90s`, `30m`, `2h`, `7d`).
+ * `--since TIME`: an ISO 8601 date and time with a zone
+ * (`2026-05-01T12:00:00Z`, read as `verify --since` reads one: see
+ * `parseIsoTimeWithZone`) or a span back from now (`90s`, `30m`, `2h`, `7d`).
  */
 export function sinceOption(context: CommandContext, args: CommandArgs): Date | undefined {
   const text = stringOption(args, 'since');
   if (text === undefined) return undefined;
   const span = /^(\d+)([smhd])$/.exec(text.trim());
   if (span) return new Date(context.now() - Number(span[1]) * (UNIT_MS[span[2] as string] ?? 0));
-  const at = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : NaN;
-  if (Number.isNaN(at)) {
+  const at = parseIsoTimeWithZone(text);
+  if (at === undefined) {
     throw new CliError(
       'USAGE',
-      `--since must be an ISO 8601 time (2026-05-01T12:00:00Z) or a span back from now (30m, 2h, 7d), got '${text}'.`,
+      `--since must be an ISO 8601 time with a zone (${ISO_TIME_EXAMPLE}; a time without one would be read as this machine's local time) or a span back from now (30m, 2h, 7d), got '${text}'.`,
     );
   }
   return new Date(at);

@@ -1,6 +1,7 @@
 import { type Document, Timestamp } from 'bson';
 import { CliError } from '../cli-error.ts';
 import type { CommandArgs } from '../command.ts';
+import { isoTimeArgument } from '../iso-time-argument.ts';
 import { resumeTokenArgument } from '../resume-token-argument.ts';
 
 /** Where `tributary resume-point set` moves the resume point to. */
@@ -10,9 +11,6 @@ export interface ResumeTarget {
   /** The token the operator named (`--token`), kept for the record. */
   readonly token?: Document;
 }
-
-/** An ISO 8601 date and time with a zone: a bare date or a local time would be guessed. */
-const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
 /**
  * Reads `--time ISO` or `--token T` (exactly one) before anything is
@@ -42,12 +40,7 @@ export function resumeTarget(args: CommandArgs, nowMs: number): ResumeTarget {
 }
 
 function timeTarget(text: string): Timestamp {
-  const ms = ISO_WITH_ZONE.test(text) ? Date.parse(text) : Number.NaN;
-  if (Number.isNaN(ms))
-    throw new CliError(
-      'USAGE',
-      `--time ${text} is not an ISO 8601 time with a zone, such as 2026-11-21T13:00:00Z.`,
-    );
+  const ms = isoTimeArgument('--time', text);
   if (ms < 0) throw new CliError('USAGE', `--time ${text} is before 1970.`);
   return new Timestamp({ t: Math.floor(ms / 1000), i: 0 });
 }

@@ -2,6 +2,7 @@ import type { CliConfig } from '@tributary/core';
 import type { Document } from 'bson';
 import { CliError } from '../cli-error.ts';
 import type { CommandArgs } from '../command.ts';
+import { isoTimeArgument } from '../iso-time-argument.ts';
 import { resumeTokenArgument } from '../resume-token-argument.ts';
 import type { ClusterInstant } from './cluster-instant.ts';
 
@@ -48,15 +49,7 @@ export function verifyOptions(args: CommandArgs, config: CliConfig): VerifyOptio
 }
 
 function sinceInstant(text: string): ClusterInstant {
-  // An ISO 8601 date and time, with a zone: a bare date or local time would be guessed.
-  const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text)
-    ? Date.parse(text)
-    : Number.NaN;
-  if (Number.isNaN(ms))
-    throw new CliError(
-      'USAGE',
-      `--since ${text} is not an ISO 8601 time with a zone, such as 2026-11-21T13:00:00Z.`,
-    );
+  const ms = isoTimeArgument('--since', text);
   return { t: Math.floor(ms / 1000), i: 0 };
 }
 
