@@ -118,6 +118,23 @@ describeOnTransports('the operator’s dead-letter commands', (transport) => {
     for await (const entry of lake.list('shop/refused/'))
       if (entry.path.includes('-replay-')) replays.push(entry.path);
     expect(replays.length).toBeGreaterThan(0);
+    // An independent read: every line of every data file, parsed as plain
+    // JSON, counted by resume token against the emulator's oplog.
+    const tokens = new Map<string, number>();
+    for await (const entry of lake.list('')) {
+      if (entry.path.startsWith('_tributary/')) continue;
+      for (const line of Buffer.from(await lake.read(entry.path))
+        .toString('utf8')
+        .split('\n')) {
+        if (line === '') continue;
+        const token = (JSON.parse(line) as { _id: { _data: string } })._id._data;
+        tokens.set(token, (tokens.get(token) ?? 0) + 1);
+      }
+    }
+    const oplog = pipeline.mongo.oplogEntries().map((record) => record.resumeToken._data);
+    expect(oplog.length).toBeGreaterThan(0);
+    expect([...tokens.entries()].filter(([, n]) => n !== 1)).toEqual([]);
+    expect([...tokens.keys()].sort()).toEqual([...oplog].sort());
     // The operator's own check agrees: no duplicate, nothing missing against the source.
     const verified = await tributary(env, ['verify']);
     expect(verified.code).toBe(0);

@@ -8,3 +8,4 @@ export {
   startPrivateRedis,
   type PrivateRedis,
 } from './private-redis.ts';
+export { freePort } from './free-port.ts';

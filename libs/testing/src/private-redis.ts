@@ -1,5 +1,5 @@
+import { freePort } from './free-port.ts';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 
 /** A redis-server of one's own, in memory, on a free loopback port. */
@@ -47,17 +47,6 @@ export async function redisAnswers(url: string): Promise<boolean> {
 
 /** A probe's failure is its answer; the connection's error event only repeats it. */
 function ignoreProbeError(): void {}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts redis-server in memory on `port` and waits until it answers. */
 async function spawnRedis(port: number): Promise<ChildProcess> {

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { type AddressInfo, createServer } from 'node:net';
+import { freePort } from '@tributary/testing';
 import { Redis } from 'ioredis';
 
 /**
@@ -88,10 +88,3 @@ function launch(port: number): ChildProcess {
 function ignoreWhileStarting(): void {}
 
 /** A port nothing listens on right now: bind to 0, read it, release it. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
