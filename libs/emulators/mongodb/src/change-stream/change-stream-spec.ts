@@ -51,6 +51,62 @@ const ALLOWED_USER_STAGES = new Set([
   '$redact',
 ]);
 
+/**
+ * Every aggregation stage the server knows (8.0). One of them that a change
+ * stream does not allow is refused as not permitted (20); any other name is
+ * not a stage at all (40324), as the server tells the two apart.
+ */
+const KNOWN_STAGES = new Set([
+  ...ALLOWED_USER_STAGES,
+  '$bucket',
+  '$bucketAuto',
+  '$changeStream',
+  '$changeStreamSplitLargeEvent',
+  '$collStats',
+  '$count',
+  '$currentOp',
+  '$densify',
+  '$documents',
+  '$facet',
+  '$fill',
+  '$geoNear',
+  '$graphLookup',
+  '$group',
+  '$indexStats',
+  '$limit',
+  '$listLocalSessions',
+  '$listSampledQueries',
+  '$listSearchIndexes',
+  '$listSessions',
+  '$lookup',
+  '$merge',
+  '$out',
+  '$planCacheStats',
+  '$querySettings',
+  '$queryStats',
+  '$sample',
+  '$search',
+  '$searchMeta',
+  '$setWindowFields',
+  '$shardedDataDistribution',
+  '$skip',
+  '$sort',
+  '$sortByCount',
+  '$unionWith',
+  '$unwind',
+  '$vectorSearch',
+]);
+
+/**
+ * An option of the stage as the server's parser reads it: an optional field
+ * given as null is absent (what the driver sends for an option a program
+ * set to `undefined`).
+ */
+function option(stage: Document, key: string): unknown {
+  const value = stage[key];
+  return value === null ? undefined : value;
+}
+
 function enumValue<T extends string>(
   value: unknown,
   allowed: readonly T[],
@@ -121,7 +177,7 @@ export function parseChangeStream(
     );
   }
   const resumeOptions = ['resumeAfter', 'startAfter', 'startAtOperationTime'].filter(
-    (key) => stage[key] !== undefined,
+    (key) => option(stage, key) !== undefined,
   );
   if (resumeOptions.length > 1) {
     throw CommandError.fromCode(
@@ -132,21 +188,24 @@ export function parseChangeStream(
   const spec: ChangeStreamSpec = {
     scope,
     fullDocument: enumValue(
-      stage.fullDocument,
+      option(stage, 'fullDocument'),
       ['default', 'updateLookup', 'whenAvailable', 'required'] as const,
       'fullDocument',
       'default',
     ),
     fullDocumentBeforeChange: enumValue(
-      stage.fullDocumentBeforeChange,
+      option(stage, 'fullDocumentBeforeChange'),
       ['off', 'whenAvailable', 'required'] as const,
       'fullDocumentBeforeChange',
       'off',
     ),
     userStages: pipeline.slice(1),
   };
-  if (stage.resumeAfter !== undefined) {
-    spec.resumeAfter = parseResumeToken(stage.resumeAfter, 'resumeAfter');
+  const resumeAfter = option(stage, 'resumeAfter');
+  const startAfter = option(stage, 'startAfter');
+  const startAtOperationTime = option(stage, 'startAtOperationTime');
+  if (resumeAfter !== undefined) {
+    spec.resumeAfter = parseResumeToken(resumeAfter, 'resumeAfter');
     if (spec.resumeAfter.kind === 'invalidate') {
       throw new CommandError(
         'InvalidResumeToken',
@@ -154,16 +213,15 @@ export function parseChangeStream(
       );
     }
   }
-  if (stage.startAfter !== undefined)
-    spec.startAfter = parseResumeToken(stage.startAfter, 'startAfter');
-  if (stage.startAtOperationTime !== undefined) {
-    if (!(stage.startAtOperationTime instanceof Timestamp)) {
+  if (startAfter !== undefined) spec.startAfter = parseResumeToken(startAfter, 'startAfter');
+  if (startAtOperationTime !== undefined) {
+    if (!(startAtOperationTime instanceof Timestamp)) {
       throw new CommandError(
         'TypeMismatch',
         "BSON field '$changeStream.startAtOperationTime' is the wrong type, expected type 'timestamp'",
       );
     }
-    spec.startAtOperationTime = stage.startAtOperationTime;
+    spec.startAtOperationTime = startAtOperationTime;
   }
   for (const userStage of spec.userStages) {
     const name = isPlainObject(userStage) ? Object.keys(userStage)[0] : undefined;
@@ -172,6 +230,8 @@ export function parseChangeStream(
         'Location40602',
         '$changeStream is only valid as the first stage in a pipeline.',
       );
+    if (name && !KNOWN_STAGES.has(name))
+      throw new CommandError('Location40324', `Unrecognized pipeline stage name: '${name}'`);
     if (!name || !ALLOWED_USER_STAGES.has(name)) {
       throw new CommandError(
         'IllegalOperation',
