@@ -23,6 +23,9 @@ describe('failCommand fail point and step-down', () => {
   });
   afterEach(async () => {
     await target.client.db('admin').command({ configureFailPoint: 'failCommand', mode: 'off' });
+    await target.client
+      .db('admin')
+      .command({ configureFailPoint: 'failGetMoreAfterCursorCheckout', mode: 'off' });
   });
   afterAll(async () => {
     await target.close();
@@ -112,6 +115,80 @@ describe('failCommand fail point and step-down', () => {
     const t0 = Date.now();
     await target.db('fault_block').command({ ping: 1 });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(280);
+  });
+
+  /** A change stream's cursor opened by hand, and the error its next getMore answers. */
+  async function getMoreFailure(db: string): Promise<MongoServerError> {
+    const opened = await target.db(db).command({
+      aggregate: 'c',
+      pipeline: [{ $changeStream: {} }],
+      cursor: {},
+    });
+    return target
+      .db(db)
+      .command({ getMore: opened.cursor.id, collection: 'c', maxTimeMS: 100 })
+      .then(
+        () => {
+          throw new Error('the getMore did not fail');
+        },
+        (error: MongoServerError) => error,
+      );
+  }
+
+  it('adds no ResumableChangeStreamError to a getMore error failCommand injects (before the cursor is checked out)', async () => {
+    await target.client.db('admin').command({
+      configureFailPoint: 'failCommand',
+      mode: { times: 1 },
+      data: { failCommands: ['getMore'], errorCode: 6 },
+    });
+    const error = await getMoreFailure('fault_label_failcommand');
+    expect(error.code).toBe(6);
+    expect(error.errorLabels ?? []).not.toContain('ResumableChangeStreamError');
+  });
+
+  it('labels a change stream getMore failing after its cursor is checked out as the server labels it: resumable codes only', async () => {
+    const admin = target.client.db('admin');
+    await admin.command({
+      configureFailPoint: 'failGetMoreAfterCursorCheckout',
+      mode: { times: 1 },
+      data: { errorCode: 6, closeConnection: false },
+    });
+    const resumable = await getMoreFailure('fault_label_checkout');
+    expect([resumable.code, resumable.errorLabels]).toEqual([
+      6,
+      expect.arrayContaining(['ResumableChangeStreamError']),
+    ]);
+    await admin.command({
+      configureFailPoint: 'failGetMoreAfterCursorCheckout',
+      mode: { times: 1 },
+      data: { errorCode: 2 },
+    });
+    const fatal = await getMoreFailure('fault_label_checkout');
+    expect(fatal.code).toBe(2);
+    expect(fatal.errorLabels ?? []).not.toContain('ResumableChangeStreamError');
+  });
+
+  it('resumes a change stream the driver watches after failGetMoreAfterCursorCheckout, without losing events', async () => {
+    const coll = target.db('fault_resume_checkout').collection('c');
+    const stream = await started(coll.watch([], AWAIT));
+    try {
+      await coll.insertOne({ _id: 1 } as never);
+      await target.client.db('admin').command({
+        configureFailPoint: 'failGetMoreAfterCursorCheckout',
+        mode: { times: 1 },
+        data: { errorCode: 189 },
+      });
+      await coll.insertOne({ _id: 2 } as never);
+      const events = (await readEvents(stream, 2)) as Document[];
+      expect(events.map((e) => e.documentKey._id)).toEqual([1, 2]);
+      // It did fail one getMore (the count of the fail point's firings).
+      const off = await target.client
+        .db('admin')
+        .command({ configureFailPoint: 'failGetMoreAfterCursorCheckout', mode: 'off' });
+      expect(off.count).toBe(1);
+    } finally {
+      await stream.close();
+    }
   });
 
   it('resumes a change stream after a resumable getMore failure without losing events', async () => {

@@ -169,7 +169,7 @@ export const handshakeCommands: Record<string, CommandDefinition> = {
     adminOnly: true,
   },
   configureFailPoint: {
-    handler: ({ node, command }) => node.failCommand.configure(command),
+    handler: ({ node, command }) => node.failPoints.configure(command),
     adminOnly: true,
   },
   emulatorStepDown: {

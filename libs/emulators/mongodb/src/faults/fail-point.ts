@@ -18,24 +18,31 @@ type Mode =
   | { kind: 'skip'; remaining: number };
 
 /**
- * The server's `failCommand` fail point (`configureFailPoint`), with the
- * modes and data fields of the real one (see the server's
- * "Fail points" testing documentation), so fault tests run unchanged
- * against a real mongod started with enableTestCommands.
+ * A fail point of the server's (`configureFailPoint`), with the modes and
+ * data fields of the real one (see the server's "Fail points" testing
+ * documentation), so fault tests run unchanged against a real mongod
+ * started with enableTestCommands:
+ *
+ * - `failCommand` catches the commands its `failCommands` names, before any
+ *   work — for a `getMore`, before the cursor is checked out, so the error
+ *   carries no `ResumableChangeStreamError` unless `errorLabels` says so;
+ * - `failGetMoreAfterCursorCheckout` fails a `getMore` once its cursor is
+ *   checked out, where the server labels the error as it would a real one
+ *   (a resumable code on a change stream gets `ResumableChangeStreamError`).
+ *   MongoDB's change-stream resume tests use it for that reason (SERVER-46091).
  */
-export class FailCommandPoint {
+export class FailPoint {
+  readonly name: string;
   #mode: Mode = { kind: 'off' };
   #data: Document = {};
   #timesEntered = 0;
 
-  /** Applies a `configureFailPoint` command; returns the reply. */
+  constructor(name: 'failCommand' | 'failGetMoreAfterCursorCheckout') {
+    this.name = name;
+  }
+
+  /** Applies a `configureFailPoint` command naming this fail point; returns the reply. */
   configure(command: Document): Document {
-    if (command.configureFailPoint !== 'failCommand') {
-      throw new CommandError(
-        'FailedToParse',
-        `Unknown fail point: ${String(command.configureFailPoint)}`,
-      );
-    }
     const mode = command.mode;
     const previous = this.#timesEntered;
     let next: Mode;
@@ -52,8 +59,19 @@ export class FailCommandPoint {
       );
     const data = command.data;
     // Validate everything before changing anything: a rejected command leaves the fail point as it was.
-    if (next.kind !== 'off' && (!isPlainObject(data) || !Array.isArray(data.failCommands))) {
+    if (
+      next.kind !== 'off' &&
+      this.name === 'failCommand' &&
+      (!isPlainObject(data) || !Array.isArray(data.failCommands))
+    ) {
       throw new CommandError('InvalidOptions', "'data' must contain a 'failCommands' array");
+    }
+    if (
+      next.kind !== 'off' &&
+      this.name === 'failGetMoreAfterCursorCheckout' &&
+      (!isPlainObject(data) || typeof data.errorCode !== 'number')
+    ) {
+      throw new CommandError('InvalidOptions', "'data' must contain a numeric 'errorCode'");
     }
     this.#mode = next;
     if (next.kind !== 'off') this.#data = data as Document;
@@ -65,7 +83,11 @@ export class FailCommandPoint {
   check(commandName: string, appName: string | undefined): FailCommandAction | undefined {
     if (this.#mode.kind === 'off') return undefined;
     const data = this.#data;
-    if (!(data.failCommands as string[]).includes(commandName)) return undefined;
+    const caught =
+      this.name === 'failCommand'
+        ? (data.failCommands as string[]).includes(commandName)
+        : commandName === 'getMore';
+    if (!caught) return undefined;
     if (typeof data.appName === 'string' && data.appName !== appName) return undefined;
     if (this.#mode.kind === 'skip') {
       if (this.#mode.remaining > 0) {
@@ -90,5 +112,20 @@ export class FailCommandPoint {
           ? data.blockTimeMS
           : 0,
     };
+  }
+}
+
+/** The fail points a node has, by the name `configureFailPoint` gives. */
+export class FailPoints {
+  readonly failCommand = new FailPoint('failCommand');
+  readonly failGetMoreAfterCursorCheckout = new FailPoint('failGetMoreAfterCursorCheckout');
+
+  /** Routes a `configureFailPoint` command to its fail point. */
+  configure(command: Document): Document {
+    const name = command.configureFailPoint;
+    if (name === 'failCommand') return this.failCommand.configure(command);
+    if (name === 'failGetMoreAfterCursorCheckout')
+      return this.failGetMoreAfterCursorCheckout.configure(command);
+    throw new CommandError('FailedToParse', `Unknown fail point: ${String(name)}`);
   }
 }

@@ -110,6 +110,8 @@ export async function dispatch(node: ReplicaNode, input: DispatchInput): Promise
   let isRetryableWrite = false;
   let transaction: Transaction | undefined;
   let isChangeStreamGetMore = false;
+  /** The failure was injected by failCommand, before any cursor was checked out. */
+  let beforeCheckout = false;
   try {
     const definition = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
     if (!definition) throw new CommandError('CommandNotFound', `no such command: '${name}'`);
@@ -127,18 +129,34 @@ export async function dispatch(node: ReplicaNode, input: DispatchInput): Promise
     const fault =
       name === 'configureFailPoint'
         ? undefined
-        : node.failCommand.check(definition.canonicalName ?? name, connection.appName);
+        : node.failPoints.failCommand.check(definition.canonicalName ?? name, connection.appName);
     if (fault) {
       if (fault.blockTimeMS > 0) await sleep(fault.blockTimeMS, signal);
       if (fault.closeConnection) return { reply: {}, closeConnection: true };
       if (fault.errorCode !== undefined) {
         labels = fault.errorLabels;
+        // Before the cursor is checked out: the server's change-stream
+        // machinery never sees it, so it adds no ResumableChangeStreamError.
+        beforeCheckout = true;
         throw CommandError.fromCode(
           fault.errorCode,
           `Failing command ${name} via 'failCommand' failpoint`,
           fault.errorLabels ?? [],
         );
       }
+    }
+    if (name === 'getMore' && node.cursors.get(command.getMore ?? 0)) {
+      const afterCheckout = node.failPoints.failGetMoreAfterCursorCheckout.check(
+        'getMore',
+        connection.appName,
+      );
+      if (afterCheckout?.closeConnection) return { reply: {}, closeConnection: true };
+      if (afterCheckout?.errorCode !== undefined)
+        // Labelled below as the server labels a real failure of this getMore.
+        throw CommandError.fromCode(
+          afterCheckout.errorCode,
+          "Failing getMore via 'failGetMoreAfterCursorCheckout' failpoint",
+        );
     }
     if (command.autocommit === false) {
       if (!definition.inTransaction) {
@@ -201,7 +219,7 @@ export async function dispatch(node: ReplicaNode, input: DispatchInput): Promise
       if (transaction && TRANSIENT_TXN_CODES.has(failure.code))
         added.add('TransientTransactionError');
       if (isRetryableWrite && RETRYABLE_CODES.has(failure.code)) added.add('RetryableWriteError');
-      if (isChangeStreamGetMore && RESUMABLE_CODES.has(failure.code))
+      if (isChangeStreamGetMore && !beforeCheckout && RESUMABLE_CODES.has(failure.code))
         added.add('ResumableChangeStreamError');
       if (added.size > 0) reply.errorLabels = [...added];
     }

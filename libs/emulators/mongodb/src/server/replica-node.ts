@@ -2,7 +2,7 @@ import { Binary, Long, ObjectId, type Document } from 'bson';
 import { createHash } from 'node:crypto';
 import { CommandError } from '../errors/command-error.ts';
 import { CursorRegistry } from '../cursors/cursor-registry.ts';
-import { FailCommandPoint } from '../faults/fail-point.ts';
+import { FailPoints } from '../faults/fail-point.ts';
 import { ClusterClock } from '../oplog/cluster-clock.ts';
 import { Oplog, type OplogLimits, type OplogWrite } from '../oplog/oplog.ts';
 import { Catalog } from '../storage/catalog.ts';
@@ -39,7 +39,7 @@ export class ReplicaNode {
   readonly clock = new ClusterClock();
   readonly cursors: CursorRegistry;
   readonly sessions: SessionStore;
-  readonly failCommand = new FailCommandPoint();
+  readonly failPoints = new FailPoints();
   readonly connections = new Set<ClientConnection>();
   /** `topologyVersion.processId`: new for every start, as a restarted mongod's is. */
   readonly processId = new ObjectId();
