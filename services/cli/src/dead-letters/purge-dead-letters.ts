@@ -1,7 +1,7 @@
 import { deadLetteredClaimPath, isClaimed } from '@tributary/core';
 import type { Command } from '../command.ts';
 import type { DeadLetterSummary } from './dead-letter-summary.ts';
-import { MAX_SELECTED, settleDeadLetters } from './settle-dead-letters.ts';
+import { SELECTION_OPTIONS, selectionHelpTail, settleDeadLetters } from './settle-dead-letters.ts';
 
 export const purgeDeadLetters: Command = {
   name: 'dead-letters purge',
@@ -23,17 +23,9 @@ export const purgeDeadLetters: Command = {
     '                  terminal it refuses and changes nothing',
     '  --json          one JSON document: what was purged, and what was no longer there',
     '',
-    `At most ${MAX_SELECTED.toLocaleString('en-US')} per run, oldest first.`,
-    'Exit status: 0 when every one selected was purged (or none matched), 1 for an unknown ID,',
-    'a refused confirmation, or one that vanished meanwhile; 64 for conflicting or missing',
-    'selections (nothing changed); 69 when the queue cannot be reached.',
+    ...selectionHelpTail('purged'),
   ].join('\n'),
-  options: {
-    all: { type: 'boolean', default: false },
-    partition: { type: 'string' },
-    reason: { type: 'string' },
-    yes: { type: 'boolean', short: 'y', default: false },
-  },
+  options: SELECTION_OPTIONS,
   positionals: { min: 0, max: 1 },
   run: (context, args) =>
     settleDeadLetters(context, args, {

@@ -1,5 +1,5 @@
 import type { Command } from '../command.ts';
-import { MAX_SELECTED, settleDeadLetters } from './settle-dead-letters.ts';
+import { SELECTION_OPTIONS, selectionHelpTail, settleDeadLetters } from './settle-dead-letters.ts';
 
 export const requeueDeadLetters: Command = {
   name: 'dead-letters requeue',
@@ -21,17 +21,9 @@ export const requeueDeadLetters: Command = {
     '  --yes           do not ask: needed for more than one where there is no terminal',
     '  --json          one JSON document: what was requeued, and what was no longer there',
     '',
-    `At most ${MAX_SELECTED.toLocaleString('en-US')} per run, oldest first.`,
-    'Exit status: 0 when every one selected was requeued (or none matched), 1 for an unknown',
-    'ID, a refused confirmation, or one that vanished meanwhile; 64 for conflicting or missing',
-    'selections (nothing changed); 69 when the queue cannot be reached.',
+    ...selectionHelpTail('requeued'),
   ].join('\n'),
-  options: {
-    all: { type: 'boolean', default: false },
-    partition: { type: 'string' },
-    reason: { type: 'string' },
-    yes: { type: 'boolean', short: 'y', default: false },
-  },
+  options: SELECTION_OPTIONS,
   positionals: { min: 0, max: 1 },
   run: (context, args) =>
     settleDeadLetters(context, args, {

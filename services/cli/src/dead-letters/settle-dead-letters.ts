@@ -17,6 +17,24 @@ import { type DeadLetterSummary, summarize } from './dead-letter-summary.ts';
  */
 export const MAX_SELECTED = 10_000;
 
+/** The selection options `requeue` and `purge` both take. */
+export const SELECTION_OPTIONS = {
+  all: { type: 'boolean', default: false },
+  partition: { type: 'string' },
+  reason: { type: 'string' },
+  yes: { type: 'boolean', short: 'y', default: false },
+} as const;
+
+/** The closing lines of `requeue`'s and `purge`'s help (`done`: "requeued", "purged"). */
+export function selectionHelpTail(done: string): string[] {
+  return [
+    `At most ${MAX_SELECTED.toLocaleString('en-US')} per run, oldest first.`,
+    `Exit status: 0 when every one selected was ${done} (or none matched), 1 for an unknown ID,`,
+    'a refused confirmation, or one that vanished meanwhile; 64 for conflicting or missing',
+    'selections (nothing changed); 69 when the queue cannot be reached.',
+  ];
+}
+
 /** What `requeue` and `purge` each do to one dead letter, and how they talk about it. */
 export interface Settlement {
   /** `requeue`, `purge`. */

@@ -76,17 +76,7 @@ export async function compareCollection(
 ): Promise<{ tally: DocumentTally; differences: DocumentDifference[] }> {
   const dot = namespace.indexOf('.');
   const [db, coll] = [namespace.slice(0, dot), namespace.slice(dot + 1)];
-  const tally: DocumentTally = {
-    source: 0,
-    matching: 0,
-    missing: 0,
-    extra: 0,
-    differing: 0,
-    inFlight: 0,
-    skipped: 0,
-    untracked: 0,
-    unverifiable: 0,
-  };
+  const tally = emptyDocumentTally();
   const differences: DocumentDifference[] = [];
   const documents = states.documents(namespace);
   const seen = new Set<string>();
@@ -168,4 +158,19 @@ export function describeDifference(difference: DocumentDifference, scan: LakeSca
     differing: 'differs from the source',
   }[difference.issue];
   return `_id ${formatDocumentId(difference.idKey)} ${what} (${where})`;
+}
+
+/** A tally with nothing counted yet. */
+export function emptyDocumentTally(): DocumentTally {
+  return {
+    source: 0,
+    matching: 0,
+    missing: 0,
+    extra: 0,
+    differing: 0,
+    inFlight: 0,
+    skipped: 0,
+    untracked: 0,
+    unverifiable: 0,
+  };
 }

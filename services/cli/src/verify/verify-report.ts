@@ -1,5 +1,5 @@
 import type { LakeCheck } from '@tributary/lake';
-import type { DocumentTally } from './document-comparison.ts';
+import { type DocumentTally, emptyDocumentTally } from './document-comparison.ts';
 import type { EventTally } from './event-comparison.ts';
 
 /**
@@ -168,17 +168,7 @@ export function totalRow(
       ? {
           documents: sum(
             rows.map((r) => r.documents),
-            {
-              source: 0,
-              matching: 0,
-              missing: 0,
-              extra: 0,
-              differing: 0,
-              inFlight: 0,
-              skipped: 0,
-              untracked: 0,
-              unverifiable: 0,
-            },
+            emptyDocumentTally(),
           ),
         }
       : {}),
