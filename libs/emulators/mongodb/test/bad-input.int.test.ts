@@ -1,20 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Double, Long, type Db, type MongoServerError } from 'mongodb';
+import { Double, Long, type Db } from 'mongodb';
 import { rawCommand, sendRaw } from './support/raw-wire.ts';
 import {
   AGAINST_REAL_SERVER,
   openTarget,
   type ConformanceTarget,
 } from './support/conformance-target.ts';
-
-async function failure(promise: Promise<unknown>): Promise<MongoServerError> {
-  const outcome = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!outcome) throw new Error('expected the command to fail');
-  return outcome as MongoServerError;
-}
+import { failure } from './support/failure.ts';
 
 describe('bad input gets the server error codes, never a crash, hang or leak', () => {
   let target: ConformanceTarget;

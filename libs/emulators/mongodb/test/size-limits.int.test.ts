@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { calculateObjectSize } from 'bson';
-import type { Db, Document, MongoServerError } from 'mongodb';
+import type { Db, Document } from 'mongodb';
 import {
   AGAINST_REAL_SERVER,
   openTarget,
   type ConformanceTarget,
 } from './support/conformance-target.ts';
+import { failure } from './support/failure.ts';
 import { readEvents, started } from './support/stream-helpers.ts';
 
 /** hello's maxBsonObjectSize. */
@@ -13,15 +14,6 @@ const MAX_BSON = 16 * 1024 * 1024;
 const MiB = 1024 * 1024;
 /** A document of `bytes` bytes: `{ _id: <int32>, x: <string> }` has 22 bytes of overhead. */
 const docOfSize = (id: number, bytes: number) => ({ _id: id, x: 'a'.repeat(bytes - 22) });
-
-async function failure(promise: Promise<unknown>): Promise<MongoServerError> {
-  const outcome = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!outcome) throw new Error('expected the operation to fail');
-  return outcome as MongoServerError;
-}
 
 describe('documents and events at the 16 MiB limit get the server errors, never a crash', () => {
   let target: ConformanceTarget;

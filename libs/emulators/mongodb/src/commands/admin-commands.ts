@@ -1,6 +1,7 @@
 import type { Document } from 'bson';
 import { CommandError } from '../errors/command-error.ts';
 import { findDocuments } from '../query/query-engine.ts';
+import { checkCollation } from '../query/collation.ts';
 import { INTERNAL_DATABASES, validateCollName, validateDbName } from '../storage/catalog.ts';
 import { isPlainObject } from '../storage/bson-values.ts';
 import { checkExistingForUnique } from '../storage/unique-indexes.ts';
@@ -200,6 +201,7 @@ function createIndexes(context: CommandContext): Document {
         "The 'key' and 'name' fields are required for an index specification",
       );
     }
+    checkCollation(spec.collation, 'createIndexes.indexes.collation');
     if (spec.name !== '_id_' && !collection.indexes.some((index) => index.name === spec.name)) {
       checkExistingForUnique(collection, { db, coll }, spec);
       collection.indexes.push({ v: 2, ...spec });

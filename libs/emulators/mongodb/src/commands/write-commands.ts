@@ -16,6 +16,7 @@ import {
   requiredDocuments,
 } from './command-args.ts';
 import { findDocuments } from '../query/query-engine.ts';
+import { checkCollation } from '../query/collation.ts';
 
 /** A per-statement failure in the `writeErrors` array. */
 function writeError(index: number, error: unknown): Document {
@@ -125,6 +126,7 @@ function checkUpdateStatements(updates: readonly Document[]): void {
     }
     safeBool(raw, 'multi');
     safeBool(raw, 'upsert');
+    checkCollation(raw.collation, 'update.updates.collation');
   }
 }
 
@@ -185,6 +187,7 @@ function remove(context: CommandContext): Document {
         'NoSuchKey',
         "BSON field 'delete.deletes.q' is missing but a required field",
       );
+    checkCollation(raw.collation, 'delete.deletes.collation');
     const limit = Number(raw.limit ?? 0);
     if (limit !== 0 && limit !== 1)
       throw new CommandError(

@@ -38,6 +38,7 @@ export const ERROR_CODES = {
   Location40324: 40324,
   Location40674: 40674,
   Location40602: 40602,
+  Location40414: 40414,
   InvalidPipelineOperator: 168,
   UnknownBsonField: 40415,
   UnsupportedOpQueryCommand: 352,

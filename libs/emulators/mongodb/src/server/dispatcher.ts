@@ -8,6 +8,7 @@ import {
 import { readCommands } from '../commands/read-commands.ts';
 import { writeCommands } from '../commands/write-commands.ts';
 import { CommandError, isCommandError } from '../errors/command-error.ts';
+import { checkCollation } from '../query/collation.ts';
 import { validateDbName } from '../storage/catalog.ts';
 import type { Transaction } from '../transactions/transaction.ts';
 import type { CommandDefinition, ConnectionInfo } from './command-context.ts';
@@ -123,6 +124,7 @@ export async function dispatch(node: ReplicaNode, input: DispatchInput): Promise
       throw new CommandError('Unauthorized', `${name} may only be run against the admin database.`);
     }
     if (definition.fields) checkFields(name, command, definition.fields);
+    checkCollation(command.collation, `${name}.collation`);
     if (name === 'getMore')
       isChangeStreamGetMore = node.cursors.get(command.getMore ?? 0)?.isChangeStream ?? false;
     if (HELLO_COMMAND_NAMES.has(name)) rememberClientMetadata(command, connection);
