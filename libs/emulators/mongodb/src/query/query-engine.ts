@@ -181,6 +181,15 @@ export function applyModifiers(
       }
     }
   }
+  const set = modifiers.$set as Document | undefined;
+  if (isInsert && set && '_id' in set) {
+    // mingo treats _id as immutable even for the document an upsert inserts;
+    // the server lets that document take its _id from $set / $setOnInsert.
+    const { _id: id, ...rest } = set;
+    doc._id = id;
+    modifiers.$set = rest;
+    if (Object.keys(rest).length === 0) delete modifiers.$set;
+  }
   try {
     mingoUpdate(doc, modifiers, arrayFilters, filter, {
       cloneMode: 'none',

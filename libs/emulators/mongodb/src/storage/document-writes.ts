@@ -12,6 +12,7 @@ import type { CollectionData } from './collection-data.ts';
 import { checkInsertSize, checkUpdatedSize, checkUpsertSize } from './document-size-limits.ts';
 import { applyModifierKinds, carryKinds, copyKind } from './numeric-types.ts';
 import { checkUniqueIndexes } from './unique-indexes.ts';
+import { validateIdForInsert, validateIdForUpdate } from './id-validation.ts';
 import type { WriteScope } from './write-scope.ts';
 
 /** A namespace: database and collection. */
@@ -49,13 +50,6 @@ function documentKeyOf(doc: Document): Document {
   return key;
 }
 
-function validateStoredDocument(doc: Document): void {
-  if (Array.isArray(doc._id))
-    throw new CommandError('InvalidIdField', `The '_id' value cannot be of type array`);
-  if (doc._id instanceof RegExp)
-    throw new CommandError('InvalidIdField', `The '_id' value cannot be of type regex`);
-}
-
 /** Inserts one document; `_id` is generated first when missing, as the server does. */
 export function insertDocument(scope: WriteScope, ns: Namespace, input: Document): Document {
   if (!isPlainObject(input))
@@ -67,7 +61,7 @@ export function insertDocument(scope: WriteScope, ns: Namespace, input: Document
         ? input
         : withIdFirst(input, input._id)
       : withIdFirst(input, new ObjectId());
-  validateStoredDocument(doc);
+  validateIdForInsert(doc);
   const collection = scope.write(ns.db, ns.coll);
   const key = idKey(doc._id);
   if (collection.docs.has(key)) throw duplicateKeyError(ns, doc._id);
@@ -142,13 +136,16 @@ function computeUpdated(
   if (kind === 'pipeline') {
     const [result] = runPipeline([doc], statement.u as Document[]);
     if (!result) throw new CommandError('FailedToParse', 'pipeline update removed the document');
+    // A result without _id (a $replaceWith of a sub-document) keeps the
+    // document's own, as the server does; only a different _id is a change.
+    if (!('_id' in result)) return '_id' in doc ? withIdFirst(result, doc._id) : result;
     if (!isInsert && !bsonEquals(result._id, doc._id)) {
       throw new CommandError(
         'ImmutableField',
         "Performing an update on the path '_id' would modify the immutable field '_id'",
       );
     }
-    return '_id' in result ? withIdFirst(result, result._id) : withIdFirst(result, doc._id);
+    return withIdFirst(result, result._id);
   }
   const copy = cloneDocument(doc);
   applyModifiers(copy, statement.u as Document, statement.arrayFilters, statement.q, isInsert);
@@ -264,6 +261,7 @@ export function updateDocuments(
         ? withIdFirst(inserted, inserted._id)
         : withIdFirst(inserted, new ObjectId());
     checkUpsertSize(doc);
+    validateIdForUpdate(doc);
     insertDocument(scope, ns, doc);
     return { matched: 0, modified: 0, upsertedId: doc._id, after: doc };
   }
@@ -271,7 +269,7 @@ export function updateDocuments(
   const outcome: UpdateOutcome = { matched: 0, modified: 0 };
   for (const before of targets) {
     const after = computeUpdated(before, statement, kind, false);
-    validateStoredDocument(after);
+    validateIdForUpdate(after);
     outcome.matched += 1;
     if (outcome.before === undefined) {
       outcome.before = before;
