@@ -5,6 +5,7 @@ import { ArrayCursor, takeBatch, type ServerCursor } from '../cursors/server-cur
 import { CommandError } from '../errors/command-error.ts';
 import { oplogDocuments } from '../oplog/oplog-collection.ts';
 import { findDocuments, runPipeline } from '../query/query-engine.ts';
+import { parseLet } from '../query/let-variables.ts';
 import { isPlainObject } from '../storage/bson-values.ts';
 import { MAX_USER_DOCUMENT_BYTES } from '../storage/document-size-limits.ts';
 import type { CommandContext, CommandDefinition } from '../server/command-context.ts';
@@ -52,6 +53,7 @@ function find(context: CommandContext): Document {
     projection: optionalDocument(command, name, 'projection'),
     skip: optionalCount(command, name, 'skip'),
     limit,
+    variables: parseLet(command, name),
   } as const;
   const batchSize = optionalCount(command, name, 'batchSize');
   const single = optionalBoolean(command, name, 'singleBatch') ?? false;
@@ -65,6 +67,7 @@ function find(context: CommandContext): Document {
     ...(spec.projection ? { projection: spec.projection } : {}),
     ...(spec.skip ? { skip: spec.skip } : {}),
     ...(limit ? { limit } : {}),
+    variables: spec.variables,
   });
   return cursorReply(context, `${db}.${coll}`, docs, batchSize, single);
 }
@@ -82,6 +85,7 @@ function findInOplog(
     projection?: Document | undefined;
     skip?: number | undefined;
     limit?: number | undefined;
+    variables?: Document | undefined;
   },
 ): Document[] {
   const sortKeys = Object.keys(spec.sort ?? {});
@@ -95,6 +99,7 @@ function findInOplog(
     ...(spec.projection ? { projection: spec.projection } : {}),
     ...(spec.skip ? { skip: spec.skip } : {}),
     ...(spec.limit ? { limit: spec.limit } : {}),
+    variables: spec.variables,
   });
 }
 
@@ -246,7 +251,10 @@ function aggregate(context: CommandContext): Document {
     source = context.scope.read(db, coll)?.all() ?? [];
     ns = `${db}.${coll}`;
   }
-  const docs = runPipeline(source, stages, (name) => context.scope.read(db, name)?.all() ?? []);
+  const docs = runPipeline(source, stages, {
+    resolve: (name) => context.scope.read(db, name)?.all() ?? [],
+    variables: parseLet(command, 'aggregate'),
+  });
   return cursorReply(context, ns, docs, batchSize);
 }
 
@@ -307,6 +315,7 @@ export const readCommands: Record<string, CommandDefinition> = {
       'allowPartialResults',
       'allowDiskUse',
       'readOnce',
+      'let',
     ],
   },
   getMore: {
@@ -318,7 +327,7 @@ export const readCommands: Record<string, CommandDefinition> = {
   aggregate: {
     handler: aggregate,
     inTransaction: true,
-    fields: ['pipeline', 'explain', 'allowDiskUse', 'cursor', 'needsMerge', 'fromMongos'],
+    fields: ['pipeline', 'explain', 'allowDiskUse', 'cursor', 'needsMerge', 'fromMongos', 'let'],
   },
   count: { handler: count, inTransaction: true, fields: ['query', 'limit', 'skip', 'fields'] },
   distinct: {

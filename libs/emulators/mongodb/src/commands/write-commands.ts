@@ -17,6 +17,7 @@ import {
 } from './command-args.ts';
 import { findDocuments } from '../query/query-engine.ts';
 import { checkCollation } from '../query/collation.ts';
+import { parseLet } from '../query/let-variables.ts';
 
 /** A per-statement failure in the `writeErrors` array. */
 function writeError(index: number, error: unknown): Document {
@@ -130,7 +131,7 @@ function checkUpdateStatements(updates: readonly Document[]): void {
   }
 }
 
-function toStatement(raw: Document): UpdateStatement {
+function toStatement(raw: Document, variables: Document | undefined): UpdateStatement {
   if (!isPlainObject(raw.q))
     throw new CommandError(
       'NoSuchKey',
@@ -149,6 +150,7 @@ function toStatement(raw: Document): UpdateStatement {
     multi: safeBool(raw, 'multi'),
     ...(Array.isArray(raw.arrayFilters) ? { arrayFilters: raw.arrayFilters as Document[] } : {}),
     ...(isPlainObject(raw.sort) ? { sort: raw.sort } : {}),
+    variables,
   };
 }
 
@@ -156,11 +158,12 @@ function update(context: CommandContext): Document {
   const ns = namespaceOf(context);
   const updates = requiredDocuments(context.command, 'update', 'updates');
   checkUpdateStatements(updates);
+  const variables = parseLet(context.command, 'update');
   let n = 0;
   let nModified = 0;
   const upserted: Document[] = [];
   const errors = runStatements(context, updates, (raw, index) => {
-    const outcome = updateDocuments(context.scope, ns, toStatement(raw));
+    const outcome = updateDocuments(context.scope, ns, toStatement(raw, variables));
     if (outcome.upsertedId !== undefined) {
       upserted.push({ index, _id: outcome.upsertedId });
       n += 1;
@@ -180,6 +183,7 @@ function update(context: CommandContext): Document {
 function remove(context: CommandContext): Document {
   const ns = namespaceOf(context);
   const deletes = requiredDocuments(context.command, 'delete', 'deletes');
+  const variables = parseLet(context.command, 'delete');
   let n = 0;
   const errors = runStatements(context, deletes, (raw) => {
     if (!isPlainObject(raw.q))
@@ -194,7 +198,7 @@ function remove(context: CommandContext): Document {
         'FailedToParse',
         `The limit field in delete objects must be 0 or 1. Got ${limit}`,
       );
-    n += deleteDocuments(context.scope, ns, raw.q, limit).length;
+    n += deleteDocuments(context.scope, ns, raw.q, limit, { variables }).length;
   });
   return { n, ...(errors.length > 0 ? { writeErrors: errors } : {}) };
 }
@@ -214,6 +218,7 @@ function findAndModify(context: CommandContext): Document {
   const remove = optionalBoolean(command, context.name, 'remove') ?? false;
   const returnNew = optionalBoolean(command, context.name, 'new') ?? false;
   const upsert = optionalBoolean(command, context.name, 'upsert') ?? false;
+  const variables = parseLet(command, 'findAndModify');
   if (remove && command.update !== undefined) {
     throw new CommandError('FailedToParse', 'Cannot specify both an update and remove=true');
   }
@@ -223,7 +228,7 @@ function findAndModify(context: CommandContext): Document {
   if (remove) {
     if (upsert || returnNew)
       throw new CommandError('FailedToParse', 'Cannot specify both upsert=true and remove=true');
-    const [deleted] = deleteDocuments(context.scope, ns, query, 1, sort);
+    const [deleted] = deleteDocuments(context.scope, ns, query, 1, { sort, variables });
     return { lastErrorObject: { n: deleted ? 1 : 0 }, value: project(deleted, fields) };
   }
   const statement: UpdateStatement = {
@@ -235,6 +240,7 @@ function findAndModify(context: CommandContext): Document {
       ? { arrayFilters: command.arrayFilters as Document[] }
       : {}),
     ...(sort ? { sort } : {}),
+    variables,
   };
   const outcome = updateDocuments(context.scope, ns, statement);
   if (outcome.upsertedId !== undefined) {
@@ -262,6 +268,7 @@ const FIND_AND_MODIFY_FIELDS = [
   'stmtId',
   'sampleId',
   'bypassEmptyTsReplacement',
+  'let',
 ];
 
 /** insert, update, delete and findAndModify. */
@@ -276,13 +283,13 @@ export const writeCommands: Record<string, CommandDefinition> = {
     handler: update,
     inTransaction: true,
     retryableWrite: true,
-    fields: ['updates', 'ordered'],
+    fields: ['updates', 'ordered', 'let'],
   },
   delete: {
     handler: remove,
     inTransaction: true,
     retryableWrite: true,
-    fields: ['deletes', 'ordered'],
+    fields: ['deletes', 'ordered', 'let'],
   },
   findAndModify: {
     handler: findAndModify,

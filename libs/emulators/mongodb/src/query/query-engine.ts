@@ -11,6 +11,11 @@ import { isPlainObject } from '../storage/bson-values.ts';
 
 const MINGO_OPTIONS = { idKey: '_id' };
 
+/** mingo's options, with a command's `let` variables when it has some. */
+function mingoOptions(variables: Document | undefined): { idKey: string; variables?: Document } {
+  return variables ? { ...MINGO_OPTIONS, variables } : MINGO_OPTIONS;
+}
+
 /** Translates a mingo failure into the server error a client would get. */
 export function translateQueryError(
   error: unknown,
@@ -37,7 +42,7 @@ export function translateQueryError(
 }
 
 /** A compiled filter; throws the server's error for invalid filters at compile time. */
-export function compileFilter(filter: unknown): (doc: Document) => boolean {
+export function compileFilter(filter: unknown, variables?: Document): (doc: Document) => boolean {
   if (filter === undefined || filter === null) return () => true;
   if (!isPlainObject(filter))
     throw new CommandError(
@@ -47,7 +52,7 @@ export function compileFilter(filter: unknown): (doc: Document) => boolean {
   if (Object.keys(filter).length === 0) return () => true;
   let query: Query;
   try {
-    query = new Query(filter, MINGO_OPTIONS);
+    query = new Query(filter, mingoOptions(variables));
   } catch (error) {
     throw translateQueryError(error, 'query');
   }
@@ -67,6 +72,8 @@ export interface FindSpec {
   projection?: Document;
   skip?: number;
   limit?: number;
+  /** The command's `let` variables, for `$$name` in `$expr`. */
+  variables?: Document | undefined;
 }
 
 /** Runs a find over `docs` (natural order unless sorted). */
@@ -76,7 +83,7 @@ export function findDocuments(docs: Document[], spec: FindSpec): Document[] {
     const hasSort = spec.sort && Object.keys(spec.sort).length > 0;
     if (!hasProjection && !hasSort) {
       // Fast path: no copy, no mingo cursor; stored documents are never mutated.
-      const matches = compileFilter(spec.filter);
+      const matches = compileFilter(spec.filter, spec.variables);
       const out: Document[] = [];
       let skip = spec.skip ?? 0;
       const limit = spec.limit && spec.limit > 0 ? spec.limit : Infinity;
@@ -91,7 +98,7 @@ export function findDocuments(docs: Document[], spec: FindSpec): Document[] {
       }
       return out;
     }
-    const query = new Query(spec.filter ?? {}, MINGO_OPTIONS);
+    const query = new Query(spec.filter ?? {}, mingoOptions(spec.variables));
     let cursor = query.find<Document>(docs, hasProjection ? spec.projection : undefined);
     if (hasSort) cursor = cursor.sort(spec.sort as Record<string, 1 | -1>);
     if (spec.skip) cursor = cursor.skip(spec.skip);
@@ -102,16 +109,23 @@ export function findDocuments(docs: Document[], spec: FindSpec): Document[] {
   }
 }
 
+/** What a pipeline may read besides its input: other collections, `let` variables. */
+export interface PipelineOptions {
+  /** The documents of another collection of the database ($lookup, $unionWith). */
+  resolve?: ((name: string) => Document[]) | undefined;
+  variables?: Document | undefined;
+}
+
 /** Runs an ordinary aggregation pipeline. */
 export function runPipeline(
   docs: Document[],
   pipeline: Document[],
-  resolve?: (name: string) => Document[],
+  options: PipelineOptions = {},
 ): Document[] {
   try {
     const aggregator = new Aggregator(pipeline, {
-      ...MINGO_OPTIONS,
-      ...(resolve ? { collectionResolver: resolve } : {}),
+      ...mingoOptions(options.variables),
+      ...(options.resolve ? { collectionResolver: options.resolve } : {}),
     });
     return aggregator.run(docs) as Document[];
   } catch (error) {

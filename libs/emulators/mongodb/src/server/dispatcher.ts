@@ -48,7 +48,6 @@ const GENERIC_FIELDS = new Set([
   'apiStrict',
   'apiDeprecationErrors',
   '$client',
-  'let',
   'bypassDocumentValidation',
   'collation',
   'hint',

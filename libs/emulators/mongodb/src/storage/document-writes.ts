@@ -85,6 +85,8 @@ export interface UpdateStatement {
   multi?: boolean;
   arrayFilters?: Document[];
   sort?: Document;
+  /** The command's `let` variables, for `$expr` in `q` and pipeline updates. */
+  variables?: Document | undefined;
 }
 
 /** Outcome of one update statement. */
@@ -134,7 +136,9 @@ function computeUpdated(
     return withIdFirst(replacement, '_id' in replacement && isInsert ? replacement._id : doc._id);
   }
   if (kind === 'pipeline') {
-    const [result] = runPipeline([doc], statement.u as Document[]);
+    const [result] = runPipeline([doc], statement.u as Document[], {
+      variables: statement.variables,
+    });
     if (!result) throw new CommandError('FailedToParse', 'pipeline update removed the document');
     // A result without _id (a $replaceWith of a sub-document) keeps the
     // document's own, as the server does; only a different _id is a change.
@@ -244,13 +248,15 @@ export function updateDocuments(
             filter: statement.q,
             sort: statement.sort,
             limit: statement.multi ? 0 : 1,
+            variables: statement.variables,
           })
         : findDocuments(existing.candidates(statement.q), {
             filter: statement.q,
             limit: statement.multi ? 0 : 1,
+            variables: statement.variables,
           });
   } else {
-    compileFilter(statement.q);
+    compileFilter(statement.q, statement.variables);
   }
   if (targets.length === 0) {
     if (!statement.upsert) return { matched: 0, modified: 0 };
@@ -292,17 +298,18 @@ export function deleteDocuments(
   ns: Namespace,
   filter: Document,
   limit: number,
-  sort?: Document,
+  options: { sort?: Document | undefined; variables?: Document | undefined } = {},
 ): Document[] {
   const existing = scope.read(ns.db, ns.coll);
   if (!existing) {
-    compileFilter(filter);
+    compileFilter(filter, options.variables);
     return [];
   }
   const targets = findDocuments(existing.candidates(filter), {
     filter,
     limit,
-    ...(sort ? { sort } : {}),
+    ...(options.sort ? { sort: options.sort } : {}),
+    variables: options.variables,
   });
   if (targets.length === 0) return [];
   const collection = scope.write(ns.db, ns.coll);
