@@ -6,6 +6,7 @@ import { CommandError } from '../errors/command-error.ts';
 import { oplogDocuments } from '../oplog/oplog-collection.ts';
 import { findDocuments, runPipeline } from '../query/query-engine.ts';
 import { parseLet } from '../query/let-variables.ts';
+import { checkHint } from '../storage/index-hint.ts';
 import { isPlainObject } from '../storage/bson-values.ts';
 import { MAX_USER_DOCUMENT_BYTES } from '../storage/document-size-limits.ts';
 import type { CommandContext, CommandDefinition } from '../server/command-context.ts';
@@ -61,6 +62,7 @@ function find(context: CommandContext): Document {
     return cursorReply(context, `${db}.${coll}`, findInOplog(context, spec), batchSize, single);
   }
   const collection = context.scope.read(db, coll);
+  checkHint(collection, command.hint);
   const docs = findDocuments(collection?.candidates(spec.filter) ?? [], {
     filter: spec.filter,
     ...(spec.sort ? { sort: spec.sort } : {}),
@@ -248,7 +250,9 @@ function aggregate(context: CommandContext): Document {
   let ns = `${db}.$cmd.aggregate`;
   if (command.aggregate !== 1) {
     const coll = collectionArg(command, 'aggregate', db);
-    source = context.scope.read(db, coll)?.all() ?? [];
+    const collection = context.scope.read(db, coll);
+    checkHint(collection, command.hint);
+    source = collection?.all() ?? [];
     ns = `${db}.${coll}`;
   }
   const docs = runPipeline(source, stages, {
@@ -261,7 +265,9 @@ function aggregate(context: CommandContext): Document {
 function count(context: CommandContext): Document {
   const { command, db, name } = context;
   const coll = collectionArg(command, name, db);
-  const docs = findDocuments(context.scope.read(db, coll)?.all() ?? [], {
+  const collection = context.scope.read(db, coll);
+  checkHint(collection, command.hint);
+  const docs = findDocuments(collection?.all() ?? [], {
     filter: optionalDocument(command, name, 'query') ?? {},
     skip: optionalCount(command, name, 'skip') ?? 0,
     limit: optionalCount(command, name, 'limit') ?? 0,
@@ -277,7 +283,9 @@ function distinct(context: CommandContext): Document {
       'TypeMismatch',
       "BSON field 'distinct.key' is the wrong type, expected type 'string'",
     );
-  const source = context.scope.read(db, coll)?.all() ?? [];
+  const collection = context.scope.read(db, coll);
+  checkHint(collection, command.hint);
+  const source = collection?.all() ?? [];
   const filter = optionalDocument(command, name, 'query') ?? {};
   const [result] = runPipeline(source, [
     { $match: filter },

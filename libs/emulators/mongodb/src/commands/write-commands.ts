@@ -151,6 +151,7 @@ function toStatement(raw: Document, variables: Document | undefined): UpdateStat
     ...(Array.isArray(raw.arrayFilters) ? { arrayFilters: raw.arrayFilters as Document[] } : {}),
     ...(isPlainObject(raw.sort) ? { sort: raw.sort } : {}),
     variables,
+    hint: raw.hint,
   };
 }
 
@@ -198,7 +199,7 @@ function remove(context: CommandContext): Document {
         'FailedToParse',
         `The limit field in delete objects must be 0 or 1. Got ${limit}`,
       );
-    n += deleteDocuments(context.scope, ns, raw.q, limit, { variables }).length;
+    n += deleteDocuments(context.scope, ns, raw.q, limit, { variables, hint: raw.hint }).length;
   });
   return { n, ...(errors.length > 0 ? { writeErrors: errors } : {}) };
 }
@@ -228,7 +229,11 @@ function findAndModify(context: CommandContext): Document {
   if (remove) {
     if (upsert || returnNew)
       throw new CommandError('FailedToParse', 'Cannot specify both upsert=true and remove=true');
-    const [deleted] = deleteDocuments(context.scope, ns, query, 1, { sort, variables });
+    const [deleted] = deleteDocuments(context.scope, ns, query, 1, {
+      sort,
+      variables,
+      hint: command.hint,
+    });
     return { lastErrorObject: { n: deleted ? 1 : 0 }, value: project(deleted, fields) };
   }
   const statement: UpdateStatement = {
@@ -241,6 +246,7 @@ function findAndModify(context: CommandContext): Document {
       : {}),
     ...(sort ? { sort } : {}),
     variables,
+    hint: command.hint,
   };
   const outcome = updateDocuments(context.scope, ns, statement);
   if (outcome.upsertedId !== undefined) {

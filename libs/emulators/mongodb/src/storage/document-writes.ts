@@ -13,6 +13,7 @@ import { checkInsertSize, checkUpdatedSize, checkUpsertSize } from './document-s
 import { applyModifierKinds, carryKinds, copyKind } from './numeric-types.ts';
 import { checkUniqueIndexes } from './unique-indexes.ts';
 import { validateIdForInsert, validateIdForUpdate } from './id-validation.ts';
+import { checkHint } from './index-hint.ts';
 import type { WriteScope } from './write-scope.ts';
 
 /** A namespace: database and collection. */
@@ -87,6 +88,8 @@ export interface UpdateStatement {
   sort?: Document;
   /** The command's `let` variables, for `$expr` in `q` and pipeline updates. */
   variables?: Document | undefined;
+  /** An index the statement must use (checked to exist; see index-hint.ts). */
+  hint?: unknown;
 }
 
 /** Outcome of one update statement. */
@@ -240,6 +243,7 @@ export function updateDocuments(
     );
   }
   const existing = scope.read(ns.db, ns.coll);
+  checkHint(existing, statement.hint);
   let targets: Document[] = [];
   if (existing) {
     targets =
@@ -298,9 +302,10 @@ export function deleteDocuments(
   ns: Namespace,
   filter: Document,
   limit: number,
-  options: { sort?: Document | undefined; variables?: Document | undefined } = {},
+  options: { sort?: Document | undefined; variables?: Document | undefined; hint?: unknown } = {},
 ): Document[] {
   const existing = scope.read(ns.db, ns.coll);
+  checkHint(existing, options.hint);
   if (!existing) {
     compileFilter(filter, options.variables);
     return [];
