@@ -23,9 +23,35 @@ function imagesOption(command: Document): boolean | undefined {
   return option.enabled;
 }
 
+/**
+ * create options whose feature the emulator does not model (views, capped,
+ * time-series, clustered and TTL collections, queryable encryption): refused,
+ * never a plain collection in their place.
+ */
+const CREATE_UNSUPPORTED = new Map([
+  ['viewOn', 'views'],
+  ['pipeline', 'views'],
+  ['capped', 'capped collections'],
+  ['size', 'capped collections'],
+  ['max', 'capped collections'],
+  ['timeseries', 'time-series collections'],
+  ['clusteredIndex', 'clustered collections'],
+  ['expireAfterSeconds', 'TTL collections'],
+  ['encryptedFields', 'queryable encryption'],
+]);
+
 function create(context: CommandContext): Document {
   const { command, db, node } = context;
   const coll = collectionArg(command, 'create', db);
+  for (const key of Object.keys(command).slice(1)) {
+    const feature = CREATE_UNSUPPORTED.get(key);
+    // capped: false is the default, and what some programs send.
+    if (feature && !(key === 'capped' && command.capped === false))
+      throw new CommandError(
+        'InvalidOptions',
+        `create option not supported by the Tributary MongoDB emulator: ${key} (${feature})`,
+      );
+  }
   if (node.catalog.get(db, coll))
     throw new CommandError('NamespaceExists', `Collection ${db}.${coll} already exists.`);
   const images = imagesOption(command) ?? false;
