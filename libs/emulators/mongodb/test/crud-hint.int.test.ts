@@ -39,8 +39,8 @@ describe('hint names an index that must exist, as on the server', () => {
       () => coll.distinct('a', {}, { hint: 'no_such_index' }),
       () => coll.updateOne({ a: 1 }, { $set: { c: 1 } }, { hint: 'no_such_index' }),
       () => coll.deleteOne({ a: 1 }, { hint: { b: 1 } }),
-      () => coll.findOneAndUpdate({ a: 1 }, { $set: { c: 1 } }, { hint: 'no_such_index' }),
-      () => coll.findOneAndDelete({ a: 1 }, { hint: 'no_such_index' }),
+      () => coll.findOneAndUpdate({ a: 1 }, { $set: { c: 1 } }, { hint: { b: 1 } }),
+      () => coll.findOneAndDelete({ a: 1 }, { hint: { b: 1 } }),
     ];
     for (const run of hinted) {
       const error = await failure(run());
