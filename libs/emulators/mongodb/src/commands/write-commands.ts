@@ -20,7 +20,7 @@ import { checkCollation } from '../query/collation.ts';
 import { parseLet } from '../query/let-variables.ts';
 
 /** A per-statement failure in the `writeErrors` array. */
-function writeError(index: number, error: unknown): Document {
+export function writeError(index: number, error: unknown): Document {
   const failure = isCommandError(error) ? error : new CommandError('InternalError', String(error));
   return {
     index,
@@ -36,7 +36,7 @@ function writeError(index: number, error: unknown): Document {
  * unordered one carries on (the server's write command semantics). Inside a
  * transaction any failure aborts the whole transaction instead.
  */
-function runStatements<T>(
+export function runStatements<T>(
   context: CommandContext,
   statements: T[],
   run: (statement: T, index: number) => void,
@@ -116,7 +116,7 @@ function safeBool(raw: Document, field: 'multi' | 'upsert'): boolean {
  * Parses every statement's shape before any runs: an unknown or wrongly
  * typed field fails the whole command, as the server's parser does.
  */
-function checkUpdateStatements(updates: readonly Document[]): void {
+export function checkUpdateStatements(updates: readonly Document[]): void {
   for (const raw of updates) {
     for (const key of Object.keys(raw)) {
       if (!UPDATE_STATEMENT_FIELDS.has(key))
@@ -131,7 +131,8 @@ function checkUpdateStatements(updates: readonly Document[]): void {
   }
 }
 
-function toStatement(raw: Document, variables: Document | undefined): UpdateStatement {
+/** One raw update statement (UpdateOpEntry) as the storage layer runs it. */
+export function toStatement(raw: Document, variables: Document | undefined): UpdateStatement {
   if (!isPlainObject(raw.q))
     throw new CommandError(
       'NoSuchKey',

@@ -1,5 +1,6 @@
 import { Long, type Document } from 'bson';
 import { adminCommands } from '../commands/admin-commands.ts';
+import { clientBulkWriteCommands } from '../commands/client-bulk-write.ts';
 import {
   handshakeCommands,
   HELLO_COMMAND_NAMES,
@@ -19,6 +20,7 @@ const COMMANDS: Record<string, CommandDefinition> = {
   ...readCommands,
   ...writeCommands,
   ...adminCommands,
+  ...clientBulkWriteCommands,
 };
 
 /** Codes after which the driver may retry a write (the server labels them RetryableWriteError). */
