@@ -12,7 +12,7 @@ import {
 } from '../storage/document-writes.ts';
 import type { CommandContext, CommandDefinition } from '../server/command-context.ts';
 import { optionalBoolean, requiredDocuments } from './command-args.ts';
-import { checkUpdateStatements, runStatements, toStatement, writeError } from './write-commands.ts';
+import { checkUpdateStatements, runStatements, toStatement } from './write-commands.ts';
 
 /**
  * The client-level `bulkWrite` command of MongoDB 8.0 (what

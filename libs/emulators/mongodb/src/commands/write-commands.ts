@@ -20,7 +20,7 @@ import { checkCollation } from '../query/collation.ts';
 import { parseLet } from '../query/let-variables.ts';
 
 /** A per-statement failure in the `writeErrors` array. */
-export function writeError(index: number, error: unknown): Document {
+function writeError(index: number, error: unknown): Document {
   const failure = isCommandError(error) ? error : new CommandError('InternalError', String(error));
   return {
     index,
