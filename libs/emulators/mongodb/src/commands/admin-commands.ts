@@ -2,6 +2,8 @@ import type { Document } from 'bson';
 import { CommandError } from '../errors/command-error.ts';
 import { findDocuments } from '../query/query-engine.ts';
 import { checkCollation } from '../query/collation.ts';
+import type { CollectionOptions } from '../storage/collection-data.ts';
+import { parseValidation, validationInfo } from '../storage/document-validation.ts';
 import { INTERNAL_DATABASES, validateCollName, validateDbName } from '../storage/catalog.ts';
 import { isPlainObject } from '../storage/bson-values.ts';
 import { checkExistingForUnique } from '../storage/unique-indexes.ts';
@@ -55,8 +57,9 @@ function create(context: CommandContext): Document {
   if (node.catalog.get(db, coll))
     throw new CommandError('NamespaceExists', `Collection ${db}.${coll} already exists.`);
   const images = imagesOption(command) ?? false;
+  const validation = parseValidation(command, 'create', undefined);
   const { collection } = node.catalog.ensure(db, coll);
-  collection.options = { changeStreamPreAndPostImages: images };
+  collection.options = { changeStreamPreAndPostImages: images, validation };
   node.onChange();
   return {};
 }
@@ -71,17 +74,16 @@ function drop(context: CommandContext): Document {
   return existing ? { nIndexesWas, ns: `${db}.${coll}` } : {};
 }
 
-function collectionInfo(
-  name: string,
-  options: { changeStreamPreAndPostImages: boolean },
-  uuid: unknown,
-): Document {
+function collectionInfo(name: string, options: CollectionOptions, uuid: unknown): Document {
   return {
     name,
     type: 'collection',
-    options: options.changeStreamPreAndPostImages
-      ? { changeStreamPreAndPostImages: { enabled: true } }
-      : {},
+    options: {
+      ...validationInfo(options.validation),
+      ...(options.changeStreamPreAndPostImages
+        ? { changeStreamPreAndPostImages: { enabled: true } }
+        : {}),
+    },
     info: { readOnly: false, uuid },
     idIndex: ID_INDEX,
   };
@@ -166,14 +168,11 @@ function renameCollection(context: CommandContext): Document {
   return {};
 }
 
-/** collMod fields the emulator takes (validators are accepted and not enforced). */
-const COLL_MOD_ACCEPTED = [
-  'validator',
-  'validationLevel',
-  'validationAction',
-  'changeStreamPreAndPostImages',
-  'collectionUUID',
-];
+/** collMod's schema-validation fields. */
+const VALIDATION_FIELDS = ['validator', 'validationLevel', 'validationAction'];
+
+/** collMod fields the emulator takes. */
+const COLL_MOD_ACCEPTED = [...VALIDATION_FIELDS, 'changeStreamPreAndPostImages', 'collectionUUID'];
 
 /** collMod fields the server knows that the emulator does not model. */
 const COLL_MOD_UNSUPPORTED = new Set([
@@ -207,6 +206,11 @@ function collMod(context: CommandContext): Document {
   const images = imagesOption(command);
   if (images !== undefined)
     collection.options = { ...collection.options, changeStreamPreAndPostImages: images };
+  if (VALIDATION_FIELDS.some((field) => command[field] !== undefined))
+    collection.options = {
+      ...collection.options,
+      validation: parseValidation(command, 'collMod', collection.options.validation),
+    };
   node.onChange();
   return {};
 }

@@ -12,7 +12,12 @@ import {
 } from '../storage/document-writes.ts';
 import type { CommandContext, CommandDefinition } from '../server/command-context.ts';
 import { optionalBoolean, requiredDocuments } from './command-args.ts';
-import { checkUpdateStatements, runStatements, toStatement } from './write-commands.ts';
+import {
+  bypassValidation,
+  checkUpdateStatements,
+  runStatements,
+  toStatement,
+} from './write-commands.ts';
 
 /**
  * The client-level `bulkWrite` command of MongoDB 8.0 (what
@@ -80,6 +85,7 @@ function bulkWrite(context: CommandContext): Document {
   const nsInfo = namespaces(command);
   const errorsOnly = optionalBoolean(command, 'bulkWrite', 'errorsOnly') ?? false;
   const variables = parseLet(command, 'bulkWrite');
+  const bypass = bypassValidation(context);
   const targets = ops.map((op, index) => opTarget(op, index, nsInfo.length));
   checkUpdateStatements(
     ops.filter((_, index) => targets[index]?.[0] === 'update').map(asUpdateStatement),
@@ -95,15 +101,14 @@ function bulkWrite(context: CommandContext): Document {
           'NoSuchKey',
           "BSON field 'bulkWrite.insert.document' is missing but a required field",
         );
-      insertDocument(context.scope, ns, op.document);
+      insertDocument(context.scope, ns, op.document, bypass);
       totals.nInserted += 1;
       results.push({ ok: 1, idx, n: 1 });
     } else if (kind === 'update') {
-      const outcome = updateDocuments(
-        context.scope,
-        ns,
-        toStatement(asUpdateStatement(op), variables),
-      );
+      const outcome = updateDocuments(context.scope, ns, {
+        ...toStatement(asUpdateStatement(op), variables),
+        bypassValidation: bypass,
+      });
       const upserted = outcome.upsertedId !== undefined;
       totals.nMatched += outcome.matched;
       totals.nModified += outcome.modified;

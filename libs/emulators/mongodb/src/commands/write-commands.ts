@@ -58,6 +58,11 @@ export function runStatements<T>(
   return errors;
 }
 
+/** The command's `bypassDocumentValidation`. */
+export function bypassValidation(context: CommandContext): boolean {
+  return optionalBoolean(context.command, context.name, 'bypassDocumentValidation') ?? false;
+}
+
 function namespaceOf(context: CommandContext): Namespace {
   return { db: context.db, coll: collectionArg(context.command, context.name, context.db) };
 }
@@ -65,9 +70,10 @@ function namespaceOf(context: CommandContext): Namespace {
 function insert(context: CommandContext): Document {
   const ns = namespaceOf(context);
   const documents = requiredDocuments(context.command, 'insert', 'documents');
+  const bypass = bypassValidation(context);
   let n = 0;
   const errors = runStatements(context, documents, (doc) => {
-    insertDocument(context.scope, ns, doc);
+    insertDocument(context.scope, ns, doc, bypass);
     n += 1;
   });
   return { n, ...(errors.length > 0 ? { writeErrors: errors } : {}) };
@@ -161,11 +167,15 @@ function update(context: CommandContext): Document {
   const updates = requiredDocuments(context.command, 'update', 'updates');
   checkUpdateStatements(updates);
   const variables = parseLet(context.command, 'update');
+  const bypass = bypassValidation(context);
   let n = 0;
   let nModified = 0;
   const upserted: Document[] = [];
   const errors = runStatements(context, updates, (raw, index) => {
-    const outcome = updateDocuments(context.scope, ns, toStatement(raw, variables));
+    const outcome = updateDocuments(context.scope, ns, {
+      ...toStatement(raw, variables),
+      bypassValidation: bypass,
+    });
     if (outcome.upsertedId !== undefined) {
       upserted.push({ index, _id: outcome.upsertedId });
       n += 1;
@@ -248,6 +258,7 @@ function findAndModify(context: CommandContext): Document {
     ...(sort ? { sort } : {}),
     variables,
     hint: command.hint,
+    bypassValidation: bypassValidation(context),
   };
   const outcome = updateDocuments(context.scope, ns, statement);
   if (outcome.upsertedId !== undefined) {

@@ -52,6 +52,7 @@ export const ERROR_CODES = {
   Location17217: 17217,
   InterruptedDueToReplStateChange: 11602,
   DuplicateKey: 11000,
+  DocumentValidationFailure: 121,
 } as const;
 
 /** A server error code name the emulator can produce. */

@@ -1,11 +1,14 @@
 import type { Binary } from 'bson';
 import { UUID, type Document } from 'bson';
 import { idKey } from './bson-values.ts';
+import type { CollectionValidation } from './document-validation.ts';
 
 /** Collection options the emulator honours. */
 export interface CollectionOptions {
   /** Record pre- and post-images for change streams (`collMod`/`create` option). */
   changeStreamPreAndPostImages: boolean;
+  /** Schema validation (`validator`, `validationLevel`, `validationAction`), when set. */
+  validation?: CollectionValidation | undefined;
 }
 
 /**

@@ -14,6 +14,7 @@ import { applyModifierKinds, carryKinds, copyKind } from './numeric-types.ts';
 import { checkUniqueIndexes } from './unique-indexes.ts';
 import { validateIdForInsert, validateIdForUpdate } from './id-validation.ts';
 import { checkHint } from './index-hint.ts';
+import { checkValidation } from './document-validation.ts';
 import type { WriteScope } from './write-scope.ts';
 
 /** A namespace: database and collection. */
@@ -52,7 +53,12 @@ function documentKeyOf(doc: Document): Document {
 }
 
 /** Inserts one document; `_id` is generated first when missing, as the server does. */
-export function insertDocument(scope: WriteScope, ns: Namespace, input: Document): Document {
+export function insertDocument(
+  scope: WriteScope,
+  ns: Namespace,
+  input: Document,
+  bypassValidation = false,
+): Document {
   if (!isPlainObject(input))
     throw new CommandError('TypeMismatch', 'insert documents must be objects');
   checkInsertSize(input);
@@ -64,6 +70,7 @@ export function insertDocument(scope: WriteScope, ns: Namespace, input: Document
       : withIdFirst(input, new ObjectId());
   validateIdForInsert(doc);
   const collection = scope.write(ns.db, ns.coll);
+  checkValidation(collection.options.validation, ns, doc, undefined, bypassValidation);
   const key = idKey(doc._id);
   if (collection.docs.has(key)) throw duplicateKeyError(ns, doc._id);
   if (collection.indexes.length > 0) checkUniqueIndexes(collection, ns, doc);
@@ -90,6 +97,8 @@ export interface UpdateStatement {
   variables?: Document | undefined;
   /** An index the statement must use (checked to exist; see index-hint.ts). */
   hint?: unknown;
+  /** The command's `bypassDocumentValidation`. */
+  bypassValidation?: boolean | undefined;
 }
 
 /** Outcome of one update statement. */
@@ -272,7 +281,7 @@ export function updateDocuments(
         : withIdFirst(inserted, new ObjectId());
     checkUpsertSize(doc);
     validateIdForUpdate(doc);
-    insertDocument(scope, ns, doc);
+    insertDocument(scope, ns, doc, statement.bypassValidation);
     return { matched: 0, modified: 0, upsertedId: doc._id, after: doc };
   }
   const collection = scope.write(ns.db, ns.coll);
@@ -288,6 +297,13 @@ export function updateDocuments(
     // An update that changes nothing writes nothing and emits no event, like the server.
     if (bsonEquals(before, after)) continue;
     checkUpdatedSize(after);
+    checkValidation(
+      collection.options.validation,
+      ns,
+      after,
+      before,
+      statement.bypassValidation ?? false,
+    );
     if (collection.indexes.length > 0) checkUniqueIndexes(collection, ns, after);
     collection.docs.set(idKey(after._id), after);
     outcome.modified += 1;
