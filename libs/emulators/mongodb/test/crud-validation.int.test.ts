@@ -62,7 +62,7 @@ describe('collection validators are enforced as on the server', () => {
     const bulk = error as MongoBulkWriteError;
     expect(bulk.insertedCount).toBe(1);
     expect(bulk.writeErrors).toMatchObject([{ index: 1, code: 121 }]);
-    const [writeError] = bulk.writeErrors as Array<{ errInfo?: unknown }>;
+    const [writeError] = bulk.writeErrors as unknown as Array<{ errInfo?: unknown }>;
     expect(writeError?.errInfo).toMatchObject({
       failingDocumentId: 'bad',
       details: { operatorName: '$gte', specifiedAs: { qty: { $gte: 0 } } },
@@ -85,7 +85,7 @@ describe('collection validators are enforced as on the server', () => {
     const broken = await failure(coll.updateOne({ _id: 2 } as never, { $set: { qty: -2 } }));
     expect(broken.code).toBe(121);
     const [info] = await db.listCollections({ name: 'later' }).toArray();
-    expect(info?.options).toMatchObject({
+    expect((info as { options?: unknown } | undefined)?.options).toMatchObject({
       validator: { qty: { $gte: 0 } },
       validationLevel: 'moderate',
       validationAction: 'error',
