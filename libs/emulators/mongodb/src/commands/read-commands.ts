@@ -7,6 +7,7 @@ import { oplogDocuments } from '../oplog/oplog-collection.ts';
 import { findDocuments, runPipeline } from '../query/query-engine.ts';
 import { parseLet } from '../query/let-variables.ts';
 import { checkHint } from '../storage/index-hint.ts';
+import { localSessionDocuments } from './local-sessions.ts';
 import { isPlainObject } from '../storage/bson-values.ts';
 import { MAX_USER_DOCUMENT_BYTES } from '../storage/document-size-limits.ts';
 import type { CommandContext, CommandDefinition } from '../server/command-context.ts';
@@ -248,14 +249,18 @@ function aggregate(context: CommandContext): Document {
   }
   let source: Document[] = [];
   let ns = `${db}.$cmd.aggregate`;
-  if (command.aggregate !== 1) {
+  let rest = stages;
+  if (stages[0] && '$listLocalSessions' in stages[0]) {
+    source = localSessionDocuments(context, stages[0].$listLocalSessions);
+    rest = stages.slice(1);
+  } else if (command.aggregate !== 1) {
     const coll = collectionArg(command, 'aggregate', db);
     const collection = context.scope.read(db, coll);
     checkHint(collection, command.hint);
     source = collection?.all() ?? [];
     ns = `${db}.${coll}`;
   }
-  const docs = runPipeline(source, stages, {
+  const docs = runPipeline(source, rest, {
     resolve: (name) => context.scope.read(db, name)?.all() ?? [],
     variables: parseLet(command, 'aggregate'),
   });

@@ -11,6 +11,7 @@ import { writeCommands } from '../commands/write-commands.ts';
 import { CommandError, isCommandError } from '../errors/command-error.ts';
 import { checkCollation } from '../query/collation.ts';
 import { validateDbName } from '../storage/catalog.ts';
+import { isPlainObject } from '../storage/bson-values.ts';
 import type { Transaction } from '../transactions/transaction.ts';
 import type { CommandDefinition, ConnectionInfo } from './command-context.ts';
 import type { ReplicaNode } from './replica-node.ts';
@@ -125,6 +126,7 @@ export async function dispatch(node: ReplicaNode, input: DispatchInput): Promise
       throw new CommandError('Unauthorized', `${name} may only be run against the admin database.`);
     }
     if (definition.fields) checkFields(name, command, definition.fields);
+    if (isPlainObject(command.lsid)) node.sessions.touch(command.lsid);
     checkCollation(command.collation, `${name}.collation`);
     if (name === 'getMore')
       isChangeStreamGetMore = node.cursors.get(command.getMore ?? 0)?.isChangeStream ?? false;

@@ -199,4 +199,4 @@ export class ReplicaNode {
 
 const ZERO_HASH = new Binary(Buffer.alloc(20), 0);
 /** The `lsid.uid` the server reports for an unauthenticated user: SHA-256 of the empty user name. */
-const ANONYMOUS_UID = new Binary(createHash('sha256').update('').digest(), 0);
+export const ANONYMOUS_UID = new Binary(createHash('sha256').update('').digest(), 0);

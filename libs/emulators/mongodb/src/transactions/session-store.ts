@@ -105,6 +105,20 @@ export class SessionStore {
     }
   }
 
+  /**
+   * Records that a command used the session: the server's logical session
+   * cache takes in every lsid it sees, not only those of transactions and
+   * retryable writes.
+   */
+  touch(lsid: Document): void {
+    this.#session(lsid);
+  }
+
+  /** The sessions the node knows, with their last use ($listLocalSessions). */
+  list(): Array<{ lsid: Document; lastUsed: number }> {
+    return [...this.#sessions.values()].map(({ lsid, lastUsed }) => ({ lsid, lastUsed }));
+  }
+
   /** Stops the reaper (part of the emulator's shutdown). */
   close(): void {
     clearInterval(this.#reaper);
