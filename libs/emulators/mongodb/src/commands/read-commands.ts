@@ -8,6 +8,7 @@ import { findDocuments, runPipeline } from '../query/query-engine.ts';
 import { parseLet } from '../query/let-variables.ts';
 import { checkHint } from '../storage/index-hint.ts';
 import { localSessionDocuments } from './local-sessions.ts';
+import { checkFindOptions } from './find-options.ts';
 import { isPlainObject } from '../storage/bson-values.ts';
 import { MAX_USER_DOCUMENT_BYTES } from '../storage/document-size-limits.ts';
 import type { CommandContext, CommandDefinition } from '../server/command-context.ts';
@@ -32,13 +33,20 @@ export function cursorReply(
   ns: string,
   docs: Document[],
   batchSize: number | undefined,
-  singleBatch = false,
+  options: { singleBatch?: boolean; noTimeout?: boolean } = {},
 ): Document {
+  const singleBatch = options.singleBatch ?? false;
   const deferred = batchSize === 0 && !singleBatch;
   const firstBatch = deferred ? [] : takeBatch(docs, 0, batchSize ?? DEFAULT_FIRST_BATCH);
   let id = Long.ZERO;
   if (deferred || (firstBatch.length < docs.length && !singleBatch)) {
-    const cursor = new ArrayCursor(context.node.cursors.newId(), ns, docs, firstBatch.length);
+    const cursor = new ArrayCursor(
+      context.node.cursors.newId(),
+      ns,
+      docs,
+      firstBatch.length,
+      options.noTimeout,
+    );
     context.node.cursors.add(cursor);
     id = cursor.id;
   }
@@ -58,7 +66,11 @@ function find(context: CommandContext): Document {
     variables: parseLet(command, name),
   } as const;
   const batchSize = optionalCount(command, name, 'batchSize');
-  const single = optionalBoolean(command, name, 'singleBatch') ?? false;
+  const single = {
+    singleBatch: optionalBoolean(command, name, 'singleBatch') ?? false,
+    noTimeout: optionalBoolean(command, name, 'noCursorTimeout') ?? false,
+  };
+  checkFindOptions(command, db === 'local' && coll === 'oplog.rs');
   if (db === 'local' && coll === 'oplog.rs') {
     return cursorReply(context, `${db}.${coll}`, findInOplog(context, spec), batchSize, single);
   }

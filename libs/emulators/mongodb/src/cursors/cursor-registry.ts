@@ -53,7 +53,7 @@ export class CursorRegistry {
   #reapIdle(): void {
     const cutoff = Date.now() - this.#timeoutMs;
     for (const cursor of [...this.#cursors.values()]) {
-      if (!cursor.busy && cursor.lastUsed < cutoff) this.kill(cursor.id);
+      if (!cursor.busy && !cursor.noTimeout && cursor.lastUsed < cutoff) this.kill(cursor.id);
     }
   }
 

@@ -38,6 +38,8 @@ export interface ServerCursor {
   lastUsed: number;
   /** True while a getMore is running (a second concurrent getMore is refused). */
   busy: boolean;
+  /** `noCursorTimeout`: the idle-cursor reaper leaves it open. */
+  readonly noTimeout?: boolean;
   next(options: GetMoreOptions): Promise<CursorBatch>;
   close(): void;
 }
@@ -81,14 +83,16 @@ export class ArrayCursor implements ServerCursor {
   readonly isChangeStream = false;
   lastUsed = Date.now();
   busy = false;
+  readonly noTimeout: boolean;
   #docs: Document[];
   #position: number;
 
-  constructor(id: Long, ns: string, docs: Document[], position: number) {
+  constructor(id: Long, ns: string, docs: Document[], position: number, noTimeout = false) {
     this.id = id;
     this.ns = ns;
     this.#docs = docs;
     this.#position = position;
+    this.noTimeout = noTimeout;
   }
 
   async next(options: GetMoreOptions): Promise<CursorBatch> {
