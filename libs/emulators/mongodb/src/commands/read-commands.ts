@@ -9,6 +9,7 @@ import { parseLet } from '../query/let-variables.ts';
 import { checkHint } from '../storage/index-hint.ts';
 import { localSessionDocuments } from './local-sessions.ts';
 import { checkFindOptions } from './find-options.ts';
+import { outputStage, writeOutput } from './aggregate-output.ts';
 import { isPlainObject } from '../storage/bson-values.ts';
 import { MAX_USER_DOCUMENT_BYTES } from '../storage/document-size-limits.ts';
 import type { CommandContext, CommandDefinition } from '../server/command-context.ts';
@@ -252,19 +253,14 @@ function aggregate(context: CommandContext): Document {
         'Location40602',
         '$changeStream is only valid as the first stage in a pipeline.',
       );
-    if (name === '$out' || name === '$merge') {
-      throw new CommandError(
-        'IllegalOperation',
-        `${name} is not supported by the Tributary MongoDB emulator`,
-      );
-    }
   }
+  const output = outputStage(stages);
   let source: Document[] = [];
   let ns = `${db}.$cmd.aggregate`;
-  let rest = stages;
+  let rest = output ? stages.slice(0, -1) : stages;
   if (stages[0] && '$listLocalSessions' in stages[0]) {
     source = localSessionDocuments(context, stages[0].$listLocalSessions);
-    rest = stages.slice(1);
+    rest = rest.slice(1);
   } else if (command.aggregate !== 1) {
     const coll = collectionArg(command, 'aggregate', db);
     const collection = context.scope.read(db, coll);
@@ -276,6 +272,11 @@ function aggregate(context: CommandContext): Document {
     resolve: (name) => context.scope.read(db, name)?.all() ?? [],
     variables: parseLet(command, 'aggregate'),
   });
+  if (output) {
+    const bypass = optionalBoolean(command, 'aggregate', 'bypassDocumentValidation') ?? false;
+    writeOutput(context, output, docs, bypass);
+    return cursorReply(context, ns, [], batchSize);
+  }
   return cursorReply(context, ns, docs, batchSize);
 }
 
