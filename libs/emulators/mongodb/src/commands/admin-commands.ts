@@ -1,7 +1,7 @@
 import type { Document } from 'bson';
 import { CommandError } from '../errors/command-error.ts';
 import { findDocuments } from '../query/query-engine.ts';
-import { checkCollation } from '../query/collation.ts';
+import { checkCollation, parseCollation } from '../query/collation.ts';
 import type { CollectionOptions } from '../storage/collection-data.ts';
 import { parseValidation, validationInfo } from '../storage/document-validation.ts';
 import { INTERNAL_DATABASES, validateCollName, validateDbName } from '../storage/catalog.ts';
@@ -56,6 +56,8 @@ function create(context: CommandContext): Document {
   }
   if (node.catalog.get(db, coll))
     throw new CommandError('NamespaceExists', `Collection ${db}.${coll} already exists.`);
+  // A collection's default collation would apply to every operation on it; not modelled.
+  checkCollation(command.collation, 'create.collation');
   const images = imagesOption(command) ?? false;
   const validation = parseValidation(command, 'create', undefined);
   const { collection } = node.catalog.ensure(db, coll);
@@ -231,7 +233,9 @@ function createIndexes(context: CommandContext): Document {
         "The 'key' and 'name' fields are required for an index specification",
       );
     }
-    checkCollation(spec.collation, 'createIndexes.indexes.collation');
+    // A unique index under a collation would make 'A' and 'a' collide; it is not modelled.
+    if (spec.unique === true) checkCollation(spec.collation, 'createIndexes.indexes.collation');
+    else parseCollation(spec.collation, 'createIndexes.indexes.collation');
     if (spec.name !== '_id_' && !collection.indexes.some((index) => index.name === spec.name)) {
       checkExistingForUnique(collection, { db, coll }, spec);
       collection.indexes.push({ v: 2, ...spec });
@@ -336,6 +340,7 @@ export const adminCommands: Record<string, CommandDefinition> = {
       'recordIdsReplicated',
       'temp',
       'flags',
+      'collation',
     ],
   },
   drop: { handler: drop, fields: ['collectionUUID'] },

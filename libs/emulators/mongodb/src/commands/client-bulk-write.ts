@@ -1,6 +1,6 @@
 import { Long, type Document } from 'bson';
 import { CommandError } from '../errors/command-error.ts';
-import { checkCollation } from '../query/collation.ts';
+import { parseCollation } from '../query/collation.ts';
 import { parseLet } from '../query/let-variables.ts';
 import { isPlainObject } from '../storage/bson-values.ts';
 import { validateCollName, validateDbName } from '../storage/catalog.ts';
@@ -126,11 +126,11 @@ function bulkWrite(context: CommandContext): Document {
           'NoSuchKey',
           "BSON field 'bulkWrite.delete.filter' is missing but a required field",
         );
-      checkCollation(op.collation, 'bulkWrite.delete.collation');
       const multi = optionalBoolean(op, 'bulkWrite.delete', 'multi') ?? false;
       const deleted = deleteDocuments(context.scope, ns, op.filter, multi ? 0 : 1, {
         variables,
         hint: op.hint,
+        collation: parseCollation(op.collation, 'bulkWrite.delete.collation'),
       });
       totals.nDeleted += deleted.length;
       results.push({ ok: 1, idx, n: deleted.length });

@@ -6,6 +6,8 @@ import { CommandError } from '../errors/command-error.ts';
 import { oplogDocuments } from '../oplog/oplog-collection.ts';
 import { findDocuments, runPipeline } from '../query/query-engine.ts';
 import { parseLet } from '../query/let-variables.ts';
+import { checkCollation, parseCollation } from '../query/collation.ts';
+import { runCollatedPipeline } from '../query/collated-pipeline.ts';
 import { checkHint } from '../storage/index-hint.ts';
 import { localSessionDocuments } from './local-sessions.ts';
 import { checkFindOptions } from './find-options.ts';
@@ -65,6 +67,7 @@ function find(context: CommandContext): Document {
     skip: optionalCount(command, name, 'skip'),
     limit,
     variables: parseLet(command, name),
+    collation: parseCollation(command.collation, 'find.collation'),
   } as const;
   const batchSize = optionalCount(command, name, 'batchSize');
   const single = {
@@ -77,13 +80,14 @@ function find(context: CommandContext): Document {
   }
   const collection = context.scope.read(db, coll);
   checkHint(collection, command.hint);
-  const docs = findDocuments(collection?.candidates(spec.filter) ?? [], {
+  const docs = findDocuments(collection?.candidates(spec.filter, Boolean(spec.collation)) ?? [], {
     filter: spec.filter,
     ...(spec.sort ? { sort: spec.sort } : {}),
     ...(spec.projection ? { projection: spec.projection } : {}),
     ...(spec.skip ? { skip: spec.skip } : {}),
     ...(limit ? { limit } : {}),
     variables: spec.variables,
+    collation: spec.collation,
   });
   return cursorReply(context, `${db}.${coll}`, docs, batchSize, single);
 }
@@ -268,10 +272,19 @@ function aggregate(context: CommandContext): Document {
     source = collection?.all() ?? [];
     ns = `${db}.${coll}`;
   }
-  const docs = runPipeline(source, rest, {
-    resolve: (name) => context.scope.read(db, name)?.all() ?? [],
+  const options = {
+    resolve: (name: string) => context.scope.read(db, name)?.all() ?? [],
     variables: parseLet(command, 'aggregate'),
-  });
+  };
+  const collation = parseCollation(command.collation, 'aggregate.collation');
+  if (collation && output)
+    throw new CommandError(
+      'BadValue',
+      `${Object.keys(output)[0]} under a non-simple collation is not supported by the Tributary MongoDB emulator`,
+    );
+  const docs = collation
+    ? runCollatedPipeline(source, rest, { ...options, collation })
+    : runPipeline(source, rest, options);
   if (output) {
     const bypass = optionalBoolean(command, 'aggregate', 'bypassDocumentValidation') ?? false;
     writeOutput(context, output, docs, bypass);
@@ -289,6 +302,7 @@ function count(context: CommandContext): Document {
     filter: optionalDocument(command, name, 'query') ?? {},
     skip: optionalCount(command, name, 'skip') ?? 0,
     limit: optionalCount(command, name, 'limit') ?? 0,
+    collation: parseCollation(command.collation, 'count.collation'),
   });
   return { n: docs.length };
 }
@@ -303,6 +317,7 @@ function distinct(context: CommandContext): Document {
     );
   const collection = context.scope.read(db, coll);
   checkHint(collection, command.hint);
+  checkCollation(command.collation, 'distinct.collation');
   const source = collection?.all() ?? [];
   const filter = optionalDocument(command, name, 'query') ?? {};
   const [result] = runPipeline(source, [
@@ -342,6 +357,7 @@ export const readCommands: Record<string, CommandDefinition> = {
       'allowDiskUse',
       'readOnce',
       'let',
+      'collation',
     ],
   },
   getMore: {
@@ -353,12 +369,25 @@ export const readCommands: Record<string, CommandDefinition> = {
   aggregate: {
     handler: aggregate,
     inTransaction: true,
-    fields: ['pipeline', 'explain', 'allowDiskUse', 'cursor', 'needsMerge', 'fromMongos', 'let'],
+    fields: [
+      'pipeline',
+      'explain',
+      'allowDiskUse',
+      'cursor',
+      'needsMerge',
+      'fromMongos',
+      'let',
+      'collation',
+    ],
   },
-  count: { handler: count, inTransaction: true, fields: ['query', 'limit', 'skip', 'fields'] },
+  count: {
+    handler: count,
+    inTransaction: true,
+    fields: ['query', 'limit', 'skip', 'fields', 'collation'],
+  },
   distinct: {
     handler: distinct,
     inTransaction: true,
-    fields: ['key', 'query', 'mirrored', 'sampleId'],
+    fields: ['key', 'query', 'mirrored', 'sampleId', 'collation'],
   },
 };

@@ -16,7 +16,7 @@ import {
   requiredDocuments,
 } from './command-args.ts';
 import { findDocuments } from '../query/query-engine.ts';
-import { checkCollation } from '../query/collation.ts';
+import { parseCollation } from '../query/collation.ts';
 import { parseLet } from '../query/let-variables.ts';
 
 /** A per-statement failure in the `writeErrors` array. */
@@ -133,7 +133,7 @@ export function checkUpdateStatements(updates: readonly Document[]): void {
     }
     safeBool(raw, 'multi');
     safeBool(raw, 'upsert');
-    checkCollation(raw.collation, 'update.updates.collation');
+    parseCollation(raw.collation, 'update.updates.collation');
   }
 }
 
@@ -159,6 +159,7 @@ export function toStatement(raw: Document, variables: Document | undefined): Upd
     ...(isPlainObject(raw.sort) ? { sort: raw.sort } : {}),
     variables,
     hint: raw.hint,
+    collation: parseCollation(raw.collation, 'update.updates.collation'),
   };
 }
 
@@ -203,14 +204,17 @@ function remove(context: CommandContext): Document {
         'NoSuchKey',
         "BSON field 'delete.deletes.q' is missing but a required field",
       );
-    checkCollation(raw.collation, 'delete.deletes.collation');
     const limit = Number(raw.limit ?? 0);
     if (limit !== 0 && limit !== 1)
       throw new CommandError(
         'FailedToParse',
         `The limit field in delete objects must be 0 or 1. Got ${limit}`,
       );
-    n += deleteDocuments(context.scope, ns, raw.q, limit, { variables, hint: raw.hint }).length;
+    n += deleteDocuments(context.scope, ns, raw.q, limit, {
+      variables,
+      hint: raw.hint,
+      collation: parseCollation(raw.collation, 'delete.deletes.collation'),
+    }).length;
   });
   return { n, ...(errors.length > 0 ? { writeErrors: errors } : {}) };
 }
@@ -231,6 +235,7 @@ function findAndModify(context: CommandContext): Document {
   const returnNew = optionalBoolean(command, context.name, 'new') ?? false;
   const upsert = optionalBoolean(command, context.name, 'upsert') ?? false;
   const variables = parseLet(command, 'findAndModify');
+  const collation = parseCollation(command.collation, 'findAndModify.collation');
   if (remove && command.update !== undefined) {
     throw new CommandError('FailedToParse', 'Cannot specify both an update and remove=true');
   }
@@ -244,6 +249,7 @@ function findAndModify(context: CommandContext): Document {
       sort,
       variables,
       hint: command.hint,
+      collation,
     });
     return { lastErrorObject: { n: deleted ? 1 : 0 }, value: project(deleted, fields) };
   }
@@ -259,6 +265,7 @@ function findAndModify(context: CommandContext): Document {
     variables,
     hint: command.hint,
     bypassValidation: bypassValidation(context),
+    collation,
   };
   const outcome = updateDocuments(context.scope, ns, statement);
   if (outcome.upsertedId !== undefined) {
@@ -287,6 +294,7 @@ const FIND_AND_MODIFY_FIELDS = [
   'sampleId',
   'bypassEmptyTsReplacement',
   'let',
+  'collation',
 ];
 
 /** insert, update, delete and findAndModify. */

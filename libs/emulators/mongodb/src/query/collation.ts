@@ -3,12 +3,23 @@ import { CommandError } from '../errors/command-error.ts';
 import { isPlainObject } from '../storage/bson-values.ts';
 
 /**
- * Collation, as far as the emulator goes: only the binary comparison the
- * server uses by default (`{ locale: 'simple' }`). mingo honours a collation
- * in `$sort` only, never in matching, so a locale-aware collation would sort
- * one way and match another; the emulator refuses it instead of ignoring it.
+ * Collation: the simple (binary) comparison by default, and the
+ * case-insensitive strengths programs ask for — 1 (base letters only: a = A
+ * = á) and 2 (accents too: a = A, a ≠ á) — in any locale Node's ICU knows.
+ * mingo sorts under a collation (with Intl.Collator) but matches binary, so
+ * matching compares folded strings: lower-cased in the locale, and at
+ * strength 1 stripped of accents. Everything else a collation can say
+ * (strength 3+, caseLevel, numericOrdering, …) is refused, not ignored.
  * https://www.mongodb.com/docs/manual/reference/collation/
  */
+
+/** A supported non-simple collation. */
+export interface Collation {
+  /** The collation document as given (mingo's `collation` option for sorting). */
+  readonly spec: { locale: string; strength: 1 | 2 };
+  /** The string a value compares as: equal folds mean equal under the collation. */
+  fold(value: string): string;
+}
 
 /** The fields of a collation document (the server's Collation IDL). */
 const COLLATION_FIELDS = new Set([
@@ -24,14 +35,25 @@ const COLLATION_FIELDS = new Set([
   'version',
 ]);
 
+/** Options a supported collation may carry only at their defaults. */
+const DEFAULTS: Document = {
+  caseLevel: false,
+  caseFirst: 'off',
+  numericOrdering: false,
+  alternate: 'non-ignorable',
+  maxVariable: 'punct',
+  normalization: false,
+  backwards: false,
+};
+
 /**
- * Checks the `collation` of a command, statement or index spec (`field`
- * names it in errors, e.g. `find.collation`): absent or `{ locale: 'simple' }`
- * passes; a malformed one gets the server's parse error; any other is
- * BadValue, naming collation as unsupported by the emulator.
+ * Parses the `collation` of a command, statement or index spec (`field`
+ * names it in errors, e.g. `find.collation`): undefined for none or
+ * `{ locale: 'simple' }`; a malformed one gets the server's parse error; an
+ * unsupported one is BadValue, naming collation as unsupported by the emulator.
  */
-export function checkCollation(value: unknown, field: string): void {
-  if (value === undefined) return;
+export function parseCollation(value: unknown, field: string): Collation | undefined {
+  if (value === undefined || value === null) return undefined;
   if (!isPlainObject(value))
     throw new CommandError(
       'TypeMismatch',
@@ -46,19 +68,60 @@ export function checkCollation(value: unknown, field: string): void {
       'Location40414',
       `BSON field '${field}.locale' is missing but a required field`,
     );
-  if (isSimpleCollation(value)) return;
-  throw new CommandError(
+  if (value.locale === 'simple' && Object.keys(value).length === 1) return undefined;
+  const locale = supportedLocale(value.locale);
+  const strength = value.strength;
+  const atDefaults = Object.entries(value).every(
+    ([key, v]) =>
+      key === 'locale' || key === 'strength' || key === 'version' || DEFAULTS[key] === v,
+  );
+  if (!locale || (strength !== 1 && strength !== 2) || !atDefaults) throw unsupported(value);
+  const fold =
+    strength === 2
+      ? (s: string) => s.toLocaleLowerCase(locale)
+      : (s: string) => s.normalize('NFD').replace(/\p{M}/gu, '').toLocaleLowerCase(locale);
+  return { spec: { locale, strength }, fold };
+}
+
+/**
+ * Checks a collation where the emulator can honour only the simple one
+ * (distinct, create, a unique index): anything else is refused.
+ */
+export function checkCollation(value: unknown, field: string): void {
+  if (parseCollation(value, field)) throw unsupported(value as Document, ' here');
+}
+
+function supportedLocale(locale: unknown): string | undefined {
+  if (typeof locale !== 'string' || locale === 'simple') return undefined;
+  try {
+    return Intl.Collator.supportedLocalesOf([locale.replace(/@.*/, '').replace(/_/g, '-')])[0];
+  } catch {
+    // An ill-formed tag is not a locale the emulator can honour (refused by the caller).
+    return undefined;
+  }
+}
+
+function unsupported(value: Document, where = ''): CommandError {
+  const shown = Object.entries(value)
+    .map(([key, v]) => `${key}: ${JSON.stringify(v)}`)
+    .join(', ');
+  return new CommandError(
     'BadValue',
-    `collation ${describe(value)} is not supported by the Tributary MongoDB emulator: only the simple (binary) collation, { locale: 'simple' }, is`,
+    `collation { ${shown} } is not supported by the Tributary MongoDB emulator${where}: only { locale: 'simple' } and a locale with strength 1 or 2 (case-insensitive) are`,
   );
 }
 
-function isSimpleCollation(value: Document): boolean {
-  return value.locale === 'simple' && Object.keys(value).length === 1;
-}
-
-function describe(value: Document): string {
-  return `{ ${Object.entries(value)
-    .map(([key, v]) => `${key}: ${JSON.stringify(v)}`)
-    .join(', ')} }`;
+/**
+ * `value` with every string folded (object keys and `$`-prefixed strings —
+ * field paths and variables in expressions — kept), so that a binary match
+ * of folded values is a match under the collation. Regular expressions are
+ * kept as they are: the server never applies a collation to them.
+ */
+export function foldStrings(value: unknown, collation: Collation): unknown {
+  if (typeof value === 'string') return value.startsWith('$') ? value : collation.fold(value);
+  if (Array.isArray(value)) return value.map((item) => foldStrings(item, collation));
+  if (!isPlainObject(value)) return value;
+  const out: Document = {};
+  for (const [key, v] of Object.entries(value)) out[key] = foldStrings(v, collation);
+  return out;
 }

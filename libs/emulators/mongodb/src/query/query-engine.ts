@@ -2,6 +2,7 @@ import type { Document } from 'bson';
 import { Aggregator, Query, update as mingoUpdate } from 'mingo';
 import { CommandError, isCommandError } from '../errors/command-error.ts';
 import { isPlainObject } from '../storage/bson-values.ts';
+import { foldStrings, type Collation } from './collation.ts';
 
 /**
  * The query, projection, aggregation and update language, delegated to mingo
@@ -74,6 +75,39 @@ export interface FindSpec {
   limit?: number;
   /** The command's `let` variables, for `$$name` in `$expr`. */
   variables?: Document | undefined;
+  /** A non-simple collation (collation.ts), for matching and sorting strings. */
+  collation?: Collation | undefined;
+}
+
+/**
+ * The filter as a predicate. Under a collation, strings are compared
+ * folded (collation.ts); a regular expression, which the server never
+ * collates, would then see folded strings, so it is refused there.
+ */
+export function compileMatcher(
+  filter: Document | undefined,
+  variables: Document | undefined,
+  collation: Collation | undefined,
+): (doc: Document) => boolean {
+  if (!collation) return compileFilter(filter, variables);
+  if (containsRegex(filter))
+    throw new CommandError(
+      'BadValue',
+      'a regular expression in a filter under a non-simple collation is not supported by the Tributary MongoDB emulator',
+    );
+  const matches = compileFilter(
+    foldStrings(filter, collation),
+    variables && (foldStrings(variables, collation) as Document),
+  );
+  return (doc) => matches(foldStrings(doc, collation) as Document);
+}
+
+function containsRegex(value: unknown): boolean {
+  if (value instanceof RegExp || (value as { _bsontype?: string })?._bsontype === 'BSONRegExp')
+    return true;
+  if (Array.isArray(value)) return value.some(containsRegex);
+  if (!isPlainObject(value)) return false;
+  return Object.entries(value).some(([key, v]) => key === '$regex' || containsRegex(v));
 }
 
 /** Runs a find over `docs` (natural order unless sorted). */
@@ -81,6 +115,18 @@ export function findDocuments(docs: Document[], spec: FindSpec): Document[] {
   try {
     const hasProjection = spec.projection && Object.keys(spec.projection).length > 0;
     const hasSort = spec.sort && Object.keys(spec.sort).length > 0;
+    if (spec.collation) {
+      // mingo matches binary: filter here, then let it sort under the collation.
+      const matches = compileMatcher(spec.filter, spec.variables, spec.collation);
+      const matched = docs.filter((doc) => matches(doc));
+      if (!hasProjection && !hasSort && !spec.skip && !spec.limit) return matched;
+      const query = new Query({}, { ...MINGO_OPTIONS, collation: spec.collation.spec });
+      let cursor = query.find<Document>(matched, hasProjection ? spec.projection : undefined);
+      if (hasSort) cursor = cursor.sort(spec.sort as Record<string, 1 | -1>);
+      if (spec.skip) cursor = cursor.skip(spec.skip);
+      if (spec.limit && spec.limit > 0) cursor = cursor.limit(spec.limit);
+      return cursor.all();
+    }
     if (!hasProjection && !hasSort) {
       // Fast path: no copy, no mingo cursor; stored documents are never mutated.
       const matches = compileFilter(spec.filter, spec.variables);
@@ -114,6 +160,8 @@ export interface PipelineOptions {
   /** The documents of another collection of the database ($lookup, $unionWith). */
   resolve?: ((name: string) => Document[]) | undefined;
   variables?: Document | undefined;
+  /** A non-simple collation: mingo honours it in `$sort` (see collated-pipeline.ts). */
+  collation?: Collation | undefined;
 }
 
 /** Runs an ordinary aggregation pipeline. */
@@ -126,6 +174,7 @@ export function runPipeline(
     const aggregator = new Aggregator(pipeline, {
       ...mingoOptions(options.variables),
       ...(options.resolve ? { collectionResolver: options.resolve } : {}),
+      ...(options.collation ? { collation: options.collation.spec } : {}),
     });
     return aggregator.run(docs) as Document[];
   } catch (error) {

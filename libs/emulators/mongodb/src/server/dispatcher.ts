@@ -9,7 +9,6 @@ import {
 import { readCommands } from '../commands/read-commands.ts';
 import { writeCommands } from '../commands/write-commands.ts';
 import { CommandError, isCommandError } from '../errors/command-error.ts';
-import { checkCollation } from '../query/collation.ts';
 import { validateDbName } from '../storage/catalog.ts';
 import { isPlainObject } from '../storage/bson-values.ts';
 import type { Transaction } from '../transactions/transaction.ts';
@@ -52,7 +51,6 @@ const GENERIC_FIELDS = new Set([
   'apiDeprecationErrors',
   '$client',
   'bypassDocumentValidation',
-  'collation',
   'hint',
   'mayBypassWriteBlocking',
   'rawData',
@@ -127,7 +125,6 @@ export async function dispatch(node: ReplicaNode, input: DispatchInput): Promise
     }
     if (definition.fields) checkFields(name, command, definition.fields);
     if (isPlainObject(command.lsid)) node.sessions.touch(command.lsid);
-    checkCollation(command.collation, `${name}.collation`);
     if (name === 'getMore')
       isChangeStreamGetMore = node.cursors.get(command.getMore ?? 0)?.isChangeStream ?? false;
     if (HELLO_COMMAND_NAMES.has(name)) rememberClientMetadata(command, connection);

@@ -55,11 +55,12 @@ export class CollectionData {
   /**
    * Documents that may match `filter`: just the one document when the filter
    * pins `_id` to a plain value (the _id index), otherwise all of them. The
-   * caller still applies the full filter.
+   * caller still applies the full filter. Under a collation (`collated`) a
+   * string _id may equal others than itself, so every document is a candidate.
    */
-  candidates(filter: Document | undefined): Document[] {
+  candidates(filter: Document | undefined, collated = false): Document[] {
     const id = filter?._id;
-    if (id !== undefined && isIndexableValue(id)) {
+    if (id !== undefined && isIndexableValue(id) && !(collated && typeof id === 'string')) {
       const doc = this.get(id);
       return doc ? [doc] : [];
     }

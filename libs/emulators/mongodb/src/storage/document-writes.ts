@@ -3,7 +3,7 @@ import { CommandError } from '../errors/command-error.ts';
 import { describeUpdate, wholeValuePaths } from '../oplog/update-description.ts';
 import {
   applyModifiers,
-  compileFilter,
+  compileMatcher,
   findDocuments,
   runPipeline,
 } from '../query/query-engine.ts';
@@ -14,6 +14,7 @@ import { applyModifierKinds, carryKinds, copyKind } from './numeric-types.ts';
 import { checkUniqueIndexes } from './unique-indexes.ts';
 import { validateIdForInsert, validateIdForUpdate } from './id-validation.ts';
 import { checkHint } from './index-hint.ts';
+import type { Collation } from '../query/collation.ts';
 import { checkValidation } from './document-validation.ts';
 import type { WriteScope } from './write-scope.ts';
 
@@ -99,6 +100,8 @@ export interface UpdateStatement {
   hint?: unknown;
   /** The command's `bypassDocumentValidation`. */
   bypassValidation?: boolean | undefined;
+  /** The statement's non-simple collation, for matching and `sort`. */
+  collation?: Collation | undefined;
 }
 
 /** Outcome of one update statement. */
@@ -164,7 +167,13 @@ function computeUpdated(
     return withIdFirst(result, result._id);
   }
   const copy = cloneDocument(doc);
-  applyModifiers(copy, statement.u as Document, statement.arrayFilters, statement.q, isInsert);
+  applyModifiers(
+    copy,
+    statement.u as Document,
+    statement.arrayFilters,
+    positionalFilter(statement),
+    isInsert,
+  );
   applyModifierKinds(copy, statement.u as Document, isInsert);
   if (!isInsert && !bsonEquals(copy._id, doc._id)) {
     throw new CommandError(
@@ -173,6 +182,25 @@ function computeUpdated(
     );
   }
   return copy;
+}
+
+/**
+ * The filter mingo resolves the positional `$` operator with (it applies
+ * an update only to a document the filter matches, binary): none under a
+ * collation, where the filter matched folded strings — and so a positional
+ * update there is refused rather than resolved binary.
+ */
+function positionalFilter(statement: UpdateStatement): Document | undefined {
+  if (!statement.collation) return statement.q;
+  const positional = Object.values(statement.u as Document).some(
+    (spec) => isPlainObject(spec) && Object.keys(spec).some((path) => /(^|\.)\$(\.|$)/.test(path)),
+  );
+  if (positional)
+    throw new CommandError(
+      'BadValue',
+      'the positional $ operator under a non-simple collation is not supported by the Tributary MongoDB emulator',
+    );
+  return undefined;
 }
 
 /** The document an upsert starts from: the filter's equality fields (see "Upsert Behavior"). */
@@ -257,19 +285,21 @@ export function updateDocuments(
   if (existing) {
     targets =
       statement.sort && Object.keys(statement.sort).length > 0
-        ? findDocuments(existing.candidates(statement.q), {
+        ? findDocuments(existing.candidates(statement.q, Boolean(statement.collation)), {
             filter: statement.q,
             sort: statement.sort,
             limit: statement.multi ? 0 : 1,
             variables: statement.variables,
+            collation: statement.collation,
           })
-        : findDocuments(existing.candidates(statement.q), {
+        : findDocuments(existing.candidates(statement.q, Boolean(statement.collation)), {
             filter: statement.q,
             limit: statement.multi ? 0 : 1,
             variables: statement.variables,
+            collation: statement.collation,
           });
   } else {
-    compileFilter(statement.q, statement.variables);
+    compileMatcher(statement.q, statement.variables, statement.collation);
   }
   if (targets.length === 0) {
     if (!statement.upsert) return { matched: 0, modified: 0 };
@@ -318,19 +348,25 @@ export function deleteDocuments(
   ns: Namespace,
   filter: Document,
   limit: number,
-  options: { sort?: Document | undefined; variables?: Document | undefined; hint?: unknown } = {},
+  options: {
+    sort?: Document | undefined;
+    variables?: Document | undefined;
+    hint?: unknown;
+    collation?: Collation | undefined;
+  } = {},
 ): Document[] {
   const existing = scope.read(ns.db, ns.coll);
   checkHint(existing, options.hint);
   if (!existing) {
-    compileFilter(filter, options.variables);
+    compileMatcher(filter, options.variables, options.collation);
     return [];
   }
-  const targets = findDocuments(existing.candidates(filter), {
+  const targets = findDocuments(existing.candidates(filter, Boolean(options.collation)), {
     filter,
     limit,
     ...(options.sort ? { sort: options.sort } : {}),
     variables: options.variables,
+    collation: options.collation,
   });
   if (targets.length === 0) return [];
   const collection = scope.write(ns.db, ns.coll);
