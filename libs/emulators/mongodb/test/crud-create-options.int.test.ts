@@ -19,9 +19,8 @@ describe.skipIf(AGAINST_REAL_SERVER)('create options the emulator does not model
     await target.close();
   });
 
-  it('refuses a view, a capped, time-series or TTL collection instead of creating a plain one', async () => {
+  it('refuses a capped, time-series or TTL collection instead of creating a plain one', async () => {
     const refused: Array<[string, Document]> = [
-      ['view', { viewOn: 'base', pipeline: [{ $match: { a: 1 } }] }],
       ['capped', { capped: true, size: 4096 }],
       ['series', { timeseries: { timeField: 't' } }],
       ['ttl', { expireAfterSeconds: 60, clusteredIndex: { key: { _id: 1 }, unique: true } }],

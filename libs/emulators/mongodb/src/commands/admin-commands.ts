@@ -4,6 +4,7 @@ import { findDocuments } from '../query/query-engine.ts';
 import { checkCollation, parseCollation } from '../query/collation.ts';
 import type { CollectionOptions } from '../storage/collection-data.ts';
 import { parseValidation, validationInfo } from '../storage/document-validation.ts';
+import { parseViewDefinition, refuseViewWrite, viewInfo } from '../storage/views.ts';
 import { INTERNAL_DATABASES, validateCollName, validateDbName } from '../storage/catalog.ts';
 import { isPlainObject } from '../storage/bson-values.ts';
 import { checkExistingForUnique } from '../storage/unique-indexes.ts';
@@ -26,13 +27,11 @@ function imagesOption(command: Document): boolean | undefined {
 }
 
 /**
- * create options whose feature the emulator does not model (views, capped,
+ * create options whose feature the emulator does not model (capped,
  * time-series, clustered and TTL collections, queryable encryption): refused,
  * never a plain collection in their place.
  */
 const CREATE_UNSUPPORTED = new Map([
-  ['viewOn', 'views'],
-  ['pipeline', 'views'],
   ['capped', 'capped collections'],
   ['size', 'capped collections'],
   ['max', 'capped collections'],
@@ -58,10 +57,11 @@ function create(context: CommandContext): Document {
     throw new CommandError('NamespaceExists', `Collection ${db}.${coll} already exists.`);
   // A collection's default collation would apply to every operation on it; not modelled.
   checkCollation(command.collation, 'create.collation');
+  const view = parseViewDefinition(command, db);
   const images = imagesOption(command) ?? false;
   const validation = parseValidation(command, 'create', undefined);
   const { collection } = node.catalog.ensure(db, coll);
-  collection.options = { changeStreamPreAndPostImages: images, validation };
+  collection.options = { changeStreamPreAndPostImages: images, validation, view };
   node.onChange();
   return {};
 }
@@ -70,6 +70,12 @@ function drop(context: CommandContext): Document {
   const { command, db, node } = context;
   const coll = collectionArg(command, 'drop', db);
   const existing = node.catalog.get(db, coll);
+  if (existing?.options.view) {
+    // A view holds no documents: dropping it removes its definition, no drop event.
+    node.catalog.remove(db, coll);
+    node.onChange();
+    return { ns: `${db}.${coll}` };
+  }
   // Since MongoDB 7.0 dropping a missing collection succeeds.
   const nIndexesWas = existing ? 1 + existing.indexes.length : 0;
   node.dropCollection(db, coll);
@@ -97,6 +103,8 @@ function listCollections(context: CommandContext): Document {
   const nameOnly = command.nameOnly === true;
   const all = node.catalog.collectionNames(db).map((name) => {
     const data = node.catalog.get(db, name);
+    if (data?.options.view)
+      return nameOnly ? { name, type: 'view' } : viewInfo(name, data.options.view);
     const info = collectionInfo(
       name,
       data?.options ?? { changeStreamPreAndPostImages: false },
@@ -163,6 +171,7 @@ function renameCollection(context: CommandContext): Document {
   const { command, node } = context;
   const from = parseNamespace(command.renameCollection, 'renameCollection');
   const to = parseNamespace(command.to, 'to');
+  refuseViewWrite(node.catalog.get(from.db, from.coll), from);
   if (from.db === to.db && from.coll === to.coll) {
     throw new CommandError('IllegalOperation', "Can't rename a collection to itself");
   }
@@ -196,8 +205,13 @@ function collMod(context: CommandContext): Document {
   const coll = collectionArg(command, 'collMod', db);
   const collection = node.catalog.get(db, coll);
   if (!collection) throw new CommandError('NamespaceNotFound', `ns does not exist: ${db}.${coll}`);
+  if (collection.options.view)
+    throw new CommandError(
+      'InvalidOptions',
+      `collMod of a view is not supported by the Tributary MongoDB emulator: ${db}.${coll}`,
+    );
   // Unknown fields were refused by the dispatcher (40415); of the known
-  // ones, the emulator only models the pre- and post-image option.
+  // ones, the emulator models the pre- and post-image option and validators.
   for (const key of Object.keys(command).slice(1)) {
     if (COLL_MOD_UNSUPPORTED.has(key))
       throw new CommandError(
@@ -224,6 +238,7 @@ function createIndexes(context: CommandContext): Document {
   if (!Array.isArray(indexes) || indexes.length === 0) {
     throw new CommandError('BadValue', 'Must specify at least one index to create');
   }
+  refuseViewWrite(node.catalog.get(db, coll), { db, coll });
   const { collection, created } = node.catalog.ensure(db, coll);
   const before = 1 + collection.indexes.length;
   for (const spec of indexes as Document[]) {
@@ -254,6 +269,7 @@ function listIndexes(context: CommandContext): Document {
   const coll = collectionArg(command, 'listIndexes', db);
   const collection = node.catalog.get(db, coll);
   if (!collection) throw new CommandError('NamespaceNotFound', `ns does not exist: ${db}.${coll}`);
+  refuseViewWrite(collection, { db, coll });
   return cursorReply(
     context,
     `${db}.$cmd.listIndexes.${coll}`,
@@ -267,6 +283,7 @@ function dropIndexes(context: CommandContext): Document {
   const coll = collectionArg(command, 'dropIndexes', db);
   const collection = node.catalog.get(db, coll);
   if (!collection) throw new CommandError('NamespaceNotFound', `ns not found ${db}.${coll}`);
+  refuseViewWrite(collection, { db, coll });
   const before = 1 + collection.indexes.length;
   const target = command.index;
   if (target === '*') collection.indexes = [];

@@ -10,6 +10,7 @@ import {
   type Namespace,
 } from '../storage/document-writes.ts';
 import type { CommandContext } from '../server/command-context.ts';
+import { refuseViewWrite } from '../storage/views.ts';
 
 /**
  * The writing stages of an aggregation, `$out` and `$merge`, run after the
@@ -96,6 +97,7 @@ function writeOut(
   }
   const temp = { db: target.db, coll: `tmp.agg_out.${new UUID().toHexString(false)}` };
   const existing = node.catalog.get(target.db, target.coll);
+  refuseViewWrite(existing, target);
   const staging = node.catalog.ensure(temp.db, temp.coll).collection;
   // The target keeps its indexes and options (validators included).
   if (existing) {

@@ -9,6 +9,7 @@ import { parseLet } from '../query/let-variables.ts';
 import { checkCollation, parseCollation } from '../query/collation.ts';
 import { runCollatedPipeline } from '../query/collated-pipeline.ts';
 import { checkHint } from '../storage/index-hint.ts';
+import { readableDocuments } from '../storage/views.ts';
 import { localSessionDocuments } from './local-sessions.ts';
 import { checkFindOptions } from './find-options.ts';
 import { outputStage, writeOutput } from './aggregate-output.ts';
@@ -80,7 +81,13 @@ function find(context: CommandContext): Document {
   }
   const collection = context.scope.read(db, coll);
   checkHint(collection, command.hint);
-  const docs = findDocuments(collection?.candidates(spec.filter, Boolean(spec.collation)) ?? [], {
+  const source = readableDocuments(
+    (name) => context.scope.read(db, name),
+    coll,
+    spec.filter,
+    Boolean(spec.collation),
+  );
+  const docs = findDocuments(source, {
     filter: spec.filter,
     ...(spec.sort ? { sort: spec.sort } : {}),
     ...(spec.projection ? { projection: spec.projection } : {}),
@@ -269,11 +276,11 @@ function aggregate(context: CommandContext): Document {
     const coll = collectionArg(command, 'aggregate', db);
     const collection = context.scope.read(db, coll);
     checkHint(collection, command.hint);
-    source = collection?.all() ?? [];
+    source = readableDocuments((name) => context.scope.read(db, name), coll);
     ns = `${db}.${coll}`;
   }
   const options = {
-    resolve: (name: string) => context.scope.read(db, name)?.all() ?? [],
+    resolve: (name: string) => readableDocuments((other) => context.scope.read(db, other), name),
     variables: parseLet(command, 'aggregate'),
   };
   const collation = parseCollation(command.collation, 'aggregate.collation');
@@ -298,12 +305,15 @@ function count(context: CommandContext): Document {
   const coll = collectionArg(command, name, db);
   const collection = context.scope.read(db, coll);
   checkHint(collection, command.hint);
-  const docs = findDocuments(collection?.all() ?? [], {
-    filter: optionalDocument(command, name, 'query') ?? {},
-    skip: optionalCount(command, name, 'skip') ?? 0,
-    limit: optionalCount(command, name, 'limit') ?? 0,
-    collation: parseCollation(command.collation, 'count.collation'),
-  });
+  const docs = findDocuments(
+    readableDocuments((name) => context.scope.read(db, name), coll),
+    {
+      filter: optionalDocument(command, name, 'query') ?? {},
+      skip: optionalCount(command, name, 'skip') ?? 0,
+      limit: optionalCount(command, name, 'limit') ?? 0,
+      collation: parseCollation(command.collation, 'count.collation'),
+    },
+  );
   return { n: docs.length };
 }
 
@@ -318,7 +328,7 @@ function distinct(context: CommandContext): Document {
   const collection = context.scope.read(db, coll);
   checkHint(collection, command.hint);
   checkCollation(command.collation, 'distinct.collation');
-  const source = collection?.all() ?? [];
+  const source = readableDocuments((name) => context.scope.read(db, name), coll);
   const filter = optionalDocument(command, name, 'query') ?? {};
   const [result] = runPipeline(source, [
     { $match: filter },

@@ -53,6 +53,9 @@ export const ERROR_CODES = {
   InterruptedDueToReplStateChange: 11602,
   DuplicateKey: 11000,
   DocumentValidationFailure: 121,
+  CommandNotSupportedOnView: 166,
+  OptionNotSupportedOnView: 167,
+  ViewDepthLimitExceeded: 165,
 } as const;
 
 /** A server error code name the emulator can produce. */

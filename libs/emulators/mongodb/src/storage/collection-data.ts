@@ -2,6 +2,7 @@ import type { Binary } from 'bson';
 import { UUID, type Document } from 'bson';
 import { idKey } from './bson-values.ts';
 import type { CollectionValidation } from './document-validation.ts';
+import type { ViewDefinition } from './views.ts';
 
 /** Collection options the emulator honours. */
 export interface CollectionOptions {
@@ -9,6 +10,8 @@ export interface CollectionOptions {
   changeStreamPreAndPostImages: boolean;
   /** Schema validation (`validator`, `validationLevel`, `validationAction`), when set. */
   validation?: CollectionValidation | undefined;
+  /** Set when the entry is a view (views.ts): it has no documents of its own. */
+  view?: ViewDefinition | undefined;
 }
 
 /**

@@ -15,6 +15,7 @@ import { checkUniqueIndexes } from './unique-indexes.ts';
 import { validateIdForInsert, validateIdForUpdate } from './id-validation.ts';
 import { checkHint } from './index-hint.ts';
 import type { Collation } from '../query/collation.ts';
+import { refuseViewWrite } from './views.ts';
 import { checkValidation } from './document-validation.ts';
 import type { WriteScope } from './write-scope.ts';
 
@@ -70,6 +71,7 @@ export function insertDocument(
         : withIdFirst(input, input._id)
       : withIdFirst(input, new ObjectId());
   validateIdForInsert(doc);
+  refuseViewWrite(scope.read(ns.db, ns.coll), ns);
   const collection = scope.write(ns.db, ns.coll);
   checkValidation(collection.options.validation, ns, doc, undefined, bypassValidation);
   const key = idKey(doc._id);
@@ -280,6 +282,7 @@ export function updateDocuments(
     );
   }
   const existing = scope.read(ns.db, ns.coll);
+  refuseViewWrite(existing, ns);
   checkHint(existing, statement.hint);
   let targets: Document[] = [];
   if (existing) {
@@ -356,6 +359,7 @@ export function deleteDocuments(
   } = {},
 ): Document[] {
   const existing = scope.read(ns.db, ns.coll);
+  refuseViewWrite(existing, ns);
   checkHint(existing, options.hint);
   if (!existing) {
     compileMatcher(filter, options.variables, options.collation);
