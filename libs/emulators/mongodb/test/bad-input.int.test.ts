@@ -105,6 +105,16 @@ describe('bad input gets the server error codes, never a crash, hang or leak', (
     });
   });
 
+  it('refuses an unknown field of a delete statement (40415) and deletes nothing', async () => {
+    const before = await db.collection('c').countDocuments();
+    const error = await failure(
+      db.command({ delete: 'c', deletes: [{ q: {}, limit: 0, colation: { locale: 'en' } }] }),
+    );
+    expect(error.code).toBe(40415);
+    expect(error.message).toBe("BSON field 'delete.deletes.colation' is an unknown field.");
+    expect(await db.collection('c').countDocuments()).toBe(before);
+  });
+
   it('answers a wrongly typed field with TypeMismatch (14)', async () => {
     const error = await failure(db.command({ find: 'c', limit: 'ten' }));
     expect(error.code).toBe(14);

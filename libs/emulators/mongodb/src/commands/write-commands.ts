@@ -118,19 +118,27 @@ function safeBool(raw: Document, field: 'multi' | 'upsert'): boolean {
   );
 }
 
+/** Fields of one delete statement (the server's DeleteOpEntry IDL). */
+const DELETE_STATEMENT_FIELDS = new Set(['q', 'limit', 'collation', 'hint', 'sampleId']);
+
+/** An unknown field in a statement fails the whole command (40415), as the server's IDL parser does. */
+function checkStatementFields(raw: Document, allowed: Set<string>, where: string): void {
+  for (const key of Object.keys(raw)) {
+    if (!allowed.has(key))
+      throw new CommandError(
+        'UnknownBsonField',
+        `BSON field '${where}.${key}' is an unknown field.`,
+      );
+  }
+}
+
 /**
  * Parses every statement's shape before any runs: an unknown or wrongly
  * typed field fails the whole command, as the server's parser does.
  */
 export function checkUpdateStatements(updates: readonly Document[]): void {
   for (const raw of updates) {
-    for (const key of Object.keys(raw)) {
-      if (!UPDATE_STATEMENT_FIELDS.has(key))
-        throw new CommandError(
-          'UnknownBsonField',
-          `BSON field 'update.updates.${key}' is an unknown field.`,
-        );
-    }
+    checkStatementFields(raw, UPDATE_STATEMENT_FIELDS, 'update.updates');
     safeBool(raw, 'multi');
     safeBool(raw, 'upsert');
     parseCollation(raw.collation, 'update.updates.collation');
@@ -196,6 +204,7 @@ function update(context: CommandContext): Document {
 function remove(context: CommandContext): Document {
   const ns = namespaceOf(context);
   const deletes = requiredDocuments(context.command, 'delete', 'deletes');
+  for (const raw of deletes) checkStatementFields(raw, DELETE_STATEMENT_FIELDS, 'delete.deletes');
   const variables = parseLet(context.command, 'delete');
   let n = 0;
   const errors = runStatements(context, deletes, (raw) => {
