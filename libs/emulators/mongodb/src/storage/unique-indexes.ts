@@ -2,10 +2,12 @@ import { EJSON, ObjectId, type Document } from 'bson';
 import { CommandError } from '../errors/command-error.ts';
 import { bsonEquals, isPlainObject } from './bson-values.ts';
 import type { CollectionData } from './collection-data.ts';
+import { compileFilter } from '../query/query-engine.ts';
 
 /**
- * Enforces `unique: true` secondary indexes the way a non-sparse unique index
- * does: a missing field counts as null, so two documents without it collide.
+ * Enforces `unique: true` secondary indexes: a missing field counts as
+ * null, so two documents without it collide — unless the index is sparse or
+ * partial and does not hold them.
  * Checked by scanning (the emulator keeps no index structures), so only
  * collections that have a unique index pay for it. Array values are compared
  * as whole values (no multikey expansion).
@@ -18,14 +20,39 @@ export function checkUniqueIndexes(
   for (const index of collection.indexes) {
     if (index.unique !== true || !isPlainObject(index.key)) continue;
     const fields = Object.keys(index.key);
+    const indexed = indexPredicate(index, fields);
+    if (!indexed(doc)) continue;
     const values = fields.map((field) => valueAt(doc, field));
     for (const other of collection.docs.values()) {
-      if (bsonEquals(other._id, doc._id)) continue;
+      if (bsonEquals(other._id, doc._id) || !indexed(other)) continue;
       if (fields.every((field, i) => bsonEquals(valueAt(other, field), values[i]))) {
         throw duplicateOnIndex(ns, String(index.name), fields, values, index.key);
       }
     }
   }
+}
+
+/**
+ * Which documents an index holds: a sparse index only those with at least
+ * one of its fields, a partial index only those its partialFilterExpression
+ * matches; others take no part in its uniqueness.
+ */
+function indexPredicate(index: Document, fields: string[]): (doc: Document) => boolean {
+  const partial = isPlainObject(index.partialFilterExpression)
+    ? compileFilter(index.partialFilterExpression)
+    : undefined;
+  const sparse = index.sparse === true;
+  return (doc) =>
+    (!sparse || fields.some((field) => hasPath(doc, field))) && (!partial || partial(doc));
+}
+
+function hasPath(doc: Document, path: string): boolean {
+  let node: unknown = doc;
+  for (const part of path.split('.')) {
+    if (!isPlainObject(node) || !(part in node)) return false;
+    node = node[part];
+  }
+  return true;
 }
 
 function valueAt(doc: Document, path: string): unknown {
@@ -70,8 +97,10 @@ export function checkExistingForUnique(
 ): void {
   if (index.unique !== true || !isPlainObject(index.key)) return;
   const fields = Object.keys(index.key);
+  const indexed = indexPredicate(index, fields);
   const seen = new Set<string>();
   for (const doc of collection.docs.values()) {
+    if (!indexed(doc)) continue;
     const values = fields.map((field) => valueAt(doc, field));
     const key = EJSON.stringify({ v: values } as Document, { relaxed: false });
     if (seen.has(key)) throw duplicateOnIndex(ns, String(index.name), fields, values, index.key);
