@@ -46,22 +46,24 @@ function indexPredicate(index: Document, fields: string[]): (doc: Document) => b
     (!sparse || fields.some((field) => hasPath(doc, field))) && (!partial || partial(doc));
 }
 
-function hasPath(doc: Document, path: string): boolean {
+/** The value at a dotted path, or `missing` when the path does not exist. */
+function lookup(doc: Document, path: string, missing: unknown): unknown {
   let node: unknown = doc;
   for (const part of path.split('.')) {
-    if (!isPlainObject(node) || !(part in node)) return false;
+    if (!isPlainObject(node) || !(part in node)) return missing;
     node = node[part];
   }
-  return true;
+  return node;
+}
+
+const MISSING = Symbol('missing');
+
+function hasPath(doc: Document, path: string): boolean {
+  return lookup(doc, path, MISSING) !== MISSING;
 }
 
 function valueAt(doc: Document, path: string): unknown {
-  let node: unknown = doc;
-  for (const part of path.split('.')) {
-    if (!isPlainObject(node) || !(part in node)) return null;
-    node = node[part];
-  }
-  return node ?? null;
+  return lookup(doc, path, null) ?? null;
 }
 
 function show(value: unknown): string {
