@@ -2,6 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { DEFAULT_CURSOR_TIMEOUT_MS } from './cursors/cursor-registry.ts';
 import { toOplogRecord, type OplogRecord } from './oplog/oplog-record.ts';
 import { DataDirectory } from './persistence/data-directory.ts';
+import { DEFAULT_TTL_MONITOR_INTERVAL_MS } from './storage/ttl-monitor.ts';
 import { ReplicaNode } from './server/replica-node.ts';
 import { DEFAULT_SESSION_LIMITS } from './transactions/session-store.ts';
 import { WireConnection } from './wire/wire-connection.ts';
@@ -27,12 +28,18 @@ export interface MongoEmulatorOptions {
   logicalSessionTimeoutMs?: number;
   /** Abort transactions open this long (the server's transactionLifetimeLimitSeconds); default 60 s. */
   transactionLifetimeLimitMs?: number;
+  /** Delete documents expired by TTL indexes this often (the server's ttlMonitorSleepSecs); default 60 s. */
+  ttlMonitorIntervalMs?: number;
 }
 
 /** Checks a duration option: a positive, finite number of milliseconds. */
 function durationOption(
   options: MongoEmulatorOptions,
-  name: 'cursorTimeoutMs' | 'logicalSessionTimeoutMs' | 'transactionLifetimeLimitMs',
+  name:
+    | 'cursorTimeoutMs'
+    | 'logicalSessionTimeoutMs'
+    | 'transactionLifetimeLimitMs'
+    | 'ttlMonitorIntervalMs',
   fallback: number,
 ): number {
   const value = options[name];
@@ -92,6 +99,11 @@ export async function startMongoEmulator(
       ),
     },
     cursorTimeoutMs: durationOption(options, 'cursorTimeoutMs', DEFAULT_CURSOR_TIMEOUT_MS),
+    ttlMonitorIntervalMs: durationOption(
+      options,
+      'ttlMonitorIntervalMs',
+      DEFAULT_TTL_MONITOR_INTERVAL_MS,
+    ),
   });
   const dataDir = options.dataDir ? new DataDirectory(options.dataDir, node) : undefined;
   await dataDir?.load();

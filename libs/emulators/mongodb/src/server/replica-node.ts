@@ -9,6 +9,7 @@ import { Catalog } from '../storage/catalog.ts';
 import { idKey } from '../storage/bson-values.ts';
 import type { WriteScope } from '../storage/write-scope.ts';
 import { SessionStore, type SessionLimits } from '../transactions/session-store.ts';
+import { TtlMonitor } from '../storage/ttl-monitor.ts';
 import type { Transaction } from '../transactions/transaction.ts';
 
 /** A client connection as the node sees it, so step-down can close them all. */
@@ -26,6 +27,8 @@ export interface ReplicaNodeOptions {
   sessions: SessionLimits;
   /** Idle cursors are closed after this long. */
   cursorTimeoutMs: number;
+  /** How often TTL indexes' expired documents are deleted. */
+  ttlMonitorIntervalMs: number;
 }
 
 /**
@@ -78,7 +81,10 @@ export class ReplicaNode {
     this.oplog = new Oplog(options.oplog);
     this.sessions = new SessionStore(this.catalog, options.sessions);
     this.cursors = new CursorRegistry(options.cursorTimeoutMs);
+    this.#ttlMonitor = new TtlMonitor(this.catalog, this.direct, options.ttlMonitorIntervalMs);
   }
+
+  readonly #ttlMonitor: TtlMonitor;
 
   /** A scope that writes straight into the catalog, one oplog entry per write. */
   readonly direct: WriteScope = {
@@ -187,6 +193,7 @@ export class ReplicaNode {
   /** Stops timers and closes cursors and sessions (part of the emulator's shutdown). */
   close(): void {
     clearTimeout(this.#stepDownTimer);
+    this.#ttlMonitor.close();
     this.cursors.closeAll();
     this.sessions.close();
   }

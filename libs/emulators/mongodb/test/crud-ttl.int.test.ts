@@ -1,0 +1,43 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Db } from 'mongodb';
+import {
+  AGAINST_REAL_SERVER,
+  openTarget,
+  type ConformanceTarget,
+} from './support/conformance-target.ts';
+
+// Emulator-only: a real server's TTL monitor runs every 60 s, not set per test.
+describe.skipIf(AGAINST_REAL_SERVER)('TTL indexes', () => {
+  let target: ConformanceTarget;
+  let db: Db;
+  beforeAll(async () => {
+    target = await openTarget({ ttlMonitorIntervalMs: 50 });
+    db = target.db('ttl');
+  });
+  afterAll(async () => {
+    await target.close();
+  });
+
+  it('deletes documents whose indexed date is past expireAfterSeconds, as delete events', async () => {
+    const coll = db.collection('sessions');
+    await coll.createIndex({ at: 1 }, { expireAfterSeconds: 60 });
+    const now = Date.now();
+    await coll.insertMany([
+      { _id: 'expired', at: new Date(now - 61_000) },
+      { _id: 'expiredArray', at: [new Date(now + 3_600_000), new Date(now - 120_000)] },
+      { _id: 'fresh', at: new Date(now) },
+      { _id: 'notADate', at: 'yesterday' },
+      { _id: 'noField' },
+    ] as never[]);
+    // Wait for the monitor's pass (no assertion on how soon it comes).
+    while ((await coll.countDocuments()) > 3) await sleep(20);
+    const left = await coll.find().sort({ _id: 1 }).toArray();
+    expect(left.map((doc) => doc._id)).toEqual(['fresh', 'noField', 'notADate']);
+    const deletes = target
+      .emulator!.oplogEntries()
+      .filter((entry) => entry.operationType === 'delete')
+      .map((entry) => entry.documentKey?._id);
+    expect(deletes.sort()).toEqual(['expired', 'expiredArray']);
+  });
+});
