@@ -3,6 +3,7 @@ import { Aggregator, Query, update as mingoUpdate } from 'mingo';
 import { CommandError, isCommandError } from '../errors/command-error.ts';
 import { isPlainObject } from '../storage/bson-values.ts';
 import { foldStrings, type Collation } from './collation.ts';
+import { jsonSchemaPredicate } from './json-schema.ts';
 
 /**
  * The query, projection, aggregation and update language, delegated to mingo
@@ -10,10 +11,12 @@ import { foldStrings, type Collation } from './collation.ts';
  * translates mingo's errors into the server's codes and messages, at the edge.
  */
 
-const MINGO_OPTIONS = { idKey: '_id' };
+const MINGO_OPTIONS = { idKey: '_id', jsonSchemaValidator: jsonSchemaPredicate };
 
 /** mingo's options, with a command's `let` variables when it has some. */
-function mingoOptions(variables: Document | undefined): { idKey: string; variables?: Document } {
+function mingoOptions(
+  variables: Document | undefined,
+): typeof MINGO_OPTIONS & { variables?: Document } {
   return variables ? { ...MINGO_OPTIONS, variables } : MINGO_OPTIONS;
 }
 

@@ -5,11 +5,11 @@ import { isPlainObject } from './bson-values.ts';
 
 /**
  * Schema validation (`validator`, `validationLevel`, `validationAction` of
- * `create` and `collMod`) with query-operator validators, which mingo
- * matches. A document that fails is DocumentValidationFailure (121) with an
+ * `create` and `collMod`): query-operator and `$jsonSchema` validators,
+ * which mingo matches. A document that fails is DocumentValidationFailure (121) with an
  * `errInfo` naming the failing clauses, or, with `validationAction: 'warn'`,
- * is written and logged. `$jsonSchema` validators are refused: mingo needs
- * a JSON-schema engine the emulator does not carry.
+ * is written and logged. `$jsonSchema` validators are matched by
+ * json-schema.ts.
  * https://www.mongodb.com/docs/manual/core/schema-validation/
  */
 
@@ -51,26 +51,13 @@ export function parseValidation(
     );
   const level = enumOption(command, name, 'validationLevel', LEVELS);
   const action = enumOption(command, name, 'validationAction', ACTIONS);
-  if (validator) {
-    if (containsJsonSchema(validator))
-      throw new CommandError(
-        'InvalidOptions',
-        '$jsonSchema validators are not supported by the Tributary MongoDB emulator (query-operator validators are)',
-      );
-    compileFilter(validator);
-  }
+  if (validator) compileFilter(validator);
   const rules: CollectionValidation = {
     validator: (validator as Document | undefined) ?? current?.validator ?? {},
     validationLevel: (level ?? current?.validationLevel ?? 'strict') as 'strict',
     validationAction: (action ?? current?.validationAction ?? 'error') as 'error',
   };
   return Object.keys(rules.validator).length === 0 && !level && !action ? undefined : rules;
-}
-
-function containsJsonSchema(value: unknown): boolean {
-  if (Array.isArray(value)) return value.some(containsJsonSchema);
-  if (!isPlainObject(value)) return false;
-  return Object.entries(value).some(([key, v]) => key === '$jsonSchema' || containsJsonSchema(v));
 }
 
 /** The options listCollections shows for the rules. */
