@@ -62,6 +62,12 @@ describe('$out and $merge write the pipeline result into a collection', () => {
       { _id: 2, k: 'b', v: 2 },
       { _id: 7, v: 7 },
     ]);
+    // A result without _id, merged on _id, is inserted with a new one.
+    await db
+      .collection('source')
+      .aggregate([{ $match: { _id: 3 } }, { $project: { _id: 0, k: 1 } }, { $merge: 'merged' }])
+      .toArray();
+    expect(await db.collection('merged').countDocuments({ k: 'c' })).toBe(1);
   });
 
   it('$merge honours whenMatched, whenNotMatched, a pipeline with $$new, and on a unique field', async () => {

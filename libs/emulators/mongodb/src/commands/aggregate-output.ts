@@ -163,12 +163,18 @@ function writeMerge(
       'Cannot find index to verify that join fields will be unique',
     );
   for (const doc of docs) {
+    // A result without _id, merged on _id, gets a new one: it can match nothing.
+    if (onId && !('_id' in doc)) {
+      if (whenNotMatched === 'insert') insertDocument(scope, target, doc, bypassValidation);
+      else if (whenNotMatched === 'fail') throw noMatch();
+      continue;
+    }
     const key: Document = {};
     for (const field of on) {
       const value = field
         .split('.')
         .reduce<unknown>((node, part) => (node as Document | undefined)?.[part], doc);
-      if (value === undefined || Array.isArray(value))
+      if (value === undefined || value === null || Array.isArray(value))
         throw CommandError.fromCode(
           51132,
           `$merge write error: 'on' field '${field}' cannot be missing, null, undefined or an array`,
@@ -180,11 +186,7 @@ function writeMerge(
       ? findDocuments(collection.candidates(key), { filter: key, limit: 1 })
       : [];
     if (!matched) {
-      if (whenNotMatched === 'fail')
-        throw CommandError.fromCode(
-          13113,
-          '$merge could not find a matching document in the target collection for at least one document in the source collection',
-        );
+      if (whenNotMatched === 'fail') throw noMatch();
       if (whenNotMatched === 'insert') insertDocument(scope, target, doc, bypassValidation);
       continue;
     }
@@ -214,6 +216,13 @@ function writeMerge(
       bypassValidation,
     });
   }
+}
+
+function noMatch(): CommandError {
+  return CommandError.fromCode(
+    13113,
+    '$merge could not find a matching document in the target collection for at least one document in the source collection',
+  );
 }
 
 function isUniqueOn(index: Document, on: string[]): boolean {
