@@ -62,7 +62,7 @@ describe('read-only views run their pipeline on every read and refuse writes', (
     });
   });
 
-  it('refuses writes and indexes on a view with CommandNotSupportedOnView (166)', async () => {
+  it('refuses writes, indexes and change streams on a view with CommandNotSupportedOnView (166)', async () => {
     const active = db.collection('active');
     const writes: Array<() => Promise<unknown>> = [
       () => active.insertOne({ _id: 9 } as never),
@@ -72,6 +72,9 @@ describe('read-only views run their pipeline on every read and refuse writes', (
       () => active.createIndex({ amount: 1 }),
     ];
     for (const write of writes) expect((await failure(write())).code).toBe(166);
+    const stream = active.watch();
+    expect((await failure(stream.tryNext())).code).toBe(166);
+    await stream.close();
     expect(await db.collection('orders').countDocuments({ amount: 0 })).toBe(0);
   });
 

@@ -9,7 +9,7 @@ import { parseLet } from '../query/let-variables.ts';
 import { checkCollation, parseCollation } from '../query/collation.ts';
 import { runCollatedPipeline } from '../query/collated-pipeline.ts';
 import { checkHint } from '../storage/index-hint.ts';
-import { readableDocuments } from '../storage/views.ts';
+import { readableDocuments, refuseViewWrite } from '../storage/views.ts';
 import { localSessionDocuments } from './local-sessions.ts';
 import { checkFindOptions } from './find-options.ts';
 import { outputStage, writeOutput } from './aggregate-output.ts';
@@ -234,6 +234,11 @@ function aggregate(context: CommandContext): Document {
         'OperationNotSupportedInTransaction',
         'Cannot run aggregate with $changeStream in a multi-document transaction.',
       );
+    }
+    // A view has no oplog of its own to watch.
+    if (typeof command.aggregate === 'string') {
+      const watched = { db, coll: command.aggregate };
+      refuseViewWrite(context.scope.read(db, command.aggregate), watched);
     }
     const spec = parseChangeStream(db, command.aggregate, stages);
     const ns =
