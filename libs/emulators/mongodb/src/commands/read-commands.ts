@@ -1,4 +1,4 @@
-import { calculateObjectSize, Long, type Document } from 'bson';
+import { Long, type Document } from 'bson';
 import { parseChangeStream } from '../change-stream/change-stream-spec.ts';
 import { ChangeStreamCursor } from '../change-stream/change-stream-cursor.ts';
 import { ArrayCursor, takeBatch, type ServerCursor } from '../cursors/server-cursor.ts';
@@ -6,15 +6,15 @@ import { CommandError } from '../errors/command-error.ts';
 import { oplogDocuments } from '../oplog/oplog-collection.ts';
 import { findDocuments, runPipeline } from '../query/query-engine.ts';
 import { parseLet } from '../query/let-variables.ts';
-import { checkCollation, parseCollation } from '../query/collation.ts';
+import { parseCollation } from '../query/collation.ts';
 import { runCollatedPipeline } from '../query/collated-pipeline.ts';
 import { checkHint } from '../storage/index-hint.ts';
 import { readableDocuments, refuseViewWrite } from '../storage/views.ts';
 import { localSessionDocuments } from './local-sessions.ts';
+import { count, distinct } from './count-and-distinct.ts';
 import { checkFindOptions } from './find-options.ts';
 import { outputStage, writeOutput } from './aggregate-output.ts';
 import { isPlainObject } from '../storage/bson-values.ts';
-import { MAX_USER_DOCUMENT_BYTES } from '../storage/document-size-limits.ts';
 import type { CommandContext, CommandDefinition } from '../server/command-context.ts';
 import {
   collectionArg,
@@ -303,48 +303,6 @@ function aggregate(context: CommandContext): Document {
     return cursorReply(context, ns, [], batchSize);
   }
   return cursorReply(context, ns, docs, batchSize);
-}
-
-function count(context: CommandContext): Document {
-  const { command, db, name } = context;
-  const coll = collectionArg(command, name, db);
-  const collection = context.scope.read(db, coll);
-  checkHint(collection, command.hint);
-  const docs = findDocuments(
-    readableDocuments((name) => context.scope.read(db, name), coll),
-    {
-      filter: optionalDocument(command, name, 'query') ?? {},
-      skip: optionalCount(command, name, 'skip') ?? 0,
-      limit: optionalCount(command, name, 'limit') ?? 0,
-      collation: parseCollation(command.collation, 'count.collation'),
-    },
-  );
-  return { n: docs.length };
-}
-
-function distinct(context: CommandContext): Document {
-  const { command, db, name } = context;
-  const coll = collectionArg(command, name, db);
-  if (typeof command.key !== 'string')
-    throw new CommandError(
-      'TypeMismatch',
-      "BSON field 'distinct.key' is the wrong type, expected type 'string'",
-    );
-  const collection = context.scope.read(db, coll);
-  checkHint(collection, command.hint);
-  checkCollation(command.collation, 'distinct.collation');
-  const source = readableDocuments((name) => context.scope.read(db, name), coll);
-  const filter = optionalDocument(command, name, 'query') ?? {};
-  const [result] = runPipeline(source, [
-    { $match: filter },
-    { $unwind: { path: `$${command.key}`, preserveNullAndEmptyArrays: false } },
-    { $group: { _id: null, values: { $addToSet: `$${command.key}` } } },
-  ]);
-  const values = (result?.values as unknown[] | undefined) ?? [];
-  // The server caps the answer, one document, well before it could not be sent.
-  if (calculateObjectSize({ values }) > MAX_USER_DOCUMENT_BYTES)
-    throw new CommandError('Location17217', 'distinct too big, 16mb cap');
-  return { values };
 }
 
 /** find, getMore, killCursors, aggregate (including change streams), count, distinct. */
