@@ -24,6 +24,11 @@ const COMMANDS: Record<string, CommandDefinition> = {
 const RETRYABLE_CODES = new Set([6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]);
 /** Codes after which a change stream may resume (the server labels them ResumableChangeStreamError). */
 const RESUMABLE_CODES = new Set([...RETRYABLE_CODES, 63, 150, 13388, 234, 133]);
+/**
+ * Codes of the server's NonResumableChangeStreamError category (error_codes.yml):
+ * any command failing with one is labelled so, and the driver never resumes after it.
+ */
+const NON_RESUMABLE_CODES = new Set([280, 286]);
 /** Codes that make a transaction worth retrying as a whole. */
 const TRANSIENT_TXN_CODES = new Set([...RETRYABLE_CODES, 112, 251]);
 
@@ -221,6 +226,7 @@ export async function dispatch(node: ReplicaNode, input: DispatchInput): Promise
       if (isRetryableWrite && RETRYABLE_CODES.has(failure.code)) added.add('RetryableWriteError');
       if (isChangeStreamGetMore && !beforeCheckout && RESUMABLE_CODES.has(failure.code))
         added.add('ResumableChangeStreamError');
+      else if (NON_RESUMABLE_CODES.has(failure.code)) added.add('NonResumableChangeStreamError');
       if (added.size > 0) reply.errorLabels = [...added];
     }
     return { reply: decorate(node, reply) };
