@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { DEFAULT_CURSOR_TIMEOUT_MS } from './cursors/cursor-registry.ts';
-import { toOplogRecord, type OplogRecord } from './oplog/oplog-record.ts';
+import { isRecorded, toOplogRecord, type OplogRecord } from './oplog/oplog-record.ts';
 import { DataDirectory } from './persistence/data-directory.ts';
 import { ReplicaNode } from './server/replica-node.ts';
 import { DEFAULT_SESSION_LIMITS } from './transactions/session-store.ts';
@@ -50,8 +50,10 @@ export interface MongoEmulator {
   /**
    * The emulator's own oplog, oldest first, as change-event-shaped records:
    * the independent record of what happened, for tests to compare what a
-   * change stream (or the lake) received against. Entries that fell off a
-   * bounded oplog are not included.
+   * change stream (or the lake) received against: one record per event a
+   * stream without `showExpandedEvents` reports — the oplog's create,
+   * createIndexes, dropIndexes and collMod entries are left out. Entries that
+   * fell off a bounded oplog are not included.
    */
   oplogEntries(): OplogRecord[];
   /** Number of open server-side cursors (tests use it to prove nothing leaks). */
@@ -142,7 +144,7 @@ class RunningEmulator implements MongoEmulator {
   }
 
   oplogEntries(): OplogRecord[] {
-    return this.#node.oplog.entries().map(toOplogRecord);
+    return this.#node.oplog.entries().filter(isRecorded).map(toOplogRecord);
   }
 
   openCursorCount(): number {

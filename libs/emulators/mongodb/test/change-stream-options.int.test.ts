@@ -57,4 +57,16 @@ describe('$changeStream options and stages, as the server parses them', () => {
     expect(await refusal({ $group: { _id: null } })).toBe(20);
     expect(await refusal({ $match: { operationType: 'insert' } })).toBeUndefined();
   });
+
+  it('refuses a boolean option given as another type with TypeMismatch (14), as its optionalBool parser does', async () => {
+    const db = target.db('cs_bool_options');
+    const code = (stage: Document) =>
+      db.command({ aggregate: 'c', pipeline: [{ $changeStream: stage }], cursor: {} }).then(
+        () => undefined,
+        (error: MongoServerError) => error.code,
+      );
+    for (const key of ['showExpandedEvents', 'showSystemEvents', 'showRawUpdateDescription'])
+      expect([key, await code({ [key]: 1 })]).toEqual([key, 14]);
+    expect(await code({ showExpandedEvents: false })).toBeUndefined();
+  });
 });

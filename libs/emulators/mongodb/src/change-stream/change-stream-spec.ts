@@ -2,6 +2,7 @@ import { Timestamp, type Document } from 'bson';
 import { CommandError } from '../errors/command-error.ts';
 import { parseResumeToken, type ResumePoint } from '../oplog/resume-token.ts';
 import { isPlainObject } from '../storage/bson-values.ts';
+import { typeName } from '../commands/command-args.ts';
 
 /** Which changes a stream watches. */
 export type ChangeStreamScope =
@@ -22,6 +23,8 @@ export interface ChangeStreamSpec {
   resumeAfter?: ResumePoint;
   startAfter?: ResumePoint;
   startAtOperationTime?: Timestamp;
+  /** Report DDL events (create, createIndexes, …) and the fields only they and expanded events carry. */
+  showExpandedEvents: boolean;
   /** Stages after `$changeStream`, applied to each event. */
   userStages: Document[];
 }
@@ -107,6 +110,27 @@ function option(stage: Document, key: string): unknown {
   return value === null ? undefined : value;
 }
 
+/** Options the server's IDL types as `optionalBool` (a boolean, nothing else). */
+const BOOLEAN_OPTIONS = [
+  'allChangesForCluster',
+  'showMigrationEvents',
+  'showExpandedEvents',
+  'showSystemEvents',
+  'showRawUpdateDescription',
+];
+
+function checkBooleans(stage: Document): void {
+  for (const key of BOOLEAN_OPTIONS) {
+    const value = option(stage, key);
+    if (value !== undefined && typeof value !== 'boolean') {
+      throw new CommandError(
+        'TypeMismatch',
+        `Field '${key}' should be a boolean value, but found: ${typeName(value)}`,
+      );
+    }
+  }
+}
+
 function enumValue<T extends string>(
   value: unknown,
   allowed: readonly T[],
@@ -145,6 +169,7 @@ export function parseChangeStream(
         `BSON field '$changeStream.${key}' is an unknown field.`,
       );
   }
+  checkBooleans(stage);
   let scope: ChangeStreamScope;
   if (stage.allChangesForCluster === true) {
     if (db !== 'admin' || aggregate !== 1) {
@@ -199,6 +224,7 @@ export function parseChangeStream(
       'fullDocumentBeforeChange',
       'off',
     ),
+    showExpandedEvents: option(stage, 'showExpandedEvents') === true,
     userStages: pipeline.slice(1),
   };
   const resumeAfter = option(stage, 'resumeAfter');

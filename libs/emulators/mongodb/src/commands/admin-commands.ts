@@ -4,11 +4,16 @@ import { findDocuments } from '../query/query-engine.ts';
 import { INTERNAL_DATABASES, validateCollName, validateDbName } from '../storage/catalog.ts';
 import { isPlainObject } from '../storage/bson-values.ts';
 import { checkExistingForUnique } from '../storage/unique-indexes.ts';
+import { ID_INDEX } from '../storage/collection-data.ts';
+import {
+  collectionOptionsDocument,
+  createIndexesEntries,
+  dropIndexEntry,
+  modifyEntry,
+} from '../oplog/ddl-entries.ts';
 import type { CommandContext, CommandDefinition } from '../server/command-context.ts';
 import { collectionArg, optionalDocument } from './command-args.ts';
 import { cursorReply } from './read-commands.ts';
-
-const ID_INDEX = { v: 2, key: { _id: 1 }, name: '_id_' };
 
 function imagesOption(command: Document): boolean | undefined {
   const option = command.changeStreamPreAndPostImages;
@@ -28,9 +33,7 @@ function create(context: CommandContext): Document {
   if (node.catalog.get(db, coll))
     throw new CommandError('NamespaceExists', `Collection ${db}.${coll} already exists.`);
   const images = imagesOption(command) ?? false;
-  const { collection } = node.catalog.ensure(db, coll);
-  collection.options = { changeStreamPreAndPostImages: images };
-  node.onChange();
+  node.catalog.ensure(db, coll, { changeStreamPreAndPostImages: images });
   return {};
 }
 
@@ -148,6 +151,9 @@ const COLL_MOD_ACCEPTED = [
   'collectionUUID',
 ];
 
+/** collMod fields its oplog entry (and a modify event's operationDescription) carries. */
+const COLL_MOD_LOGGED = COLL_MOD_ACCEPTED.filter((key) => key !== 'collectionUUID');
+
 /** collMod fields the server knows that the emulator does not model. */
 const COLL_MOD_UNSUPPORTED = new Set([
   'index',
@@ -178,9 +184,13 @@ function collMod(context: CommandContext): Document {
       );
   }
   const images = imagesOption(command);
+  const optionsBefore = collectionOptionsDocument(collection);
   if (images !== undefined)
     collection.options = { ...collection.options, changeStreamPreAndPostImages: images };
-  node.onChange();
+  // The server logs every collMod, even one that changes nothing (a modify event).
+  const changes: Document = {};
+  for (const key of COLL_MOD_LOGGED) if (command[key] !== undefined) changes[key] = command[key];
+  node.appendWrites([modifyEntry({ db, coll }, collection, changes, optionsBefore)]);
   return {};
 }
 
@@ -193,6 +203,8 @@ function createIndexes(context: CommandContext): Document {
   }
   const { collection, created } = node.catalog.ensure(db, coll);
   const before = 1 + collection.indexes.length;
+  const wasEmpty = collection.docs.size === 0;
+  const built: Document[] = [];
   for (const spec of indexes as Document[]) {
     if (!isPlainObject(spec?.key) || typeof spec.name !== 'string') {
       throw new CommandError(
@@ -202,9 +214,13 @@ function createIndexes(context: CommandContext): Document {
     }
     if (spec.name !== '_id_' && !collection.indexes.some((index) => index.name === spec.name)) {
       checkExistingForUnique(collection, { db, coll }, spec);
-      collection.indexes.push({ v: 2, ...spec });
+      const index = { v: 2, ...spec };
+      collection.indexes.push(index);
+      built.push(index);
     }
   }
+  for (const entry of createIndexesEntries({ db, coll }, collection, built, wasEmpty))
+    node.appendWrites([entry]);
   node.onChange();
   return {
     numIndexesBefore: before,
@@ -233,13 +249,12 @@ function dropIndexes(context: CommandContext): Document {
   if (!collection) throw new CommandError('NamespaceNotFound', `ns not found ${db}.${coll}`);
   const before = 1 + collection.indexes.length;
   const target = command.index;
-  if (target === '*') collection.indexes = [];
-  else {
-    const kept = collection.indexes.filter((index) => index.name !== target);
-    if (kept.length === collection.indexes.length)
-      throw new CommandError('IndexNotFound', `index not found with name [${String(target)}]`);
-    collection.indexes = kept;
-  }
+  const dropped = collection.indexes.filter((index) => target === '*' || index.name === target);
+  if (target !== '*' && dropped.length === 0)
+    throw new CommandError('IndexNotFound', `index not found with name [${String(target)}]`);
+  collection.indexes = collection.indexes.filter((index) => !dropped.includes(index));
+  for (const index of dropped) node.appendWrites([dropIndexEntry({ db, coll }, collection, index)]);
+  node.onChange();
   return { nIndexesWas: before };
 }
 

@@ -8,7 +8,7 @@ import { isPlainObject } from '../storage/bson-values.ts';
  * Argument checks that answer like the server's IDL parser:
  * "BSON field 'find.limit' is the wrong type 'string', expected type 'long'".
  */
-function typeName(value: unknown, kind?: string): string {
+export function typeName(value: unknown, kind?: string): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';
   if (typeof value === 'number')

@@ -4,6 +4,7 @@ import { CommandError } from '../errors/command-error.ts';
 import { CursorRegistry } from '../cursors/cursor-registry.ts';
 import { FailPoints } from '../faults/fail-point.ts';
 import { ClusterClock } from '../oplog/cluster-clock.ts';
+import { createEntry } from '../oplog/ddl-entries.ts';
 import { Oplog, type OplogLimits, type OplogWrite } from '../oplog/oplog.ts';
 import { Catalog } from '../storage/catalog.ts';
 import { idKey } from '../storage/bson-values.ts';
@@ -78,6 +79,8 @@ export class ReplicaNode {
     this.oplog = new Oplog(options.oplog);
     this.sessions = new SessionStore(this.catalog, options.sessions);
     this.cursors = new CursorRegistry(options.cursorTimeoutMs);
+    this.catalog.onCreate = (db, coll, collection) =>
+      this.appendWrites([createEntry({ db, coll }, collection)]);
   }
 
   /** A scope that writes straight into the catalog, one oplog entry per write. */
@@ -131,8 +134,11 @@ export class ReplicaNode {
 
   /** Drops a collection, recording the `drop` event; false when it did not exist. */
   dropCollection(db: string, coll: string): boolean {
-    if (!this.catalog.remove(db, coll)) return false;
-    this.appendWrites([{ op: 'drop', ns: { db, coll }, imagesRecorded: false }]);
+    const collection = this.catalog.get(db, coll);
+    if (!collection || !this.catalog.remove(db, coll)) return false;
+    this.appendWrites([
+      { op: 'drop', ns: { db, coll }, collectionUUID: collection.uuid, imagesRecorded: false },
+    ]);
     return true;
   }
 
@@ -154,13 +160,24 @@ export class ReplicaNode {
         'NamespaceNotFound',
         `Source collection ${from.db}.${from.coll} does not exist`,
       );
-    if (this.catalog.get(to.db, to.coll)) {
+    const target = this.catalog.get(to.db, to.coll);
+    if (target) {
       if (!dropTarget) throw new CommandError('NamespaceExists', 'target namespace exists');
       this.dropCollection(to.db, to.coll);
     }
     this.catalog.remove(from.db, from.coll);
     this.catalog.put(to.db, to.coll, source);
-    this.appendWrites([{ op: 'rename', ns: from, to, imagesRecorded: false }]);
+    this.appendWrites([
+      {
+        op: 'rename',
+        ns: from,
+        to,
+        collectionUUID: source.uuid,
+        // The server's rename entry names the collection it replaced by its uuid.
+        operationDescription: { to, ...(target ? { dropTarget: target.uuid } : {}) },
+        imagesRecorded: false,
+      },
+    ]);
   }
 
   /**

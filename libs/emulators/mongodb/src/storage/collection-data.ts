@@ -2,6 +2,9 @@ import type { Binary } from 'bson';
 import { UUID, type Document } from 'bson';
 import { idKey } from './bson-values.ts';
 
+/** The `_id` index every collection has (listIndexes, listCollections' idIndex, create events). */
+export const ID_INDEX = { v: 2, key: { _id: 1 }, name: '_id_' };
+
 /** Collection options the emulator honours. */
 export interface CollectionOptions {
   /** Record pre- and post-images for change streams (`collMod`/`create` option). */

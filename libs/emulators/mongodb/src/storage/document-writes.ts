@@ -76,6 +76,7 @@ export function insertDocument(scope: WriteScope, ns: Namespace, input: Document
   scope.record({
     op: 'insert',
     ns,
+    collectionUUID: collection.uuid,
     documentKey: documentKeyOf(doc),
     postImage: doc,
     imagesRecorded: collection.options.changeStreamPreAndPostImages,
@@ -204,6 +205,7 @@ function recordUpdate(
   const images = collection.options.changeStreamPreAndPostImages;
   const base = {
     ns,
+    collectionUUID: collection.uuid,
     documentKey: documentKeyOf(after),
     postImage: after,
     imagesRecorded: images,
@@ -218,7 +220,7 @@ function recordUpdate(
       {
         op: 'update',
         ...base,
-        updateDescription: describeUpdate(before, after, whole),
+        ...describeUpdate(before, after, whole),
       },
       before,
     );
@@ -315,6 +317,7 @@ export function deleteDocuments(
       {
         op: 'delete',
         ns,
+        collectionUUID: collection.uuid,
         documentKey: documentKeyOf(doc),
         imagesRecorded: images,
         ...(images ? { preImage: doc } : {}),
