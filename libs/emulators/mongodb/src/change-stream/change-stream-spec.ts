@@ -131,6 +131,29 @@ function checkBooleans(stage: Document): void {
   }
 }
 
+/**
+ * Options the server honours that the emulator does not: refused when set,
+ * never accepted and ignored. (`showMigrationEvents` is honoured: a replica
+ * set has no chunk migrations to show.)
+ */
+const UNSUPPORTED_TRUE_OPTIONS = ['showSystemEvents', 'showRawUpdateDescription'];
+
+function notSupported(feature: string): CommandError {
+  return new CommandError(
+    'IllegalOperation',
+    `${feature} is not supported in a change stream by the Tributary MongoDB emulator`,
+  );
+}
+
+/**
+ * Refuses command options of a change-stream aggregate the emulator would
+ * otherwise ignore: a collation changes how the user's `$match` compares
+ * strings on the server, and `let` gives its stages variables.
+ */
+export function checkChangeStreamCommand(command: Document): void {
+  for (const key of ['collation', 'let']) if (command[key] !== undefined) throw notSupported(key);
+}
+
 function enumValue<T extends string>(
   value: unknown,
   allowed: readonly T[],
@@ -170,6 +193,8 @@ export function parseChangeStream(
       );
   }
   checkBooleans(stage);
+  for (const key of UNSUPPORTED_TRUE_OPTIONS)
+    if (option(stage, key) === true) throw notSupported(key);
   let scope: ChangeStreamScope;
   if (stage.allChangesForCluster === true) {
     if (db !== 'admin' || aggregate !== 1) {
@@ -258,6 +283,7 @@ export function parseChangeStream(
       );
     if (name && !KNOWN_STAGES.has(name))
       throw new CommandError('Location40324', `Unrecognized pipeline stage name: '${name}'`);
+    if (name === '$changeStreamSplitLargeEvent') throw notSupported(name);
     if (!name || !ALLOWED_USER_STAGES.has(name)) {
       throw new CommandError(
         'IllegalOperation',

@@ -1,5 +1,8 @@
 import { calculateObjectSize, Long, type Document } from 'bson';
-import { parseChangeStream } from '../change-stream/change-stream-spec.ts';
+import {
+  checkChangeStreamCommand,
+  parseChangeStream,
+} from '../change-stream/change-stream-spec.ts';
 import { ChangeStreamCursor } from '../change-stream/change-stream-cursor.ts';
 import { ArrayCursor, takeBatch, type ServerCursor } from '../cursors/server-cursor.ts';
 import { CommandError } from '../errors/command-error.ts';
@@ -204,6 +207,7 @@ function aggregate(context: CommandContext): Document {
       );
     }
     const spec = parseChangeStream(db, command.aggregate, stages);
+    checkChangeStreamCommand(command);
     const ns =
       typeof command.aggregate === 'string' ? `${db}.${command.aggregate}` : `${db}.$cmd.aggregate`;
     const cursor = new ChangeStreamCursor({
