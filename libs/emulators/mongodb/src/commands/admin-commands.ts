@@ -260,16 +260,12 @@ function dropIndexes(context: CommandContext): Document {
 
 function commitTransaction(context: CommandContext): Document {
   const transaction = context.transaction;
-  if (!transaction)
-    throw new CommandError('NoSuchTransaction', 'Transaction was not started', {
-      labels: ['TransientTransactionError'],
-    });
+  if (!transaction) throw new CommandError('NoSuchTransaction', 'Transaction was not started');
   if (transaction.state === 'committed') return {};
   if (transaction.state === 'aborted') {
     throw new CommandError(
       'NoSuchTransaction',
       `Transaction with { txnNumber: ${transaction.txnNumber} } has been aborted.`,
-      { labels: ['TransientTransactionError'] },
     );
   }
   context.node.commit(transaction);
@@ -279,9 +275,7 @@ function commitTransaction(context: CommandContext): Document {
 function abortTransaction(context: CommandContext): Document {
   const transaction = context.transaction;
   if (!transaction || transaction.state === 'aborted') {
-    throw new CommandError('NoSuchTransaction', 'Transaction was not started', {
-      labels: ['TransientTransactionError'],
-    });
+    throw new CommandError('NoSuchTransaction', 'Transaction was not started');
   }
   if (transaction.state === 'committed') {
     throw new CommandError('IllegalOperation', 'Cannot abort a committed transaction');

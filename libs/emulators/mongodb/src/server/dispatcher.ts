@@ -8,6 +8,7 @@ import {
 import { readCommands } from '../commands/read-commands.ts';
 import { writeCommands } from '../commands/write-commands.ts';
 import { CommandError, isCommandError } from '../errors/command-error.ts';
+import { errorLabelsFor, type LabelledFailure } from '../errors/error-labels.ts';
 import { validateDbName } from '../storage/catalog.ts';
 import type { Transaction } from '../transactions/transaction.ts';
 import type { CommandDefinition, ConnectionInfo } from './command-context.ts';
@@ -19,18 +20,6 @@ const COMMANDS: Record<string, CommandDefinition> = {
   ...writeCommands,
   ...adminCommands,
 };
-
-/** Codes after which the driver may retry a write (the server labels them RetryableWriteError). */
-const RETRYABLE_CODES = new Set([6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]);
-/** Codes after which a change stream may resume (the server labels them ResumableChangeStreamError). */
-const RESUMABLE_CODES = new Set([...RETRYABLE_CODES, 63, 150, 13388, 234, 133]);
-/**
- * Codes of the server's NonResumableChangeStreamError category (error_codes.yml):
- * any command failing with one is labelled so, and the driver never resumes after it.
- */
-const NON_RESUMABLE_CODES = new Set([280, 286]);
-/** Codes that make a transaction worth retrying as a whole. */
-const TRANSIENT_TXN_CODES = new Set([...RETRYABLE_CODES, 112, 251]);
 
 /** "Not primary" and "shutting down" codes: the reply carries topologyVersion so drivers can tell stale errors. */
 const STATE_CHANGE_CODES = new Set([91, 189, 10058, 10107, 11600, 11602, 13435, 13436]);
@@ -111,7 +100,9 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 export async function dispatch(node: ReplicaNode, input: DispatchInput): Promise<DispatchResult> {
   const { command, connection, signal } = input;
   const name = Object.keys(command)[0] ?? '';
-  let labels: string[] | undefined;
+  /** failCommand's `errorLabels`: they replace whatever the server would have labelled. */
+  let labelsOverride: string[] | undefined;
+  let canonicalName = name;
   let isRetryableWrite = false;
   let transaction: Transaction | undefined;
   let isChangeStreamGetMore = false;
@@ -127,6 +118,7 @@ export async function dispatch(node: ReplicaNode, input: DispatchInput): Promise
     if (definition.adminOnly && db !== 'admin') {
       throw new CommandError('Unauthorized', `${name} may only be run against the admin database.`);
     }
+    canonicalName = definition.canonicalName ?? name;
     if (definition.fields) checkFields(name, command, definition.fields);
     if (name === 'getMore')
       isChangeStreamGetMore = node.cursors.get(command.getMore ?? 0)?.isChangeStream ?? false;
@@ -134,19 +126,18 @@ export async function dispatch(node: ReplicaNode, input: DispatchInput): Promise
     const fault =
       name === 'configureFailPoint'
         ? undefined
-        : node.failPoints.failCommand.check(definition.canonicalName ?? name, connection.appName);
+        : node.failPoints.failCommand.check(canonicalName, connection.appName);
     if (fault) {
+      labelsOverride = fault.errorLabels;
       if (fault.blockTimeMS > 0) await sleep(fault.blockTimeMS, signal);
       if (fault.closeConnection) return { reply: {}, closeConnection: true };
       if (fault.errorCode !== undefined) {
-        labels = fault.errorLabels;
         // Before the cursor is checked out: the server's change-stream
         // machinery never sees it, so it adds no ResumableChangeStreamError.
         beforeCheckout = true;
         throw CommandError.fromCode(
           fault.errorCode,
           `Failing command ${name} via 'failCommand' failpoint`,
-          fault.errorLabels ?? [],
         );
       }
     }
@@ -176,7 +167,6 @@ export async function dispatch(node: ReplicaNode, input: DispatchInput): Promise
         throw new CommandError(
           'NoSuchTransaction',
           `Transaction with { txnNumber: ${transaction.txnNumber} } has been ${transaction.state}.`,
-          { labels: ['TransientTransactionError'] },
         );
       }
     } else if (name === 'commitTransaction' || name === 'abortTransaction') {
@@ -201,8 +191,19 @@ export async function dispatch(node: ReplicaNode, input: DispatchInput): Promise
     });
     // Stored numbers get their BSON types back as the reply is encoded (bson-writer.ts).
     const reply: Document = { ...result, ok: 1 };
-    if (fault?.writeConcernError) reply.writeConcernError = fault.writeConcernError;
-    if (isRetryableWrite) node.sessions.rememberWrite(command, reply);
+    // A retry is answered from history and waits for write concern anew: the error is not part of what is remembered.
+    if (isRetryableWrite) node.sessions.rememberWrite(command, { ...reply });
+    if (fault?.writeConcernError) {
+      reply.writeConcernError = fault.writeConcernError;
+      const labels =
+        labelsOverride ??
+        errorLabelsFor({
+          ...sessionOptionsOf(command, canonicalName),
+          writeConcernCode: Number(fault.writeConcernError.code),
+          inChangeStream: false,
+        });
+      if (labels.length > 0) reply.errorLabels = labels;
+    }
     return { reply: decorate(node, reply) };
   } catch (error) {
     const failure = isCommandError(error) ? error : internalError(error);
@@ -219,18 +220,28 @@ export async function dispatch(node: ReplicaNode, input: DispatchInput): Promise
         counter: Long.fromNumber(node.topologyCounter),
       };
     }
-    if (labels === undefined) {
-      const added = new Set(failure.errorLabels);
-      if (transaction && TRANSIENT_TXN_CODES.has(failure.code))
-        added.add('TransientTransactionError');
-      if (isRetryableWrite && RETRYABLE_CODES.has(failure.code)) added.add('RetryableWriteError');
-      if (isChangeStreamGetMore && !beforeCheckout && RESUMABLE_CODES.has(failure.code))
-        added.add('ResumableChangeStreamError');
-      else if (NON_RESUMABLE_CODES.has(failure.code)) added.add('NonResumableChangeStreamError');
-      if (added.size > 0) reply.errorLabels = [...added];
-    }
+    const labels =
+      labelsOverride ??
+      errorLabelsFor({
+        ...sessionOptionsOf(command, canonicalName),
+        code: failure.code,
+        inChangeStream: isChangeStreamGetMore && !beforeCheckout,
+      });
+    if (labels.length > 0) reply.errorLabels = labels;
     return { reply: decorate(node, reply) };
   }
+}
+
+/** What the server's labelling reads of a command: its name and session options. */
+function sessionOptionsOf(
+  command: Document,
+  commandName: string,
+): Pick<LabelledFailure, 'commandName' | 'hasTxnNumber' | 'hasAutocommit'> {
+  return {
+    commandName,
+    hasTxnNumber: command.txnNumber !== undefined,
+    hasAutocommit: command.autocommit !== undefined,
+  };
 }
 
 function internalError(error: unknown): CommandError {

@@ -115,7 +115,6 @@ export class ReplicaNode {
         throw new CommandError(
           'WriteConflict',
           'Write conflict during plan execution and yielding is disabled. :: Please retry your operation or multi-document transaction.',
-          { labels: ['TransientTransactionError'] },
         );
       }
     }

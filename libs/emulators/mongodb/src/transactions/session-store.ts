@@ -140,7 +140,6 @@ export class SessionStore {
       throw new CommandError(
         'NoSuchTransaction',
         `Given transaction number ${txnNumber} does not match any in-progress transactions.`,
-        { labels: ['TransientTransactionError'] },
       );
     }
     return transaction;
