@@ -236,6 +236,11 @@ function aggregate(context: CommandContext): Document {
         'Location40602',
         '$changeStream is only valid as the first stage in a pipeline.',
       );
+    if ((name === '$out' || name === '$merge') && context.transaction)
+      throw new CommandError(
+        'OperationNotSupportedInTransaction',
+        `Operation not permitted in transaction :: caused by :: ${name} cannot be used in a transaction`,
+      );
     if (name === '$out' || name === '$merge') {
       throw new CommandError(
         'IllegalOperation',
@@ -324,7 +329,7 @@ export const readCommands: Record<string, CommandDefinition> = {
     inTransaction: true,
     fields: ['pipeline', 'explain', 'allowDiskUse', 'cursor', 'needsMerge', 'fromMongos'],
   },
-  count: { handler: count, inTransaction: true, fields: ['query', 'limit', 'skip', 'fields'] },
+  count: { handler: count, fields: ['query', 'limit', 'skip', 'fields'] },
   distinct: {
     handler: distinct,
     inTransaction: true,

@@ -10,6 +10,7 @@ import { writeCommands } from '../commands/write-commands.ts';
 import { CommandError, isCommandError } from '../errors/command-error.ts';
 import { errorLabelsFor, type LabelledFailure } from '../errors/error-labels.ts';
 import { validateDbName } from '../storage/catalog.ts';
+import { checkAllowedInTransaction } from '../transactions/allowed-in-transaction.ts';
 import type { Transaction } from '../transactions/transaction.ts';
 import type { CommandDefinition, ConnectionInfo } from './command-context.ts';
 import type { ReplicaNode } from './replica-node.ts';
@@ -155,12 +156,7 @@ export async function dispatch(node: ReplicaNode, input: DispatchInput): Promise
         );
     }
     if (command.autocommit === false) {
-      if (!definition.inTransaction) {
-        throw new CommandError(
-          'OperationNotSupportedInTransaction',
-          `Cannot run '${name}' in a multi-document transaction.`,
-        );
-      }
+      checkAllowedInTransaction(name, definition, db);
       transaction = node.sessions.transactionFor(command);
       const ending = name === 'commitTransaction' || name === 'abortTransaction';
       if (!ending && transaction.state !== 'inProgress') {
