@@ -10,7 +10,8 @@ import { Catalog } from '../storage/catalog.ts';
 import { idKey } from '../storage/bson-values.ts';
 import type { WriteScope } from '../storage/write-scope.ts';
 import { SessionStore, type SessionLimits } from '../transactions/session-store.ts';
-import type { Transaction } from '../transactions/transaction.ts';
+import { DocumentLocks } from '../transactions/document-locks.ts';
+import { documentLockKey, type Transaction } from '../transactions/transaction.ts';
 
 /** A client connection as the node sees it, so step-down can close them all. */
 export interface ClientConnection {
@@ -41,6 +42,8 @@ export class ReplicaNode {
   readonly cursors: CursorRegistry;
   readonly sessions: SessionStore;
   readonly failPoints = new FailPoints();
+  /** Documents open transactions have written (first writer wins). */
+  readonly locks = new DocumentLocks();
   readonly connections = new Set<ClientConnection>();
   /** `topologyVersion.processId`: new for every start, as a restarted mongod's is. */
   readonly processId = new ObjectId();
@@ -77,7 +80,7 @@ export class ReplicaNode {
 
   constructor(options: ReplicaNodeOptions) {
     this.oplog = new Oplog(options.oplog);
-    this.sessions = new SessionStore(this.catalog, options.sessions);
+    this.sessions = new SessionStore(this.catalog, this.locks, options.sessions);
     this.cursors = new CursorRegistry(options.cursorTimeoutMs);
     this.catalog.onCreate = (db, coll, collection) =>
       this.appendWrites([createEntry({ db, coll }, collection)]);
@@ -87,7 +90,14 @@ export class ReplicaNode {
   readonly direct: WriteScope = {
     read: (db, coll) => this.catalog.get(db, coll),
     write: (db, coll) => this.catalog.ensure(db, coll).collection,
-    record: (write) => this.appendWrites([write]),
+    claim: (db, coll, ids) =>
+      this.locks.claimOutsideTransaction(ids.map((id) => documentLockKey(db, coll, id))),
+    record: (write) => {
+      this.locks.written([
+        documentLockKey(write.ns.db, write.ns.coll as string, write.documentKey?._id),
+      ]);
+      this.appendWrites([write]);
+    },
   };
 
   /** Appends writes under one new cluster time and notifies listeners. */
@@ -104,27 +114,20 @@ export class ReplicaNode {
 
   /**
    * Makes a transaction's writes visible and appends its oplog entries under
-   * one cluster time. A document another client changed since the
-   * transaction read it is a WriteConflict, and nothing is applied.
+   * one cluster time. Conflicts were settled at each write (DocumentLocks):
+   * nothing another writer did can be in the way here.
    */
   commit(transaction: Transaction): void {
-    for (const baseline of transaction.baselines.values()) {
-      const current = this.catalog.get(baseline.db, baseline.coll)?.docs.get(baseline.key);
-      if (current !== baseline.doc) {
-        transaction.abort();
-        throw new CommandError(
-          'WriteConflict',
-          'Write conflict during plan execution and yielding is disabled. :: Please retry your operation or multi-document transaction.',
-        );
-      }
-    }
+    const keys = new Set<string>();
     for (const write of transaction.writes) {
       const coll = write.ns.coll as string;
       const collection = this.catalog.ensure(write.ns.db, coll).collection;
       const key = idKey(write.documentKey?._id);
       if (write.op === 'delete') collection.docs.delete(key);
       else if (write.postImage) collection.docs.set(key, write.postImage);
+      keys.add(documentLockKey(write.ns.db, coll, write.documentKey?._id));
     }
+    this.locks.written(keys);
     const lsid = { id: transaction.lsid.id, uid: ANONYMOUS_UID };
     const txnNumber = Long.fromNumber(transaction.txnNumber);
     this.appendWrites(transaction.writes.map((write) => ({ ...write, lsid, txnNumber })));

@@ -68,6 +68,7 @@ export function insertDocument(scope: WriteScope, ns: Namespace, input: Document
         : withIdFirst(input, input._id)
       : withIdFirst(input, new ObjectId());
   validateStoredDocument(doc);
+  scope.claim(ns.db, ns.coll, [doc._id]);
   const collection = scope.write(ns.db, ns.coll);
   const key = idKey(doc._id);
   if (collection.docs.has(key)) throw duplicateKeyError(ns, doc._id);
@@ -212,18 +213,15 @@ function recordUpdate(
     ...(images ? { preImage: before } : {}),
   };
   if (kind === 'replacement') {
-    scope.record({ op: 'replace', ...base }, before);
+    scope.record({ op: 'replace', ...base });
   } else {
     const whole =
       kind === 'modifiers' ? wholeValuePaths(statement.u as Document) : new Set<string>();
-    scope.record(
-      {
-        op: 'update',
-        ...base,
-        ...describeUpdate(before, after, whole),
-      },
-      before,
-    );
+    scope.record({
+      op: 'update',
+      ...base,
+      ...describeUpdate(before, after, whole),
+    });
   }
 }
 
@@ -269,24 +267,43 @@ export function updateDocuments(
     insertDocument(scope, ns, doc);
     return { matched: 0, modified: 0, upsertedId: doc._id, after: doc };
   }
-  const collection = scope.write(ns.db, ns.coll);
   const outcome: UpdateOutcome = { matched: 0, modified: 0 };
+  // Every new document is computed before any is written, so the claim (which may make the
+  // statement wait and run again) comes before any change; a document that fails still leaves
+  // the ones before it updated, as on the server.
+  const changes: Array<{ before: Document; after: Document }> = [];
+  let failure: unknown;
   for (const before of targets) {
-    const after = computeUpdated(before, statement, kind, false);
-    validateStoredDocument(after);
+    let after: Document;
+    try {
+      after = computeUpdated(before, statement, kind, false);
+      validateStoredDocument(after);
+    } catch (error) {
+      failure = error;
+      break;
+    }
     outcome.matched += 1;
     if (outcome.before === undefined) {
       outcome.before = before;
       outcome.after = after;
     }
     // An update that changes nothing writes nothing and emits no event, like the server.
-    if (bsonEquals(before, after)) continue;
+    if (!bsonEquals(before, after)) changes.push({ before, after });
+  }
+  scope.claim(
+    ns.db,
+    ns.coll,
+    changes.map(({ after }) => after._id),
+  );
+  const collection = scope.write(ns.db, ns.coll);
+  for (const { before, after } of changes) {
     checkUpdatedSize(after);
     if (collection.indexes.length > 0) checkUniqueIndexes(collection, ns, after);
     collection.docs.set(idKey(after._id), after);
     outcome.modified += 1;
     recordUpdate(scope, ns, collection, before, after, statement, kind);
   }
+  if (failure !== undefined) throw failure;
   return outcome;
 }
 
@@ -309,21 +326,23 @@ export function deleteDocuments(
     ...(sort ? { sort } : {}),
   });
   if (targets.length === 0) return [];
+  scope.claim(
+    ns.db,
+    ns.coll,
+    targets.map((doc) => doc._id),
+  );
   const collection = scope.write(ns.db, ns.coll);
   for (const doc of targets) {
     collection.docs.delete(idKey(doc._id));
     const images = collection.options.changeStreamPreAndPostImages;
-    scope.record(
-      {
-        op: 'delete',
-        ns,
-        collectionUUID: collection.uuid,
-        documentKey: documentKeyOf(doc),
-        imagesRecorded: images,
-        ...(images ? { preImage: doc } : {}),
-      },
-      doc,
-    );
+    scope.record({
+      op: 'delete',
+      ns,
+      collectionUUID: collection.uuid,
+      documentKey: documentKeyOf(doc),
+      imagesRecorded: images,
+      ...(images ? { preImage: doc } : {}),
+    });
   }
   return targets;
 }

@@ -1,5 +1,4 @@
 import type { CollectionData } from './collection-data.ts';
-import type { Document } from 'bson';
 import type { OplogWrite } from '../oplog/oplog.ts';
 
 /**
@@ -13,9 +12,12 @@ export interface WriteScope {
   /** The collection, created implicitly when missing (as inserts and upserts do). */
   write(db: string, coll: string): CollectionData;
   /**
-   * Records one change for change streams. `before` is the document the
-   * write replaced or removed (as this scope saw it), which transactions use
-   * to detect write conflicts at commit.
+   * Announces the documents (by `_id`) a statement is about to write, before
+   * it changes anything: in a transaction a document another transaction
+   * holds is a WriteConflict; outside, the statement waits for that
+   * transaction (BlockedByTransaction, then it runs again).
    */
-  record(write: OplogWrite, before?: Document): void;
+  claim(db: string, coll: string, ids: readonly unknown[]): void;
+  /** Records one change for change streams. */
+  record(write: OplogWrite): void;
 }
