@@ -65,4 +65,49 @@ describe('commands in a transaction', () => {
       await session.abortTransaction();
     });
   });
+
+  const collectionNames = async (label: string) =>
+    (await target.db(label).listCollections({}, { nameOnly: true }).toArray())
+      .map((info) => info.name)
+      .sort();
+
+  it('creates a collection and its index in a transaction for others only at commit', async () => {
+    const db = target.db('txn_cmd_create');
+    await inTransaction(async (session) => {
+      await db.createCollection('made', { session });
+      await db.collection('made').createIndex({ a: 1 }, { session });
+      await db.collection<{ _id: number }>('made').insertOne({ _id: 1 }, { session });
+      expect(await collectionNames('txn_cmd_create')).toEqual([]);
+      await session.commitTransaction();
+    });
+    expect(await collectionNames('txn_cmd_create')).toEqual(['made']);
+    const indexes = await db.collection('made').listIndexes().toArray();
+    expect(indexes.map((index) => index.name)).toEqual(['_id_', 'a_1']);
+    expect(await db.collection('made').find().toArray()).toEqual([{ _id: 1 }]);
+  });
+
+  it('discards the collections an aborted transaction created, explicitly or by a write', async () => {
+    const db = target.db('txn_cmd_create_abort');
+    await db.collection('kept').insertOne({ _id: 0 } as never);
+    await inTransaction(async (session) => {
+      await db.createCollection('explicit', { session });
+      await db.collection<{ _id: number }>('implicit').insertOne({ _id: 1 }, { session });
+      await session.abortTransaction();
+    });
+    expect(await collectionNames('txn_cmd_create_abort')).toEqual(['kept']);
+  });
+
+  it('refuses in a transaction to create an existing collection (48) or a new index on one (263)', async () => {
+    const db = target.db('txn_cmd_create_existing');
+    await db.collection('c').insertOne({ _id: 0 } as never);
+    await inTransaction(async (session) => {
+      expect(await failureOf(db.createCollection('c', { session }))).toMatchObject({ code: 48 });
+    });
+    await inTransaction(async (session) => {
+      const build = db.collection('c').createIndex({ a: 1 }, { session });
+      expect(await failureOf(build)).toMatchObject({ code: 263 });
+    });
+    const indexes = await db.collection('c').listIndexes().toArray();
+    expect(indexes.map((index) => index.name)).toEqual(['_id_']);
+  });
 });

@@ -27,14 +27,39 @@ function imagesOption(command: Document): boolean | undefined {
   return option.enabled;
 }
 
+/** Creates a collection in the command's scope: in a transaction, others see it only at commit. */
 function create(context: CommandContext): Document {
-  const { command, db, node } = context;
+  const { command, db, node, scope } = context;
   const coll = collectionArg(command, 'create', db);
-  if (node.catalog.get(db, coll))
+  if (scope.read(db, coll))
     throw new CommandError('NamespaceExists', `Collection ${db}.${coll} already exists.`);
   const images = imagesOption(command) ?? false;
-  node.catalog.ensure(db, coll, { changeStreamPreAndPostImages: images });
+  const options = { changeStreamPreAndPostImages: images };
+  // In a transaction the collection reaches the catalog, and its create entry the oplog, at commit.
+  if (context.transaction) scope.write(db, coll).options = options;
+  else node.catalog.ensure(db, coll, options);
   return {};
+}
+
+/**
+ * In a transaction indexes can only be built on a collection the
+ * transaction creates, while it is empty (the server's rule: an index build
+ * on an existing collection takes locks a transaction cannot hold).
+ */
+function checkIndexBuildInTransaction(context: CommandContext, coll: string): void {
+  const { transaction, db } = context;
+  const existing = context.scope.read(db, coll);
+  if (!transaction || !existing) return;
+  if (!transaction.createdHere(db, coll))
+    throw new CommandError(
+      'OperationNotSupportedInTransaction',
+      `Cannot create new indexes on existing collection ${db}.${coll} in a multi-document transaction.`,
+    );
+  if (existing.docs.size > 0)
+    throw new CommandError(
+      'OperationNotSupportedInTransaction',
+      `Cannot create new indexes on non-empty collection ${db}.${coll} in a multi-document transaction.`,
+    );
 }
 
 function drop(context: CommandContext): Document {
@@ -201,7 +226,8 @@ function createIndexes(context: CommandContext): Document {
   if (!Array.isArray(indexes) || indexes.length === 0) {
     throw new CommandError('BadValue', 'Must specify at least one index to create');
   }
-  const { collection, created } = node.catalog.ensure(db, coll);
+  const created = !context.scope.read(db, coll);
+  const collection = context.scope.write(db, coll);
   const before = 1 + collection.indexes.length;
   const wasEmpty = collection.docs.size === 0;
   const built: Document[] = [];
@@ -213,15 +239,17 @@ function createIndexes(context: CommandContext): Document {
       );
     }
     if (spec.name !== '_id_' && !collection.indexes.some((index) => index.name === spec.name)) {
+      // Only a new index is a build; asking again for existing ones is allowed anywhere.
+      if (!created) checkIndexBuildInTransaction(context, coll);
       checkExistingForUnique(collection, { db, coll }, spec);
       const index = { v: 2, ...spec };
       collection.indexes.push(index);
       built.push(index);
     }
   }
-  for (const entry of createIndexesEntries({ db, coll }, collection, built, wasEmpty))
-    node.appendWrites([entry]);
-  node.onChange();
+  // In a transaction the build's entries are logged with the collection's, at commit.
+  if (!context.transaction)
+    node.appendWrites(createIndexesEntries({ db, coll }, collection, built, wasEmpty));
   return {
     numIndexesBefore: before,
     numIndexesAfter: 1 + collection.indexes.length,

@@ -4,9 +4,10 @@ import { CommandError } from '../errors/command-error.ts';
 import { CursorRegistry } from '../cursors/cursor-registry.ts';
 import { FailPoints } from '../faults/fail-point.ts';
 import { ClusterClock } from '../oplog/cluster-clock.ts';
-import { createEntry } from '../oplog/ddl-entries.ts';
+import { createEntry, createIndexesEntries } from '../oplog/ddl-entries.ts';
 import { Oplog, type OplogLimits, type OplogWrite } from '../oplog/oplog.ts';
 import { Catalog } from '../storage/catalog.ts';
+import { CollectionData } from '../storage/collection-data.ts';
 import { idKey } from '../storage/bson-values.ts';
 import type { WriteScope } from '../storage/write-scope.ts';
 import { SessionStore, type SessionLimits } from '../transactions/session-store.ts';
@@ -118,6 +119,19 @@ export class ReplicaNode {
    * nothing another writer did can be in the way here.
    */
   commit(transaction: Transaction): void {
+    // Collections it created come first, logged inside the transaction as the server's applyOps holds them.
+    const catalogWrites: OplogWrite[] = [];
+    for (const { db, coll, data } of transaction.createdCollections()) {
+      if (this.catalog.get(db, coll)) continue;
+      const { uuid, options, indexes } = data;
+      const collection = new CollectionData({ uuid, options, indexes });
+      this.catalog.put(db, coll, collection);
+      const ns = { db, coll };
+      catalogWrites.push(
+        createEntry(ns, collection),
+        ...createIndexesEntries(ns, collection, [...indexes], true),
+      );
+    }
     const keys = new Set<string>();
     for (const write of transaction.writes) {
       const coll = write.ns.coll as string;
@@ -130,8 +144,10 @@ export class ReplicaNode {
     this.locks.written(keys);
     const lsid = { id: transaction.lsid.id, uid: ANONYMOUS_UID };
     const txnNumber = Long.fromNumber(transaction.txnNumber);
-    this.appendWrites(transaction.writes.map((write) => ({ ...write, lsid, txnNumber })));
+    const writes = [...catalogWrites, ...transaction.writes];
+    this.appendWrites(writes.map((write) => ({ ...write, lsid, txnNumber })));
     transaction.committed();
+    this.onChange();
   }
 
   /** Drops a collection, recording the `drop` event; false when it did not exist. */

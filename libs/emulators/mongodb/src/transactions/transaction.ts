@@ -1,6 +1,6 @@
 import type { Document } from 'bson';
 import type { Catalog } from '../storage/catalog.ts';
-import type { CollectionData } from '../storage/collection-data.ts';
+import { CollectionData } from '../storage/collection-data.ts';
 import type { OplogWrite } from '../oplog/oplog.ts';
 import type { WriteScope } from '../storage/write-scope.ts';
 import { idKey } from '../storage/bson-values.ts';
@@ -32,9 +32,10 @@ export class Transaction implements WriteScope, LockOwner {
   readonly writes: OplogWrite[] = [];
   readonly #catalog: Catalog;
   readonly #locks: DocumentLocks;
+  /** The collections it touched, as it sees them; `created` when it made the collection itself. */
   readonly #snapshots = new Map<
     string,
-    { db: string; coll: string; data: CollectionData | undefined }
+    { db: string; coll: string; data: CollectionData | undefined; created: boolean }
   >();
 
   constructor(catalog: Catalog, locks: DocumentLocks, lsid: Document, txnNumber: number) {
@@ -46,11 +47,11 @@ export class Transaction implements WriteScope, LockOwner {
     locks.begin(this);
   }
 
-  #snapshot(db: string, coll: string): { data: CollectionData | undefined } {
+  #snapshot(db: string, coll: string): { data: CollectionData | undefined; created: boolean } {
     const name = `${db}.${coll}`;
     let entry = this.#snapshots.get(name);
     if (!entry) {
-      entry = { db, coll, data: this.#catalog.get(db, coll)?.snapshot() };
+      entry = { db, coll, data: this.#catalog.get(db, coll)?.snapshot(), created: false };
       this.#snapshots.set(name, entry);
     }
     return entry;
@@ -60,12 +61,27 @@ export class Transaction implements WriteScope, LockOwner {
     return this.#snapshot(db, coll).data;
   }
 
+  /** A collection it creates (explicitly or by a write) exists for others only once it commits. */
   write(db: string, coll: string): CollectionData {
     const entry = this.#snapshot(db, coll);
     if (!entry.data) {
-      entry.data = this.#catalog.ensure(db, coll).collection.snapshot();
+      entry.data = new CollectionData();
+      entry.created = true;
     }
     return entry.data;
+  }
+
+  /** True when this transaction created the collection (createIndexes may then build on it). */
+  createdHere(db: string, coll: string): boolean {
+    return this.#snapshot(db, coll).created;
+  }
+
+  /** The collections it created, to be put in the catalog at commit. */
+  createdCollections(): Array<{ db: string; coll: string; data: CollectionData }> {
+    const created: Array<{ db: string; coll: string; data: CollectionData }> = [];
+    for (const { db, coll, data, created: here } of this.#snapshots.values())
+      if (here && data) created.push({ db, coll, data });
+    return created;
   }
 
   claim(db: string, coll: string, ids: readonly unknown[]): void {
