@@ -14,6 +14,7 @@ import { checkAllowedInTransaction } from '../transactions/allowed-in-transactio
 import type { Transaction } from '../transactions/transaction.ts';
 import type { CommandDefinition, ConnectionInfo } from './command-context.ts';
 import type { ReplicaNode } from './replica-node.ts';
+import { writeConcernErrorFor } from './write-concern.ts';
 
 const COMMANDS: Record<string, CommandDefinition> = {
   ...handshakeCommands,
@@ -106,6 +107,7 @@ export async function dispatch(node: ReplicaNode, input: DispatchInput): Promise
   let canonicalName = name;
   let isRetryableWrite = false;
   let transaction: Transaction | undefined;
+  const ending = name === 'commitTransaction' || name === 'abortTransaction';
   let isChangeStreamGetMore = false;
   /** The failure was injected by failCommand, before any cursor was checked out. */
   let beforeCheckout = false;
@@ -158,7 +160,6 @@ export async function dispatch(node: ReplicaNode, input: DispatchInput): Promise
     if (command.autocommit === false) {
       checkAllowedInTransaction(name, definition, db);
       transaction = node.sessions.transactionFor(command);
-      const ending = name === 'commitTransaction' || name === 'abortTransaction';
       if (!ending && transaction.state !== 'inProgress') {
         throw new CommandError(
           'NoSuchTransaction',
@@ -189,13 +190,16 @@ export async function dispatch(node: ReplicaNode, input: DispatchInput): Promise
     const reply: Document = { ...result, ok: 1 };
     // A retry is answered from history and waits for write concern anew: the error is not part of what is remembered.
     if (isRetryableWrite) node.sessions.rememberWrite(command, { ...reply });
-    if (fault?.writeConcernError) {
-      reply.writeConcernError = fault.writeConcernError;
+    const writeConcernError =
+      fault?.writeConcernError ??
+      (transaction && !ending ? undefined : writeConcernErrorFor(canonicalName, command));
+    if (writeConcernError) {
+      reply.writeConcernError = writeConcernError;
       const labels =
         labelsOverride ??
         errorLabelsFor({
           ...sessionOptionsOf(command, canonicalName),
-          writeConcernCode: Number(fault.writeConcernError.code),
+          writeConcernCode: Number(writeConcernError.code),
           inChangeStream: false,
         });
       if (labels.length > 0) reply.errorLabels = labels;
