@@ -143,4 +143,36 @@ describe('change streams with showExpandedEvents, as MongoDB 8.0 reports them', 
       await plain.close();
     }
   });
+
+  it("logs a transaction's create and createIndexes at its commit, in order among its writes", async () => {
+    const db = target.db('cx_txn_create');
+    const stream = await started(db.watch([], { ...AWAIT, showExpandedEvents: true }));
+    const session = target.client.startSession();
+    try {
+      session.startTransaction();
+      await db.createCollection('made', { session });
+      await db.collection('made').createIndex({ x: 1 }, { name: 'x_1', session });
+      await db.collection('made').insertOne({ _id: 1, x: 1 } as never, { session });
+      await db.collection('implicit').insertOne({ _id: 2 } as never, { session });
+      expect(await stream.tryNext()).toBeNull(); // nothing is logged before the commit
+      await session.commitTransaction();
+      const events = (await readEvents(stream, 5)) as Document[];
+      expect(events.map((e) => [e.operationType, e.ns.coll])).toEqual([
+        ['create', 'made'],
+        ['createIndexes', 'made'],
+        ['insert', 'made'],
+        ['create', 'implicit'],
+        ['insert', 'implicit'],
+      ]);
+      for (const event of events) {
+        expect(event.lsid?.id).toEqual(session.id?.id);
+        expect(event.txnNumber).toBeDefined();
+        expect(event.clusterTime).toEqual(events[0]?.clusterTime);
+      }
+      expect(events[3]?.collectionUUID).toEqual(await uuidOf(db, 'implicit'));
+    } finally {
+      await session.endSession();
+      await stream.close();
+    }
+  });
 });

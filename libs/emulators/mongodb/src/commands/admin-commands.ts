@@ -29,15 +29,12 @@ function imagesOption(command: Document): boolean | undefined {
 
 /** Creates a collection in the command's scope: in a transaction, others see it only at commit. */
 function create(context: CommandContext): Document {
-  const { command, db, node, scope } = context;
+  const { command, db, scope } = context;
   const coll = collectionArg(command, 'create', db);
   if (scope.read(db, coll))
     throw new CommandError('NamespaceExists', `Collection ${db}.${coll} already exists.`);
   const images = imagesOption(command) ?? false;
-  const options = { changeStreamPreAndPostImages: images };
-  // In a transaction the collection reaches the catalog, and its create entry the oplog, at commit.
-  if (context.transaction) scope.write(db, coll).options = options;
-  else node.catalog.ensure(db, coll, options);
+  scope.write(db, coll, { changeStreamPreAndPostImages: images });
   return {};
 }
 
@@ -220,7 +217,7 @@ function collMod(context: CommandContext): Document {
 }
 
 function createIndexes(context: CommandContext): Document {
-  const { command, db, node } = context;
+  const { command, db } = context;
   const coll = collectionArg(command, 'createIndexes', db);
   const indexes = command.indexes;
   if (!Array.isArray(indexes) || indexes.length === 0) {
@@ -247,9 +244,8 @@ function createIndexes(context: CommandContext): Document {
       built.push(index);
     }
   }
-  // In a transaction the build's entries are logged with the collection's, at commit.
-  if (!context.transaction)
-    node.appendWrites(createIndexesEntries({ db, coll }, collection, built, wasEmpty));
+  for (const entry of createIndexesEntries({ db, coll }, collection, built, wasEmpty))
+    context.scope.record(entry);
   return {
     numIndexesBefore: before,
     numIndexesAfter: 1 + collection.indexes.length,

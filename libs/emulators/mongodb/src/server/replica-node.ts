@@ -4,7 +4,7 @@ import { CommandError } from '../errors/command-error.ts';
 import { CursorRegistry } from '../cursors/cursor-registry.ts';
 import { FailPoints } from '../faults/fail-point.ts';
 import { ClusterClock } from '../oplog/cluster-clock.ts';
-import { createEntry, createIndexesEntries } from '../oplog/ddl-entries.ts';
+import { createEntry } from '../oplog/ddl-entries.ts';
 import { Oplog, type OplogLimits, type OplogWrite } from '../oplog/oplog.ts';
 import { Catalog } from '../storage/catalog.ts';
 import { CollectionData } from '../storage/collection-data.ts';
@@ -90,13 +90,14 @@ export class ReplicaNode {
   /** A scope that writes straight into the catalog, one oplog entry per write. */
   readonly direct: WriteScope = {
     read: (db, coll) => this.catalog.get(db, coll),
-    write: (db, coll) => this.catalog.ensure(db, coll).collection,
+    write: (db, coll, options) => this.catalog.ensure(db, coll, options).collection,
     claim: (db, coll, ids) =>
       this.locks.claimOutsideTransaction(ids.map((id) => documentLockKey(db, coll, id))),
     record: (write) => {
-      this.locks.written([
-        documentLockKey(write.ns.db, write.ns.coll as string, write.documentKey?._id),
-      ]);
+      if (write.documentKey)
+        this.locks.written([
+          documentLockKey(write.ns.db, write.ns.coll as string, write.documentKey._id),
+        ]);
       this.appendWrites([write]);
     },
   };
@@ -119,33 +120,26 @@ export class ReplicaNode {
    * nothing another writer did can be in the way here.
    */
   commit(transaction: Transaction): void {
-    // Collections it created come first, logged inside the transaction as the server's applyOps holds them.
-    const catalogWrites: OplogWrite[] = [];
+    // Collections it created join the catalog; their create (and createIndexes) entries are among its writes.
     for (const { db, coll, data } of transaction.createdCollections()) {
       if (this.catalog.get(db, coll)) continue;
       const { uuid, options, indexes } = data;
-      const collection = new CollectionData({ uuid, options, indexes });
-      this.catalog.put(db, coll, collection);
-      const ns = { db, coll };
-      catalogWrites.push(
-        createEntry(ns, collection),
-        ...createIndexesEntries(ns, collection, [...indexes], true),
-      );
+      this.catalog.put(db, coll, new CollectionData({ uuid, options, indexes }));
     }
     const keys = new Set<string>();
     for (const write of transaction.writes) {
+      if (!write.documentKey) continue; // a catalog change, applied above
       const coll = write.ns.coll as string;
       const collection = this.catalog.ensure(write.ns.db, coll).collection;
-      const key = idKey(write.documentKey?._id);
+      const key = idKey(write.documentKey._id);
       if (write.op === 'delete') collection.docs.delete(key);
       else if (write.postImage) collection.docs.set(key, write.postImage);
-      keys.add(documentLockKey(write.ns.db, coll, write.documentKey?._id));
+      keys.add(documentLockKey(write.ns.db, coll, write.documentKey._id));
     }
     this.locks.written(keys);
     const lsid = { id: transaction.lsid.id, uid: ANONYMOUS_UID };
     const txnNumber = Long.fromNumber(transaction.txnNumber);
-    const writes = [...catalogWrites, ...transaction.writes];
-    this.appendWrites(writes.map((write) => ({ ...write, lsid, txnNumber })));
+    this.appendWrites(transaction.writes.map((write) => ({ ...write, lsid, txnNumber })));
     transaction.committed();
     this.onChange();
   }

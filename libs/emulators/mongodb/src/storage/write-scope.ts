@@ -1,4 +1,4 @@
-import type { CollectionData } from './collection-data.ts';
+import type { CollectionData, CollectionOptions } from './collection-data.ts';
 import type { OplogWrite } from '../oplog/oplog.ts';
 
 /**
@@ -9,8 +9,11 @@ import type { OplogWrite } from '../oplog/oplog.ts';
 export interface WriteScope {
   /** The collection as this scope sees it, or undefined when it does not exist. */
   read(db: string, coll: string): CollectionData | undefined;
-  /** The collection, created implicitly when missing (as inserts and upserts do). */
-  write(db: string, coll: string): CollectionData;
+  /**
+   * The collection, created when missing — implicitly as inserts and upserts
+   * do, or with `options` by `create` — and its create entry recorded.
+   */
+  write(db: string, coll: string, options?: CollectionOptions): CollectionData;
   /**
    * Announces the documents (by `_id`) a statement is about to write, before
    * it changes anything: in a transaction a document another transaction
@@ -18,6 +21,6 @@ export interface WriteScope {
    * transaction (BlockedByTransaction, then it runs again).
    */
   claim(db: string, coll: string, ids: readonly unknown[]): void;
-  /** Records one change for change streams. */
+  /** Records one change for change streams (a document's, or a catalog change's). */
   record(write: OplogWrite): void;
 }

@@ -1,6 +1,7 @@
 import type { Document } from 'bson';
 import type { Catalog } from '../storage/catalog.ts';
-import { CollectionData } from '../storage/collection-data.ts';
+import { CollectionData, type CollectionOptions } from '../storage/collection-data.ts';
+import { createEntry } from '../oplog/ddl-entries.ts';
 import type { OplogWrite } from '../oplog/oplog.ts';
 import type { WriteScope } from '../storage/write-scope.ts';
 import { idKey } from '../storage/bson-values.ts';
@@ -62,11 +63,12 @@ export class Transaction implements WriteScope, LockOwner {
   }
 
   /** A collection it creates (explicitly or by a write) exists for others only once it commits. */
-  write(db: string, coll: string): CollectionData {
+  write(db: string, coll: string, options?: CollectionOptions): CollectionData {
     const entry = this.#snapshot(db, coll);
     if (!entry.data) {
-      entry.data = new CollectionData();
+      entry.data = new CollectionData(options ? { options } : {});
       entry.created = true;
+      this.record(createEntry({ db, coll }, entry.data));
     }
     return entry.data;
   }
