@@ -26,18 +26,24 @@ async function main(): Promise<void> {
       'data-dir': { type: 'string' },
       'oplog-max-entries': { type: 'string' },
       'oplog-max-bytes': { type: 'string' },
+      'checkpoint-interval-ms': { type: 'string' },
     },
   });
   // A long-running demo must not grow without bound; a real mongod's oplog is bounded too.
   const maxEntries =
     positiveInteger(values['oplog-max-entries'], '--oplog-max-entries') ?? DEFAULT_OPLOG_ENTRIES;
   const maxBytes = positiveInteger(values['oplog-max-bytes'], '--oplog-max-bytes');
+  const checkpointMs = positiveInteger(
+    values['checkpoint-interval-ms'],
+    '--checkpoint-interval-ms',
+  );
   const emulator = await startMongoEmulator({
     port: positiveInteger(values.port, '--port') ?? 27017,
     host: values.host,
     ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
     oplogMaxEntries: maxEntries,
     ...(maxBytes !== undefined ? { oplogMaxBytes: maxBytes } : {}),
+    ...(checkpointMs !== undefined ? { checkpointIntervalMs: checkpointMs } : {}),
   });
   console.log(emulator.uri);
   const shutdown = (signal: string) => {

@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { DEFAULT_CURSOR_TIMEOUT_MS } from './cursors/cursor-registry.ts';
 import { isRecorded, toOplogRecord, type OplogRecord } from './oplog/oplog-record.ts';
-import { DataDirectory } from './persistence/data-directory.ts';
+import { DataDirectory, DEFAULT_CHECKPOINT_INTERVAL_MS } from './persistence/data-directory.ts';
 import { ReplicaNode } from './server/replica-node.ts';
 import { DEFAULT_SESSION_LIMITS } from './transactions/session-store.ts';
 import { WireConnection } from './wire/wire-connection.ts';
@@ -16,8 +16,14 @@ export interface MongoEmulatorOptions {
   oplogMaxEntries?: number;
   /** Keep at most about this many bytes of oplog. */
   oplogMaxBytes?: number;
-  /** Persist data and oplog to this directory (loaded at start, saved shortly after changes and at stop). */
+  /**
+   * Persist data and oplog to this directory: every change is journalled
+   * before it is acknowledged, the whole state is checkpointed now and then
+   * and at stop, and both are loaded at start.
+   */
   dataDir?: string;
+  /** With `dataDir`: write a checkpoint (and drop the journal before it) this long after changes; default 10 s. */
+  checkpointIntervalMs?: number;
   /** Close cursors idle this long (the server's cursorTimeoutMillis); default 10 minutes. */
   cursorTimeoutMs?: number;
   /**
@@ -32,7 +38,11 @@ export interface MongoEmulatorOptions {
 /** Checks a duration option: a positive, finite number of milliseconds. */
 function durationOption(
   options: MongoEmulatorOptions,
-  name: 'cursorTimeoutMs' | 'logicalSessionTimeoutMs' | 'transactionLifetimeLimitMs',
+  name:
+    | 'cursorTimeoutMs'
+    | 'logicalSessionTimeoutMs'
+    | 'transactionLifetimeLimitMs'
+    | 'checkpointIntervalMs',
   fallback: number,
 ): number {
   const value = options[name];
@@ -95,8 +105,14 @@ export async function startMongoEmulator(
     },
     cursorTimeoutMs: durationOption(options, 'cursorTimeoutMs', DEFAULT_CURSOR_TIMEOUT_MS),
   });
-  const dataDir = options.dataDir ? new DataDirectory(options.dataDir, node) : undefined;
-  await dataDir?.load();
+  const dataDir = options.dataDir
+    ? new DataDirectory(
+        options.dataDir,
+        node,
+        durationOption(options, 'checkpointIntervalMs', DEFAULT_CHECKPOINT_INTERVAL_MS),
+      )
+    : undefined;
+  await dataDir?.open();
   const server = createServer((socket: Socket) => new WireConnection(socket, node));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -240,7 +240,7 @@ function createIndexes(context: CommandContext): Document {
       if (!created) checkIndexBuildInTransaction(context, coll);
       checkExistingForUnique(collection, { db, coll }, spec);
       const index = { v: 2, ...spec };
-      collection.indexes.push(index);
+      collection.indexes = [...collection.indexes, index];
       built.push(index);
     }
   }
@@ -278,7 +278,6 @@ function dropIndexes(context: CommandContext): Document {
     throw new CommandError('IndexNotFound', `index not found with name [${String(target)}]`);
   collection.indexes = collection.indexes.filter((index) => !dropped.includes(index));
   for (const index of dropped) node.appendWrites([dropIndexEntry({ db, coll }, collection, index)]);
-  node.onChange();
   return { nIndexesWas: before };
 }
 

@@ -128,6 +128,20 @@ export class Oplog {
     return added;
   }
 
+  /**
+   * Appends entries read back from the journal as they were (sequence
+   * numbers, times and tokens kept); the bounds apply as they did when the
+   * entries were first appended.
+   */
+  replay(entries: readonly OplogEntry[]): void {
+    for (const entry of entries) {
+      this.#entries.push(entry);
+      this.#bytes += entry.bytes;
+      this.#nextSeq = entry.seq + 1;
+    }
+    this.#truncate();
+  }
+
   /** Restores entries loaded from disk (keeps their sequence numbers and tokens). */
   load(entries: OplogEntry[], lostUpTo: Timestamp | undefined): void {
     this.#entries = [...entries];

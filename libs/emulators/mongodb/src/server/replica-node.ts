@@ -10,6 +10,7 @@ import { Catalog } from '../storage/catalog.ts';
 import { CollectionData } from '../storage/collection-data.ts';
 import { idKey } from '../storage/bson-values.ts';
 import type { WriteScope } from '../storage/write-scope.ts';
+import type { StateChange } from './state-change.ts';
 import { SessionStore, type SessionLimits } from '../transactions/session-store.ts';
 import { DocumentLocks } from '../transactions/document-locks.ts';
 import { documentLockKey, type Transaction } from '../transactions/transaction.ts';
@@ -72,8 +73,18 @@ export class ReplicaNode {
     });
   }
 
-  /** Called after every change (persistence schedules a save). */
-  onChange: () => void = () => undefined;
+  /**
+   * Called after every change of persisted state, in order (persistence
+   * journals it). Oplog appends and the catalog's collection changes are the
+   * only ways state changes, so nothing escapes it.
+   */
+  onChange: (change: StateChange) => void = () => undefined;
+  /**
+   * A promise that settles once every change so far is durable, or
+   * undefined when nothing is waiting (always, without a data directory).
+   * Replies wait for it: what a client was told happened survives a crash.
+   */
+  whenDurable: () => Promise<void> | undefined = () => undefined;
   /** Awaitable hellos waiting for a topology change. */
   readonly topologyWaiters = new Set<() => void>();
   /** Pending step-down disconnect timer, cleared on stop. */
@@ -85,6 +96,15 @@ export class ReplicaNode {
     this.cursors = new CursorRegistry(options.cursorTimeoutMs);
     this.catalog.onCreate = (db, coll, collection) =>
       this.appendWrites([createEntry({ db, coll }, collection)]);
+    this.catalog.onCollectionChange = (db, coll, collection) =>
+      this.onChange({
+        kind: 'collection',
+        db,
+        coll,
+        uuid: collection.uuid,
+        options: collection.options,
+        indexes: collection.indexes,
+      });
   }
 
   /** A scope that writes straight into the catalog, one oplog entry per write. */
@@ -105,8 +125,8 @@ export class ReplicaNode {
   /** Appends writes under one new cluster time and notifies listeners. */
   appendWrites(writes: OplogWrite[]): void {
     if (writes.length === 0) return;
-    this.oplog.append(this.clock.tick(), writes);
-    this.onChange();
+    const entries = this.oplog.append(this.clock.tick(), writes);
+    this.onChange({ kind: 'oplog', entries });
   }
 
   /** The current version of a document, for `fullDocument: 'updateLookup'`. */
@@ -120,7 +140,8 @@ export class ReplicaNode {
    * nothing another writer did can be in the way here.
    */
   commit(transaction: Transaction): void {
-    // Collections it created join the catalog; their create (and createIndexes) entries are among its writes.
+    // Collections it created join the catalog; their create (and createIndexes) entries are
+    // among its writes, so the journal keeps them in the transaction's one record.
     for (const { db, coll, data } of transaction.createdCollections()) {
       if (this.catalog.get(db, coll)) continue;
       const { uuid, options, indexes } = data;
@@ -141,7 +162,6 @@ export class ReplicaNode {
     const txnNumber = Long.fromNumber(transaction.txnNumber);
     this.appendWrites(transaction.writes.map((write) => ({ ...write, lsid, txnNumber })));
     transaction.committed();
-    this.onChange();
   }
 
   /** Drops a collection, recording the `drop` event; false when it did not exist. */

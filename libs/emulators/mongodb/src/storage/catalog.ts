@@ -31,6 +31,17 @@ export class Catalog {
    * (the node logs its create entry, as the server logs one either way).
    */
   onCreate: (db: string, coll: string, collection: CollectionData) => void = () => undefined;
+  /**
+   * Called when a collection is created or its options or indexes change:
+   * persistence journals the collection's whole metadata (drops and renames
+   * are replayed from their oplog entries).
+   */
+  onCollectionChange: (db: string, coll: string, collection: CollectionData) => void = () =>
+    undefined;
+
+  #attach(db: string, coll: string, collection: CollectionData): void {
+    collection.onMetadataChange = () => this.onCollectionChange(db, coll, collection);
+  }
 
   /** The collection, or undefined if it does not exist. */
   get(db: string, coll: string): CollectionData | undefined {
@@ -52,6 +63,8 @@ export class Catalog {
     if (existing) return { collection: existing, created: false };
     const collection = new CollectionData(options ? { options } : {});
     database.set(coll, collection);
+    this.#attach(db, coll, collection);
+    this.onCollectionChange(db, coll, collection);
     this.onCreate(db, coll, collection);
     return { collection, created: true };
   }
@@ -64,12 +77,16 @@ export class Catalog {
       this.databases.set(db, database);
     }
     database.set(coll, collection);
+    this.#attach(db, coll, collection);
   }
 
   /** Removes a collection; drops the database entry when it becomes empty. */
   remove(db: string, coll: string): boolean {
     const database = this.databases.get(db);
-    if (!database?.delete(coll)) return false;
+    const collection = database?.get(coll);
+    if (!database || !collection) return false;
+    database.delete(coll);
+    collection.onMetadataChange = undefined;
     if (database.size === 0) this.databases.delete(db);
     return true;
   }
