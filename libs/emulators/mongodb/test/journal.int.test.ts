@@ -285,4 +285,85 @@ describe.skipIf(AGAINST_REAL_SERVER)('journal', () => {
       server = await startServerProcess(options);
     }
   }, 90_000);
+
+  it("keeps catalog changes — a transaction's new collection and index too — and their events across a SIGKILL", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'mongo-journal-ddl-'));
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    // No checkpoint before the kill: what survives is what the journal holds.
+    const options = ['--data-dir', dataDir, '--checkpoint-interval-ms', '600000'];
+    let server = await startServerProcess(options);
+    cleanups.push(() => server.stop());
+    const expanded = { showExpandedEvents: true, maxAwaitTimeMS: 20 };
+    const summary = (e: Document) => [e.operationType, e.ns?.coll, e._id?._data, e.collectionUUID];
+    let client = connect(server);
+    const db = client.db('journal_ddl');
+    const start = (await db.command({ ping: 1 })).operationTime as Timestamp;
+    const stream = db.watch([], expanded);
+    await stream.tryNext();
+    const session = client.startSession();
+    await session.withTransaction(async () => {
+      await db.createCollection('made', {
+        session,
+        changeStreamPreAndPostImages: { enabled: true },
+      });
+      await db.collection('made').createIndex({ k: 1 }, { name: 'k_1', session });
+      await db.collection('made').insertOne({ _id: 1, k: 1 } as never, { session });
+    });
+    await session.endSession();
+    await db.collection('plain').createIndexes([
+      { key: { a: 1 }, name: 'a_1' },
+      { key: { b: 1 }, name: 'b_1' },
+    ]);
+    await db.collection('plain').dropIndex('a_1');
+    await db.command({ collMod: 'plain', changeStreamPreAndPostImages: { enabled: true } });
+    const seen: Document[] = [];
+    while (seen.length < 8) {
+      const event = await stream.tryNext();
+      if (event) seen.push(summary(event as Document));
+    }
+    await stream.close();
+    await server.stop(); // SIGKILL
+    await client.close();
+
+    server = await startServerProcess(options);
+    client = connect(server);
+    try {
+      const again = client.db('journal_ddl');
+      const infos = new Map(
+        (await again.listCollections().toArray()).map((info) => [info.name, info as Document]),
+      );
+      for (const name of ['made', 'plain'])
+        expect(infos.get(name)?.options, name).toEqual({
+          changeStreamPreAndPostImages: { enabled: true },
+        });
+      const names = async (coll: string) =>
+        (await again.collection(coll).listIndexes().toArray()).map((index) => index.name);
+      expect(await names('made')).toEqual(['_id_', 'k_1']);
+      expect(await names('plain')).toEqual(['_id_', 'b_1']);
+      expect(await again.collection('made').findOne({ _id: 1 } as never)).toEqual({ _id: 1, k: 1 });
+      const replay = again.watch([], { ...expanded, startAtOperationTime: start });
+      try {
+        const history: Document[] = [];
+        while (history.length < seen.length) {
+          const event = await replay.tryNext();
+          if (event) history.push(summary(event as Document));
+        }
+        expect(history).toEqual(seen);
+        expect(history.map(([op]) => op)).toEqual([
+          'create',
+          'createIndexes',
+          'insert',
+          'create',
+          'createIndexes', // two indexes on an empty collection: an entry each
+          'createIndexes',
+          'dropIndexes',
+          'modify',
+        ]);
+      } finally {
+        await replay.close();
+      }
+    } finally {
+      await client.close();
+    }
+  }, 60_000);
 });
