@@ -294,7 +294,12 @@ describe.skipIf(AGAINST_REAL_SERVER)('journal', () => {
     let server = await startServerProcess(options);
     cleanups.push(() => server.stop());
     const expanded = { showExpandedEvents: true, maxAwaitTimeMS: 20 };
-    const summary = (e: Document) => [e.operationType, e.ns?.coll, e._id?._data, e.collectionUUID];
+    const summary = (e: Document): unknown[] => [
+      e.operationType,
+      e.ns?.coll,
+      e._id?._data,
+      e.collectionUUID,
+    ];
     let client = connect(server);
     const db = client.db('journal_ddl');
     const start = (await db.command({ ping: 1 })).operationTime as Timestamp;
@@ -316,7 +321,7 @@ describe.skipIf(AGAINST_REAL_SERVER)('journal', () => {
     ]);
     await db.collection('plain').dropIndex('a_1');
     await db.command({ collMod: 'plain', changeStreamPreAndPostImages: { enabled: true } });
-    const seen: Document[] = [];
+    const seen: unknown[][] = [];
     while (seen.length < 8) {
       const event = await stream.tryNext();
       if (event) seen.push(summary(event as Document));
@@ -343,7 +348,7 @@ describe.skipIf(AGAINST_REAL_SERVER)('journal', () => {
       expect(await again.collection('made').findOne({ _id: 1 } as never)).toEqual({ _id: 1, k: 1 });
       const replay = again.watch([], { ...expanded, startAtOperationTime: start });
       try {
-        const history: Document[] = [];
+        const history: unknown[][] = [];
         while (history.length < seen.length) {
           const event = await replay.tryNext();
           if (event) history.push(summary(event as Document));
