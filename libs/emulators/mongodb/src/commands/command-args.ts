@@ -133,3 +133,26 @@ export function optionalBoolean(
   if (typeof value === 'number') return value !== 0;
   throw wrongType(name, field, value, 'bool');
 }
+
+/**
+ * An IDL enumeration (a string) at `path` (e.g. 'readConcern.level'):
+ * another type is TypeMismatch, a value outside `allowed` BadValue, as the
+ * server's generated parsers answer.
+ */
+export function enumField<T extends string>(
+  path: string,
+  value: unknown,
+  allowed: ReadonlySet<string>,
+): T {
+  if (typeof value !== 'string')
+    throw new CommandError(
+      'TypeMismatch',
+      `BSON field '${path}' is the wrong type '${typeName(value)}', expected type 'string'`,
+    );
+  if (!allowed.has(value))
+    throw new CommandError(
+      'BadValue',
+      `Enumeration value '${value}' for field '${path}' is not a valid value.`,
+    );
+  return value as T;
+}

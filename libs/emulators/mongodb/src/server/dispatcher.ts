@@ -1,4 +1,4 @@
-import { Long, type Document } from 'bson';
+import { Long, type Document, type Timestamp } from 'bson';
 import { adminCommands } from '../commands/admin-commands.ts';
 import {
   handshakeCommands,
@@ -9,12 +9,23 @@ import { readCommands } from '../commands/read-commands.ts';
 import { writeCommands } from '../commands/write-commands.ts';
 import { CommandError, isCommandError } from '../errors/command-error.ts';
 import { errorLabelsFor, type LabelledFailure } from '../errors/error-labels.ts';
+import { isPlainObject } from '../storage/bson-values.ts';
 import { validateDbName } from '../storage/catalog.ts';
 import { checkAllowedInTransaction } from '../transactions/allowed-in-transaction.ts';
 import type { Transaction } from '../transactions/transaction.ts';
 import type { CommandDefinition, ConnectionInfo } from './command-context.ts';
 import type { ReplicaNode } from './replica-node.ts';
-import { writeConcernErrorFor } from './write-concern.ts';
+import {
+  checkReadConcernInTransaction,
+  checkSnapshotOutsideTransaction,
+  parseReadConcern,
+  waitForReadConcern,
+} from './read-concern.ts';
+import {
+  checkWriteConcernAllowed,
+  parseWriteConcern,
+  writeConcernErrorFor,
+} from './write-concern.ts';
 
 const COMMANDS: Record<string, CommandDefinition> = {
   ...handshakeCommands,
@@ -123,6 +134,9 @@ export async function dispatch(node: ReplicaNode, input: DispatchInput): Promise
     }
     canonicalName = definition.canonicalName ?? name;
     if (definition.fields) checkFields(name, command, definition.fields);
+    // Generic arguments are parsed with the command, before anything runs.
+    const writeConcern = parseWriteConcern(name, command);
+    const readConcern = parseReadConcern(command);
     if (name === 'getMore')
       isChangeStreamGetMore = node.cursors.get(command.getMore ?? 0)?.isChangeStream ?? false;
     if (HELLO_COMMAND_NAMES.has(name)) rememberClientMetadata(command, connection);
@@ -157,8 +171,12 @@ export async function dispatch(node: ReplicaNode, input: DispatchInput): Promise
           "Failing getMore via 'failGetMoreAfterCursorCheckout' failpoint",
         );
     }
-    if (command.autocommit === false) {
+    const inTransaction = command.autocommit === false;
+    checkWriteConcernAllowed(canonicalName, writeConcern, command, inTransaction);
+    if (inTransaction) {
       checkAllowedInTransaction(name, definition, db);
+      // Refused before the transaction is touched: it stays open, as on the server.
+      checkReadConcernInTransaction(readConcern, command.startTransaction === true);
       transaction = node.sessions.transactionFor(command);
       if (!ending && transaction.state !== 'inProgress') {
         throw new CommandError(
@@ -168,7 +186,11 @@ export async function dispatch(node: ReplicaNode, input: DispatchInput): Promise
       }
     } else if (name === 'commitTransaction' || name === 'abortTransaction') {
       throw new CommandError('InvalidOptions', `'${name}' must be run with autocommit: false`);
-    }
+    } else checkSnapshotOutsideTransaction(canonicalName, readConcern);
+    const snapshotTime = waitForReadConcern(readConcern, {
+      now: node.clock.now(),
+      lastWrite: node.clock.lastWrite(),
+    });
     isRetryableWrite = Boolean(
       definition.retryableWrite && !transaction && command.txnNumber !== undefined,
     );
@@ -188,11 +210,12 @@ export async function dispatch(node: ReplicaNode, input: DispatchInput): Promise
     });
     // Stored numbers get their BSON types back as the reply is encoded (bson-writer.ts).
     const reply: Document = { ...result, ok: 1 };
+    if (snapshotTime && !transaction) reportSnapshotTime(reply, snapshotTime);
     // A retry is answered from history and waits for write concern anew: the error is not part of what is remembered.
     if (isRetryableWrite) node.sessions.rememberWrite(command, { ...reply });
     const writeConcernError =
       fault?.writeConcernError ??
-      (transaction && !ending ? undefined : writeConcernErrorFor(canonicalName, command));
+      (transaction && !ending ? undefined : writeConcernErrorFor(canonicalName, writeConcern));
     if (writeConcernError) {
       reply.writeConcernError = writeConcernError;
       const labels =
@@ -242,6 +265,16 @@ function sessionOptionsOf(
     hasTxnNumber: command.txnNumber !== undefined,
     hasAutocommit: command.autocommit !== undefined,
   };
+}
+
+/**
+ * A snapshot read outside a transaction answers the time it read at
+ * (`cursor.atClusterTime`, or `atClusterTime` for distinct), which the
+ * driver's snapshot session sends back on its later reads.
+ */
+function reportSnapshotTime(reply: Document, atClusterTime: Timestamp): void {
+  if (isPlainObject(reply.cursor)) reply.cursor = { ...reply.cursor, atClusterTime };
+  else reply.atClusterTime = atClusterTime;
 }
 
 function internalError(error: unknown): CommandError {
