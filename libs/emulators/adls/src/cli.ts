@@ -1,53 +1,64 @@
 /**
  * Standalone ADLS Gen2 emulator, for the demo and the local Docker stack:
  *
- *   node libs/emulators/adls/src/cli.ts --port 10004 --data-dir ./data [--host 127.0.0.1]
- *     [--account-name devstoreaccount1] [--account-key BASE64] [--sync-writes]
+ *   node libs/emulators/adls/src/cli.ts --port 10004 --data-dir ./data   (--help lists every option)
  *
  * Prints the account URL and a connection string, and stops cleanly on
  * SIGINT / SIGTERM.
  */
-import { parseArgs } from 'node:util';
-import { startAdlsEmulator } from './emulator.ts';
+import { exitWithUsageError, parseCommandLine, type CommandDescription } from './command-line.ts';
+import { DEV_ACCOUNT_NAME, startAdlsEmulator } from './emulator.ts';
 
-const USAGE =
-  'usage: cli.ts [--port 10004] [--host 127.0.0.1] [--data-dir DIR] [--account-name NAME] [--account-key BASE64] [--sync-writes]';
+const COMMAND: CommandDescription = {
+  synopsis: 'node libs/emulators/adls/src/cli.ts [options]',
+  summary:
+    'An ADLS Gen2 (DFS endpoint) emulator speaking the REST API to the official SDKs.\n' +
+    'Prints the account URL and a connection string; stops cleanly on SIGINT or SIGTERM.',
+  options: {
+    port: { type: 'string', default: '10004', value: 'PORT', help: 'TCP port; 0 picks a free one' },
+    host: { type: 'string', default: '127.0.0.1', value: 'HOST', help: 'interface to listen on' },
+    'data-dir': {
+      type: 'string',
+      value: 'DIR',
+      help: 'where the file systems live',
+      shownDefault: 'a fresh temporary directory, removed on stop',
+    },
+    'account-name': {
+      type: 'string',
+      value: 'NAME',
+      help: 'storage account name',
+      shownDefault: DEV_ACCOUNT_NAME,
+    },
+    'account-key': {
+      type: 'string',
+      value: 'BASE64',
+      help: 'account key that signs requests',
+      shownDefault: 'the public development key, as Azurite uses',
+    },
+    'sync-writes': {
+      type: 'boolean',
+      help: 'fsync every journal write (survive power loss, not only a crash)',
+      shownDefault: 'off',
+    },
+    help: { type: 'boolean', short: 'h', help: 'print this help and exit' },
+  },
+};
 
 async function main(): Promise<void> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        port: { type: 'string', default: '10004' },
-        host: { type: 'string', default: '127.0.0.1' },
-        'data-dir': { type: 'string' },
-        'account-name': { type: 'string' },
-        'account-key': { type: 'string' },
-        'sync-writes': { type: 'boolean', default: false },
-        help: { type: 'boolean', default: false },
-      },
-      strict: true,
-    }));
-  } catch (error) {
-    console.error(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
-    process.exit(2);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return;
-  }
+  const values = parseCommandLine(COMMAND);
   const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`--port must be 0..65535\n${USAGE}`);
-    process.exit(2);
-  }
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    exitWithUsageError(`--port must be 0..65535, got '${String(values.port)}'`);
+  const dataDir = values['data-dir'] as string | undefined;
+  const accountName = values['account-name'] as string | undefined;
+  const accountKey = values['account-key'] as string | undefined;
   const emulator = await startAdlsEmulator({
     port,
-    host: values.host,
-    ...(values['data-dir'] !== undefined ? { dataDir: values['data-dir'] } : {}),
-    ...(values['account-name'] !== undefined ? { accountName: values['account-name'] } : {}),
-    ...(values['account-key'] !== undefined ? { accountKey: values['account-key'] } : {}),
-    syncWrites: values['sync-writes'],
+    host: values.host as string,
+    ...(dataDir !== undefined ? { dataDir } : {}),
+    ...(accountName !== undefined ? { accountName } : {}),
+    ...(accountKey !== undefined ? { accountKey } : {}),
+    syncWrites: values['sync-writes'] === true,
   });
   console.log(`ADLS Gen2 emulator listening on ${values.host}:${emulator.port}`);
   console.log(`url: ${emulator.url}`);

@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { DEFAULT_CURSOR_TIMEOUT_MS } from './cursors/cursor-registry.ts';
-import { toOplogRecord, type OplogRecord } from './oplog/oplog-record.ts';
-import { DataDirectory } from './persistence/data-directory.ts';
+import { isRecorded, toOplogRecord, type OplogRecord } from './oplog/oplog-record.ts';
+import { DataDirectory, DEFAULT_CHECKPOINT_INTERVAL_MS } from './persistence/data-directory.ts';
 import { DEFAULT_TTL_MONITOR_INTERVAL_MS } from './storage/ttl-monitor.ts';
 import { ReplicaNode } from './server/replica-node.ts';
 import { DEFAULT_SESSION_LIMITS } from './transactions/session-store.ts';
@@ -17,8 +17,14 @@ export interface MongoEmulatorOptions {
   oplogMaxEntries?: number;
   /** Keep at most about this many bytes of oplog. */
   oplogMaxBytes?: number;
-  /** Persist data and oplog to this directory (loaded at start, saved shortly after changes and at stop). */
+  /**
+   * Persist data and oplog to this directory: every change is journalled
+   * before it is acknowledged, the whole state is checkpointed now and then
+   * and at stop, and both are loaded at start.
+   */
   dataDir?: string;
+  /** With `dataDir`: write a checkpoint (and drop the journal before it) this long after changes; default 10 s. */
+  checkpointIntervalMs?: number;
   /** Close cursors idle this long (the server's cursorTimeoutMillis); default 10 minutes. */
   cursorTimeoutMs?: number;
   /**
@@ -39,7 +45,8 @@ function durationOption(
     | 'cursorTimeoutMs'
     | 'logicalSessionTimeoutMs'
     | 'transactionLifetimeLimitMs'
-    | 'ttlMonitorIntervalMs',
+    | 'ttlMonitorIntervalMs'
+    | 'checkpointIntervalMs',
   fallback: number,
 ): number {
   const value = options[name];
@@ -57,8 +64,10 @@ export interface MongoEmulator {
   /**
    * The emulator's own oplog, oldest first, as change-event-shaped records:
    * the independent record of what happened, for tests to compare what a
-   * change stream (or the lake) received against. Entries that fell off a
-   * bounded oplog are not included.
+   * change stream (or the lake) received against: one record per event a
+   * stream without `showExpandedEvents` reports — the oplog's create,
+   * createIndexes, dropIndexes and collMod entries are left out. Entries that
+   * fell off a bounded oplog are not included.
    */
   oplogEntries(): OplogRecord[];
   /** Number of open server-side cursors (tests use it to prove nothing leaks). */
@@ -105,8 +114,14 @@ export async function startMongoEmulator(
       DEFAULT_TTL_MONITOR_INTERVAL_MS,
     ),
   });
-  const dataDir = options.dataDir ? new DataDirectory(options.dataDir, node) : undefined;
-  await dataDir?.load();
+  const dataDir = options.dataDir
+    ? new DataDirectory(
+        options.dataDir,
+        node,
+        durationOption(options, 'checkpointIntervalMs', DEFAULT_CHECKPOINT_INTERVAL_MS),
+      )
+    : undefined;
+  await dataDir?.open();
   const server = createServer((socket: Socket) => new WireConnection(socket, node));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -154,7 +169,7 @@ class RunningEmulator implements MongoEmulator {
   }
 
   oplogEntries(): OplogRecord[] {
-    return this.#node.oplog.entries().map(toOplogRecord);
+    return this.#node.oplog.entries().filter(isRecorded).map(toOplogRecord);
   }
 
   openCursorCount(): number {

@@ -1,5 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Decimal128, Double, Int32, Long, type Document, type MongoClient } from 'mongodb';
+import {
+  Decimal128,
+  Double,
+  Int32,
+  Long,
+  Timestamp,
+  type Document,
+  type MongoClient,
+} from 'mongodb';
 import {
   AGAINST_REAL_SERVER,
   openTarget,
@@ -53,6 +61,14 @@ describe('BSON types survive storage, reads and change events', () => {
     expect(typeOf(doc.decimal)).toBe('Decimal128');
     expect(typeOf(doc.nested.long)).toBe('Long');
     expect(doc.nested.list.map(typeOf)).toEqual(['Long', 'Double', 'Int32']);
+  });
+
+  it('keeps a small Timestamp a Timestamp (it is no int64, though the bson library derives it from Long)', async () => {
+    const coll = target.db('types_timestamp').collection('c');
+    await coll.insertOne({ _id: 1, at: new Timestamp({ t: 1, i: 1 }) } as never);
+    const doc = (await coll.findOne({ _id: 1 } as never)) as Document;
+    expect(typeOf(doc.at)).toBe('Timestamp');
+    expect(doc.at).toEqual(new Timestamp({ t: 1, i: 1 }));
   });
 
   it('keeps types in change events, and $inc/$set give the types the server would store', async () => {

@@ -1,6 +1,10 @@
 import type { Document, MongoServerError } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTarget, type ConformanceTarget } from './support/conformance-target.ts';
+import {
+  AGAINST_REAL_SERVER,
+  openTarget,
+  type ConformanceTarget,
+} from './support/conformance-target.ts';
 import { readEvents, started } from './support/stream-helpers.ts';
 
 const AWAIT = { maxAwaitTimeMS: 100 };
@@ -57,4 +61,50 @@ describe('$changeStream options and stages, as the server parses them', () => {
     expect(await refusal({ $group: { _id: null } })).toBe(20);
     expect(await refusal({ $match: { operationType: 'insert' } })).toBeUndefined();
   });
+
+  it('refuses a boolean option given as another type with TypeMismatch (14), as its optionalBool parser does', async () => {
+    const db = target.db('cs_bool_options');
+    const code = (stage: Document) =>
+      db.command({ aggregate: 'c', pipeline: [{ $changeStream: stage }], cursor: {} }).then(
+        () => undefined,
+        (error: MongoServerError) => error.code,
+      );
+    for (const key of ['showExpandedEvents', 'showSystemEvents', 'showRawUpdateDescription'])
+      expect([key, await code({ [key]: 1 })]).toEqual([key, 14]);
+    expect(await code({ showExpandedEvents: false })).toBeUndefined();
+  });
+
+  // Emulator-only: a real server honours all of these.
+  it.skipIf(AGAINST_REAL_SERVER)(
+    'refuses what it does not emulate, naming it, instead of ignoring it',
+    async () => {
+      const db = target.db('cs_unsupported');
+      const refusal = (command: Document) =>
+        db.command({ aggregate: 'c', cursor: {}, ...command }).then(
+          () => undefined,
+          (error: MongoServerError) => [error.code, error.message],
+        );
+      const cases: Array<[string, Document]> = [
+        ['showSystemEvents', { pipeline: [{ $changeStream: { showSystemEvents: true } }] }],
+        [
+          'showRawUpdateDescription',
+          { pipeline: [{ $changeStream: { showRawUpdateDescription: true } }] },
+        ],
+        [
+          '$changeStreamSplitLargeEvent',
+          { pipeline: [{ $changeStream: {} }, { $changeStreamSplitLargeEvent: {} }] },
+        ],
+        ['collation', { pipeline: [{ $changeStream: {} }], collation: { locale: 'fr' } }],
+        ['let', { pipeline: [{ $changeStream: {} }], let: { x: 1 } }],
+      ];
+      for (const [feature, command] of cases) {
+        expect([feature, await refusal(command)]).toEqual([
+          feature,
+          [20, `${feature} is not supported in a change stream by the Tributary MongoDB emulator`],
+        ]);
+      }
+      const off = { showSystemEvents: false, showRawUpdateDescription: false };
+      expect(await refusal({ pipeline: [{ $changeStream: off }] })).toBeUndefined();
+    },
+  );
 });

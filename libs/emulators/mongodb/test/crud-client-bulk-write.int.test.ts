@@ -141,4 +141,21 @@ describe('the client-level bulkWrite command', () => {
       await session.endSession();
     }
   });
+
+  it('takes a write concern, and answers one this one-node set cannot satisfy with a writeConcernError', async () => {
+    const model = (id: string): Model => ({
+      name: 'insertOne',
+      namespace: ns('wc'),
+      document: { _id: id },
+    });
+    const acknowledged = await bulk([model('w1')], { writeConcern: { w: 1 } });
+    expect(acknowledged.insertedCount).toBe(1);
+    const unsatisfiable = await bulk([model('w10')], { writeConcern: { w: 10 } }).then(
+      () => undefined,
+      (error: unknown) => error as MongoClientBulkWriteError,
+    );
+    expect(unsatisfiable?.writeConcernErrors?.[0]).toMatchObject({ code: 100 });
+    // The write itself is applied, as on the server.
+    expect(await db.collection('wc').countDocuments()).toBe(2);
+  });
 });

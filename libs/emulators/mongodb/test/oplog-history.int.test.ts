@@ -63,6 +63,8 @@ describe.skipIf(AGAINST_REAL_SERVER)('bounded oplog history', () => {
     await resumed.close();
     expect((error as MongoServerError).code).toBe(286);
     expect((error as MongoServerError).codeName).toBe('ChangeStreamHistoryLost');
+    // The server's NonResumableChangeStreamError category: the driver must not resume after it.
+    expect((error as MongoServerError).errorLabels).toEqual(['NonResumableChangeStreamError']);
   });
 
   it('answers 286 for a startAtOperationTime older than the retained history', async () => {

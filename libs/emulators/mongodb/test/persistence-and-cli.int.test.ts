@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,6 +91,31 @@ describe.skipIf(AGAINST_REAL_SERVER)('persistence and the standalone command', (
       await second?.stop();
     }
   }, 20_000);
+
+  it.each(['--help', '-h'])('%s prints every option with its default and exits 0', (flag) => {
+    const run = spawnSync(process.execPath, [CLI, flag], { encoding: 'utf8' });
+    expect(run.status).toBe(0);
+    for (const option of [
+      '--port PORT',
+      '--host HOST',
+      '--data-dir DIR',
+      '--oplog-max-entries N',
+      '--oplog-max-bytes N',
+      '--checkpoint-interval-ms MS',
+      '-h, --help',
+    ])
+      expect(run.stdout).toContain(option);
+    expect(run.stdout).toContain('(default: 27017)');
+    expect(run.stdout).toContain('(default: 1,000,000)');
+  });
+
+  it('names an unknown option, points to --help and exits 64 (EX_USAGE) without starting', () => {
+    const run = spawnSync(process.execPath, [CLI, '--bogus'], { encoding: 'utf8' });
+    expect(run.status).toBe(64);
+    expect(run.stderr).toContain("unknown option '--bogus'");
+    expect(run.stderr).toContain('--help');
+    expect(run.stdout).toBe('');
+  });
 
   it('runs as a command that prints its URI and stops cleanly on SIGTERM', async () => {
     const child = spawn(process.execPath, [CLI, '--port', '0', '--oplog-max-entries', '100'], {

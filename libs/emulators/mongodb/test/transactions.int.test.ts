@@ -109,28 +109,81 @@ describe('transaction write conflicts', () => {
     await target.close();
   });
 
-  it('refuses to commit over a document changed outside the transaction (WriteConflict, transient)', async () => {
-    const coll = target.db('txn_conflict').collection('c');
+  async function conflictOf(write: Promise<unknown>): Promise<unknown> {
+    return write.then(
+      () => 'succeeded',
+      (e: MongoServerError) => ({ code: e.code, errorLabels: e.errorLabels }),
+    );
+  }
+  const WRITE_CONFLICT = { code: 112, errorLabels: ['TransientTransactionError'] };
+
+  it('fails the second transaction at its write to a document the first has written (first writer wins)', async () => {
+    const coll = target.db('txn_conflict_two').collection('c');
+    await coll.insertOne({ _id: 1, v: 0 } as never);
+    const first = target.client.startSession();
+    const second = target.client.startSession();
+    try {
+      first.startTransaction();
+      second.startTransaction();
+      await coll.updateOne({ _id: 1 } as never, { $set: { v: 'first' } }, { session: first });
+      await coll.findOne({ _id: 1 } as never, { session: second });
+      const write = coll.updateOne(
+        { _id: 1 } as never,
+        { $set: { v: 'second' } },
+        { session: second },
+      );
+      expect(await conflictOf(write)).toEqual(WRITE_CONFLICT);
+      await first.commitTransaction();
+      // The conflict aborted the second transaction.
+      expect(await conflictOf(second.commitTransaction())).toMatchObject({ code: 251 });
+    } finally {
+      await first.endSession();
+      await second.endSession();
+    }
+    expect(await coll.findOne({ _id: 1 } as never)).toEqual({ _id: 1, v: 'first' });
+  });
+
+  it('fails a transaction at its write to a document committed by someone else since its snapshot', async () => {
+    const coll = target.db('txn_conflict_snapshot').collection('c');
+    await coll.insertOne({ _id: 1, v: 0 } as never);
+    const session = target.client.startSession();
+    try {
+      session.startTransaction();
+      expect(await coll.findOne({ _id: 1 } as never, { session })).toEqual({ _id: 1, v: 0 });
+      await coll.updateOne({ _id: 1 } as never, { $set: { v: 'outside' } });
+      const write = coll.updateOne({ _id: 1 } as never, { $set: { v: 'txn' } }, { session });
+      expect(await conflictOf(write)).toEqual(WRITE_CONFLICT);
+      await session.abortTransaction().catch(() => undefined);
+    } finally {
+      await session.endSession();
+    }
+    expect(await coll.findOne({ _id: 1 } as never)).toEqual({ _id: 1, v: 'outside' });
+  });
+
+  it('makes a write outside transactions wait for the transaction holding its document: MaxTimeMSExpired while it is open, applied after it commits', async () => {
+    const coll = target.db('txn_conflict_outside').collection('c');
     await coll.insertOne({ _id: 1, v: 0 } as never);
     const session = target.client.startSession();
     try {
       session.startTransaction();
       await coll.updateOne({ _id: 1 } as never, { $set: { v: 'txn' } }, { session });
-      const outside = await coll
-        .updateOne({ _id: 1 } as never, { $set: { v: 'outside' } }, { maxTimeMS: 500 })
-        .catch((e: unknown) => e);
-      const commit = await session.commitTransaction().catch((e: unknown) => e);
-      // A real server blocks or fails the outside write; the emulator fails the commit. Either way one wins, never both.
-      const outsideFailed = outside instanceof Error;
-      const commitFailed = commit instanceof Error;
-      expect(outsideFailed !== commitFailed).toBe(true);
-      if (commitFailed)
-        expect((commit as MongoServerError).errorLabels).toContain('TransientTransactionError');
-      const final = await coll.findOne({ _id: 1 } as never);
-      expect(final?.v).toBe(commitFailed ? 'outside' : 'txn');
+      const timedOut = coll.updateOne(
+        { _id: 1 } as never,
+        { $set: { v: 'outside' } },
+        { maxTimeMS: 200 },
+      );
+      expect(await conflictOf(timedOut)).toMatchObject({ code: 50 });
+      const waiting = coll.updateOne(
+        { _id: 1 } as never,
+        { $inc: { n: 1 } },
+        { maxTimeMS: 30_000 },
+      );
+      await session.commitTransaction();
+      expect((await waiting).modifiedCount).toBe(1);
     } finally {
       await session.endSession();
     }
+    expect(await coll.findOne({ _id: 1 } as never)).toEqual({ _id: 1, v: 'txn', n: 1 });
   });
 });
 

@@ -1,9 +1,7 @@
 /**
  * Standalone Azure Service Bus emulator, for the demo and the local Docker stack:
  *
- *   node libs/emulators/servicebus/src/cli.ts [--port 5672] [--host 127.0.0.1]
- *     [--config Config.json] [--queue NAME[:session]]… [--auto-create-queues]
- *     [--data-dir DIR] [--sync-writes] [--key-name NAME] [--key KEY]
+ *   node libs/emulators/servicebus/src/cli.ts --queue NAME   (--help lists every option)
  *
  * Prints the connection string (never the key when one was given: it shows
  * `SharedAccessKey=<your-key>`) and stops cleanly on SIGINT / SIGTERM. The
@@ -11,65 +9,91 @@
  * the process list; the configuration file from `SERVICEBUS_EMULATOR_CONFIG`
  * (as Microsoft's emulator takes `CONFIG_PATH`).
  */
-import { parseArgs } from 'node:util';
-import { startServiceBusEmulator } from './emulator.ts';
+import { exitWithUsageError, parseCommandLine, type CommandDescription } from './command-line.ts';
+import { DEFAULT_KEY_NAME, startServiceBusEmulator } from './emulator.ts';
 import type { QueueProperties } from './config/queue-properties.ts';
 
-const USAGE =
-  'usage: cli.ts [--port 5672] [--host 127.0.0.1] [--config Config.json] [--queue NAME[:session]]... ' +
-  '[--auto-create-queues] [--data-dir DIR] [--sync-writes] [--key-name NAME] [--key KEY]';
+const COMMAND: CommandDescription = {
+  synopsis: 'node libs/emulators/servicebus/src/cli.ts [options]',
+  summary:
+    'An Azure Service Bus emulator speaking AMQP 1.0 to the official SDK.\n' +
+    'Prints the connection string (never a given key); stops cleanly on SIGINT or SIGTERM.',
+  options: {
+    port: { type: 'string', default: '5672', value: 'PORT', help: 'TCP port; 0 picks a free one' },
+    host: { type: 'string', default: '127.0.0.1', value: 'HOST', help: 'interface to listen on' },
+    config: {
+      type: 'string',
+      value: 'FILE',
+      help: "queues from a Config.json in the Microsoft emulator's shape (or SERVICEBUS_EMULATOR_CONFIG)",
+      shownDefault: 'none',
+    },
+    queue: {
+      type: 'string',
+      multiple: true,
+      default: [],
+      value: 'NAME[:session]',
+      help: "define a queue (repeatable); ':session' makes it require sessions",
+      shownDefault: 'none',
+    },
+    'auto-create-queues': {
+      type: 'boolean',
+      help: 'create an unknown queue on first use',
+      shownDefault: 'off',
+    },
+    'data-dir': {
+      type: 'string',
+      value: 'DIR',
+      help: 'keep messages in DIR (they survive a restart)',
+      shownDefault: 'none, memory only',
+    },
+    'sync-writes': {
+      type: 'boolean',
+      help: 'fsync each journal write before answering (survive power loss, not only a crash)',
+      shownDefault: 'off',
+    },
+    'key-name': {
+      type: 'string',
+      value: 'NAME',
+      help: 'shared access key name',
+      shownDefault: DEFAULT_KEY_NAME,
+    },
+    key: {
+      type: 'string',
+      value: 'KEY',
+      help: 'verify tokens against this key (or SERVICEBUS_EMULATOR_KEY, kept out of the process list)',
+      shownDefault: 'none, tokens checked for form, expiry and audience only',
+    },
+    help: { type: 'boolean', short: 'h', help: 'print this help and exit' },
+  },
+};
 
 async function main(): Promise<void> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        port: { type: 'string', default: '5672' },
-        host: { type: 'string', default: '127.0.0.1' },
-        config: { type: 'string' },
-        queue: { type: 'string', multiple: true, default: [] },
-        'auto-create-queues': { type: 'boolean', default: false },
-        'data-dir': { type: 'string' },
-        'sync-writes': { type: 'boolean', default: false },
-        'key-name': { type: 'string' },
-        key: { type: 'string' },
-        help: { type: 'boolean', default: false },
-      },
-      strict: true,
-    }));
-  } catch (error) {
-    console.error(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
-    process.exit(2);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return;
-  }
+  const values = parseCommandLine(COMMAND);
   const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`--port must be 0..65535\n${USAGE}`);
-    process.exit(2);
-  }
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    exitWithUsageError(`--port must be 0..65535, got '${String(values.port)}'`);
   const queues: Record<string, Partial<QueueProperties>> = {};
-  for (const spec of values.queue) {
+  for (const spec of values.queue as string[]) {
     const [name, flag] = spec.split(':');
-    if (!name || (flag !== undefined && flag !== 'session')) {
-      console.error(`--queue takes NAME or NAME:session, got '${spec}'\n${USAGE}`);
-      process.exit(2);
-    }
+    if (!name || (flag !== undefined && flag !== 'session'))
+      exitWithUsageError(`--queue takes NAME or NAME:session, got '${spec}'`);
     queues[name] = flag === 'session' ? { requiresSession: true } : {};
   }
-  const key = values.key ?? process.env['SERVICEBUS_EMULATOR_KEY'];
-  const config = values.config ?? (process.env['SERVICEBUS_EMULATOR_CONFIG'] || undefined);
+  const key = (values.key as string | undefined) ?? process.env['SERVICEBUS_EMULATOR_KEY'];
+  const config =
+    (values.config as string | undefined) ??
+    (process.env['SERVICEBUS_EMULATOR_CONFIG'] || undefined);
+  const dataDir = values['data-dir'] as string | undefined;
+  const keyName = values['key-name'] as string | undefined;
   const emulator = await startServiceBusEmulator({
     port,
-    host: values.host,
+    host: values.host as string,
     queues,
-    autoCreateQueues: values['auto-create-queues'],
-    syncWrites: values['sync-writes'],
+    autoCreateQueues: values['auto-create-queues'] === true,
+    syncWrites: values['sync-writes'] === true,
     ...(config !== undefined ? { configFile: config } : {}),
-    ...(values['data-dir'] !== undefined ? { dataDir: values['data-dir'] } : {}),
-    ...(values['key-name'] !== undefined ? { sharedAccessKeyName: values['key-name'] } : {}),
+    ...(dataDir !== undefined ? { dataDir } : {}),
+    ...(keyName !== undefined ? { sharedAccessKeyName: keyName } : {}),
     ...(key !== undefined ? { sharedAccessKey: key } : {}),
   });
   const shown =

@@ -2,6 +2,7 @@ import { Timestamp, type Document } from 'bson';
 import { CommandError } from '../errors/command-error.ts';
 import { parseResumeToken, type ResumePoint } from '../oplog/resume-token.ts';
 import { isPlainObject } from '../storage/bson-values.ts';
+import { typeName } from '../commands/command-args.ts';
 
 /** Which changes a stream watches. */
 export type ChangeStreamScope =
@@ -22,6 +23,8 @@ export interface ChangeStreamSpec {
   resumeAfter?: ResumePoint;
   startAfter?: ResumePoint;
   startAtOperationTime?: Timestamp;
+  /** Report DDL events (create, createIndexes, …) and the fields only they and expanded events carry. */
+  showExpandedEvents: boolean;
   /** Stages after `$changeStream`, applied to each event. */
   userStages: Document[];
 }
@@ -107,6 +110,50 @@ function option(stage: Document, key: string): unknown {
   return value === null ? undefined : value;
 }
 
+/** Options the server's IDL types as `optionalBool` (a boolean, nothing else). */
+const BOOLEAN_OPTIONS = [
+  'allChangesForCluster',
+  'showMigrationEvents',
+  'showExpandedEvents',
+  'showSystemEvents',
+  'showRawUpdateDescription',
+];
+
+function checkBooleans(stage: Document): void {
+  for (const key of BOOLEAN_OPTIONS) {
+    const value = option(stage, key);
+    if (value !== undefined && typeof value !== 'boolean') {
+      throw new CommandError(
+        'TypeMismatch',
+        `Field '${key}' should be a boolean value, but found: ${typeName(value)}`,
+      );
+    }
+  }
+}
+
+/**
+ * Options the server honours that the emulator does not: refused when set,
+ * never accepted and ignored. (`showMigrationEvents` is honoured: a replica
+ * set has no chunk migrations to show.)
+ */
+const UNSUPPORTED_TRUE_OPTIONS = ['showSystemEvents', 'showRawUpdateDescription'];
+
+function notSupported(feature: string): CommandError {
+  return new CommandError(
+    'IllegalOperation',
+    `${feature} is not supported in a change stream by the Tributary MongoDB emulator`,
+  );
+}
+
+/**
+ * Refuses command options of a change-stream aggregate the emulator would
+ * otherwise ignore: a collation changes how the user's `$match` compares
+ * strings on the server, and `let` gives its stages variables.
+ */
+export function checkChangeStreamCommand(command: Document): void {
+  for (const key of ['collation', 'let']) if (command[key] !== undefined) throw notSupported(key);
+}
+
 function enumValue<T extends string>(
   value: unknown,
   allowed: readonly T[],
@@ -145,6 +192,9 @@ export function parseChangeStream(
         `BSON field '$changeStream.${key}' is an unknown field.`,
       );
   }
+  checkBooleans(stage);
+  for (const key of UNSUPPORTED_TRUE_OPTIONS)
+    if (option(stage, key) === true) throw notSupported(key);
   let scope: ChangeStreamScope;
   if (stage.allChangesForCluster === true) {
     if (db !== 'admin' || aggregate !== 1) {
@@ -199,6 +249,7 @@ export function parseChangeStream(
       'fullDocumentBeforeChange',
       'off',
     ),
+    showExpandedEvents: option(stage, 'showExpandedEvents') === true,
     userStages: pipeline.slice(1),
   };
   const resumeAfter = option(stage, 'resumeAfter');
@@ -232,6 +283,7 @@ export function parseChangeStream(
       );
     if (name && !KNOWN_STAGES.has(name))
       throw new CommandError('Location40324', `Unrecognized pipeline stage name: '${name}'`);
+    if (name === '$changeStreamSplitLargeEvent') throw notSupported(name);
     if (!name || !ALLOWED_USER_STAGES.has(name)) {
       throw new CommandError(
         'IllegalOperation',

@@ -1,8 +1,9 @@
 import { Long, type Document } from 'bson';
 import { CommandError } from '../errors/command-error.ts';
-import type { OplogEntry } from '../oplog/oplog.ts';
+import { EXPANDED_ONLY_OPERATIONS, type OplogEntry } from '../oplog/oplog.ts';
 import { tokenData } from '../oplog/resume-token.ts';
 import { INTERNAL_DATABASES } from '../storage/catalog.ts';
+import { carryKinds } from '../storage/numeric-types.ts';
 import type { ChangeStreamScope, ChangeStreamSpec } from './change-stream-spec.ts';
 
 /** Looks up a document's current version, for `fullDocument: 'updateLookup'`. */
@@ -42,42 +43,30 @@ export function buildEvents(
   spec: ChangeStreamSpec,
   lookup: DocumentLookup,
 ): BuiltEvent[] {
-  const { scope } = spec;
+  const { scope, showExpandedEvents: expanded } = spec;
   if (entry.op === 'dropDatabase' && scope.kind === 'collection') return [];
+  if (!expanded && EXPANDED_ONLY_OPERATIONS.has(entry.op)) return [];
   if (!inScope(scope, entry)) return [];
+  // Field order follows the server's event transformation (change_stream_event_transform.cpp).
   const event: Document = {
     _id: { _data: entry.token },
     operationType: entry.op,
     clusterTime: entry.ts,
-    wallTime: entry.wallTime,
   };
-  switch (entry.op) {
-    case 'insert':
-    case 'replace':
-      event.fullDocument = entry.postImage;
-      event.ns = { db: entry.ns.db, coll: entry.ns.coll };
-      event.documentKey = entry.documentKey;
-      break;
-    case 'update':
-      event.ns = { db: entry.ns.db, coll: entry.ns.coll };
-      event.documentKey = entry.documentKey;
-      event.updateDescription = entry.updateDescription;
-      break;
-    case 'delete':
-      event.ns = { db: entry.ns.db, coll: entry.ns.coll };
-      event.documentKey = entry.documentKey;
-      break;
-    case 'drop':
-      event.ns = { db: entry.ns.db, coll: entry.ns.coll };
-      break;
-    case 'rename':
-      event.ns = { db: entry.ns.db, coll: entry.ns.coll };
-      event.to = entry.to;
-      break;
-    case 'dropDatabase':
-      event.ns = { db: entry.ns.db };
-      break;
-  }
+  // A view has no uuid of its own (its create event carries none).
+  const view = entry.op === 'create' && entry.operationDescription?.viewOn !== undefined;
+  if (expanded && entry.collectionUUID && !view) event.collectionUUID = entry.collectionUUID;
+  event.wallTime = entry.wallTime;
+  if (entry.op === 'insert' || entry.op === 'replace') event.fullDocument = entry.postImage;
+  event.ns = entry.op === 'dropDatabase' ? { db: entry.ns.db } : { ...entry.ns };
+  if (entry.documentKey) event.documentKey = entry.documentKey;
+  if (entry.op === 'rename') event.to = entry.to;
+  if (expanded && entry.operationDescription)
+    event.operationDescription = entry.operationDescription;
+  if (entry.updateDescription) event.updateDescription = updateDescription(entry, expanded);
+  if (entry.stateBeforeChange) event.stateBeforeChange = entry.stateBeforeChange;
+  // Since 8.0 a create event says what was created (the emulator has no time-series collections).
+  if (entry.op === 'create') event.nsType = view ? 'view' : 'collection';
   addImages(event, entry, spec, lookup);
   if (entry.lsid) {
     event.lsid = entry.lsid;
@@ -99,6 +88,15 @@ export function buildEvents(
     });
   }
   return events;
+}
+
+/** `disambiguatedPaths` belongs to expanded events only (the server leaves it out otherwise). */
+function updateDescription(entry: OplogEntry, expanded: boolean): Document {
+  const description = entry.updateDescription as Document;
+  if (!expanded) return description;
+  const shown = { ...description, disambiguatedPaths: entry.disambiguatedPaths ?? {} };
+  carryKinds(description, shown);
+  return shown;
 }
 
 function addImages(

@@ -8,11 +8,16 @@ import { parseViewDefinition, refuseViewWrite, viewInfo } from '../storage/views
 import { INTERNAL_DATABASES, validateCollName, validateDbName } from '../storage/catalog.ts';
 import { isPlainObject } from '../storage/bson-values.ts';
 import { checkExistingForUnique } from '../storage/unique-indexes.ts';
+import { ID_INDEX } from '../storage/collection-data.ts';
+import {
+  collectionOptionsDocument,
+  createIndexesEntries,
+  dropIndexEntry,
+  modifyEntry,
+} from '../oplog/ddl-entries.ts';
 import type { CommandContext, CommandDefinition } from '../server/command-context.ts';
 import { collectionArg, optionalDocument } from './command-args.ts';
 import { cursorReply } from './read-commands.ts';
-
-const ID_INDEX = { v: 2, key: { _id: 1 }, name: '_id_' };
 
 function imagesOption(command: Document): boolean | undefined {
   const option = command.changeStreamPreAndPostImages;
@@ -41,8 +46,9 @@ const CREATE_UNSUPPORTED = new Map([
   ['encryptedFields', 'queryable encryption'],
 ]);
 
+/** Creates a collection in the command's scope: in a transaction, others see it only at commit. */
 function create(context: CommandContext): Document {
-  const { command, db, node } = context;
+  const { command, db, scope } = context;
   const coll = collectionArg(command, 'create', db);
   for (const key of Object.keys(command).slice(1)) {
     const feature = CREATE_UNSUPPORTED.get(key);
@@ -53,17 +59,41 @@ function create(context: CommandContext): Document {
         `create option not supported by the Tributary MongoDB emulator: ${key} (${feature})`,
       );
   }
-  if (node.catalog.get(db, coll))
+  if (scope.read(db, coll))
     throw new CommandError('NamespaceExists', `Collection ${db}.${coll} already exists.`);
   // A collection's default collation would apply to every operation on it; not modelled.
   checkCollation(command.collation, 'create.collation');
   const view = parseViewDefinition(command, db);
   const images = imagesOption(command) ?? false;
   const validation = parseValidation(command, 'create', undefined);
-  const { collection } = node.catalog.ensure(db, coll);
-  collection.options = { changeStreamPreAndPostImages: images, validation, view };
-  node.onChange();
+  if (view && context.transaction)
+    throw new CommandError(
+      'OperationNotSupportedInTransaction',
+      'Cannot create a view in a multi-document transaction.',
+    );
+  scope.write(db, coll, { changeStreamPreAndPostImages: images, validation, view });
   return {};
+}
+
+/**
+ * In a transaction indexes can only be built on a collection the
+ * transaction creates, while it is empty (the server's rule: an index build
+ * on an existing collection takes locks a transaction cannot hold).
+ */
+function checkIndexBuildInTransaction(context: CommandContext, coll: string): void {
+  const { transaction, db } = context;
+  const existing = context.scope.read(db, coll);
+  if (!transaction || !existing) return;
+  if (!transaction.createdHere(db, coll))
+    throw new CommandError(
+      'OperationNotSupportedInTransaction',
+      `Cannot create new indexes on existing collection ${db}.${coll} in a multi-document transaction.`,
+    );
+  if (existing.docs.size > 0)
+    throw new CommandError(
+      'OperationNotSupportedInTransaction',
+      `Cannot create new indexes on non-empty collection ${db}.${coll} in a multi-document transaction.`,
+    );
 }
 
 function drop(context: CommandContext): Document {
@@ -72,8 +102,7 @@ function drop(context: CommandContext): Document {
   const existing = node.catalog.get(db, coll);
   if (existing?.options.view) {
     // A view holds no documents: dropping it removes its definition, no drop event.
-    node.catalog.remove(db, coll);
-    node.onChange();
+    node.dropView(db, coll);
     return { ns: `${db}.${coll}` };
   }
   // Since MongoDB 7.0 dropping a missing collection succeeds.
@@ -185,6 +214,9 @@ const VALIDATION_FIELDS = ['validator', 'validationLevel', 'validationAction'];
 /** collMod fields the emulator takes. */
 const COLL_MOD_ACCEPTED = [...VALIDATION_FIELDS, 'changeStreamPreAndPostImages', 'collectionUUID'];
 
+/** collMod fields its oplog entry (and a modify event's operationDescription) carries. */
+const COLL_MOD_LOGGED = COLL_MOD_ACCEPTED.filter((key) => key !== 'collectionUUID');
+
 /** collMod fields the server knows that the emulator does not model. */
 const COLL_MOD_UNSUPPORTED = new Set([
   'index',
@@ -220,6 +252,7 @@ function collMod(context: CommandContext): Document {
       );
   }
   const images = imagesOption(command);
+  const optionsBefore = collectionOptionsDocument(collection);
   if (images !== undefined)
     collection.options = { ...collection.options, changeStreamPreAndPostImages: images };
   if (VALIDATION_FIELDS.some((field) => command[field] !== undefined))
@@ -227,20 +260,26 @@ function collMod(context: CommandContext): Document {
       ...collection.options,
       validation: parseValidation(command, 'collMod', collection.options.validation),
     };
-  node.onChange();
+  // The server logs every collMod, even one that changes nothing (a modify event).
+  const changes: Document = {};
+  for (const key of COLL_MOD_LOGGED) if (command[key] !== undefined) changes[key] = command[key];
+  node.appendWrites([modifyEntry({ db, coll }, collection, changes, optionsBefore)]);
   return {};
 }
 
 function createIndexes(context: CommandContext): Document {
-  const { command, db, node } = context;
+  const { command, db } = context;
   const coll = collectionArg(command, 'createIndexes', db);
   const indexes = command.indexes;
   if (!Array.isArray(indexes) || indexes.length === 0) {
     throw new CommandError('BadValue', 'Must specify at least one index to create');
   }
-  refuseViewWrite(node.catalog.get(db, coll), { db, coll });
-  const { collection, created } = node.catalog.ensure(db, coll);
+  refuseViewWrite(context.scope.read(db, coll), { db, coll });
+  const created = !context.scope.read(db, coll);
+  const collection = context.scope.write(db, coll);
   const before = 1 + collection.indexes.length;
+  const wasEmpty = collection.docs.size === 0;
+  const built: Document[] = [];
   for (const spec of indexes as Document[]) {
     if (!isPlainObject(spec?.key) || typeof spec.name !== 'string') {
       throw new CommandError(
@@ -252,11 +291,16 @@ function createIndexes(context: CommandContext): Document {
     if (spec.unique === true) checkCollation(spec.collation, 'createIndexes.indexes.collation');
     else parseCollation(spec.collation, 'createIndexes.indexes.collation');
     if (spec.name !== '_id_' && !collection.indexes.some((index) => index.name === spec.name)) {
+      // Only a new index is a build; asking again for existing ones is allowed anywhere.
+      if (!created) checkIndexBuildInTransaction(context, coll);
       checkExistingForUnique(collection, { db, coll }, spec);
-      collection.indexes.push({ v: 2, ...spec });
+      const index = { v: 2, ...spec };
+      collection.indexes = [...collection.indexes, index];
+      built.push(index);
     }
   }
-  node.onChange();
+  for (const entry of createIndexesEntries({ db, coll }, collection, built, wasEmpty))
+    context.scope.record(entry);
   return {
     numIndexesBefore: before,
     numIndexesAfter: 1 + collection.indexes.length,
@@ -286,28 +330,22 @@ function dropIndexes(context: CommandContext): Document {
   refuseViewWrite(collection, { db, coll });
   const before = 1 + collection.indexes.length;
   const target = command.index;
-  if (target === '*') collection.indexes = [];
-  else {
-    const kept = collection.indexes.filter((index) => index.name !== target);
-    if (kept.length === collection.indexes.length)
-      throw new CommandError('IndexNotFound', `index not found with name [${String(target)}]`);
-    collection.indexes = kept;
-  }
+  const dropped = collection.indexes.filter((index) => target === '*' || index.name === target);
+  if (target !== '*' && dropped.length === 0)
+    throw new CommandError('IndexNotFound', `index not found with name [${String(target)}]`);
+  collection.indexes = collection.indexes.filter((index) => !dropped.includes(index));
+  for (const index of dropped) node.appendWrites([dropIndexEntry({ db, coll }, collection, index)]);
   return { nIndexesWas: before };
 }
 
 function commitTransaction(context: CommandContext): Document {
   const transaction = context.transaction;
-  if (!transaction)
-    throw new CommandError('NoSuchTransaction', 'Transaction was not started', {
-      labels: ['TransientTransactionError'],
-    });
+  if (!transaction) throw new CommandError('NoSuchTransaction', 'Transaction was not started');
   if (transaction.state === 'committed') return {};
   if (transaction.state === 'aborted') {
     throw new CommandError(
       'NoSuchTransaction',
       `Transaction with { txnNumber: ${transaction.txnNumber} } has been aborted.`,
-      { labels: ['TransientTransactionError'] },
     );
   }
   context.node.commit(transaction);
@@ -317,9 +355,7 @@ function commitTransaction(context: CommandContext): Document {
 function abortTransaction(context: CommandContext): Document {
   const transaction = context.transaction;
   if (!transaction || transaction.state === 'aborted') {
-    throw new CommandError('NoSuchTransaction', 'Transaction was not started', {
-      labels: ['TransientTransactionError'],
-    });
+    throw new CommandError('NoSuchTransaction', 'Transaction was not started');
   }
   if (transaction.state === 'committed') {
     throw new CommandError('IllegalOperation', 'Cannot abort a committed transaction');

@@ -79,7 +79,7 @@ function asUpdateStatement(op: Document): Document {
   return statement;
 }
 
-function bulkWrite(context: CommandContext): Document {
+async function bulkWrite(context: CommandContext): Promise<Document> {
   const { command } = context;
   const ops = requiredDocuments(command, 'bulkWrite', 'ops');
   const nsInfo = namespaces(command);
@@ -92,7 +92,7 @@ function bulkWrite(context: CommandContext): Document {
   );
   const totals: Totals = { nInserted: 0, nMatched: 0, nModified: 0, nUpserted: 0, nDeleted: 0 };
   const results: Document[] = [];
-  const errors = runStatements(context, ops, (op, idx) => {
+  const errors = await runStatements(context, ops, (op, idx) => {
     const [kind, nsIndex] = targets[idx] as [string, number];
     const ns = nsInfo[nsIndex] as Namespace;
     if (kind === 'insert') {

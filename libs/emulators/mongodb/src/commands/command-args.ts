@@ -8,7 +8,7 @@ import { isPlainObject } from '../storage/bson-values.ts';
  * Argument checks that answer like the server's IDL parser:
  * "BSON field 'find.limit' is the wrong type 'string', expected type 'long'".
  */
-function typeName(value: unknown, kind?: string): string {
+export function typeName(value: unknown, kind?: string): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';
   if (typeof value === 'number')
@@ -132,4 +132,27 @@ export function optionalBoolean(
   if (typeof value === 'boolean') return value;
   if (typeof value === 'number') return value !== 0;
   throw wrongType(name, field, value, 'bool');
+}
+
+/**
+ * An IDL enumeration (a string) at `path` (e.g. 'readConcern.level'):
+ * another type is TypeMismatch, a value outside `allowed` BadValue, as the
+ * server's generated parsers answer.
+ */
+export function enumField<T extends string>(
+  path: string,
+  value: unknown,
+  allowed: ReadonlySet<string>,
+): T {
+  if (typeof value !== 'string')
+    throw new CommandError(
+      'TypeMismatch',
+      `BSON field '${path}' is the wrong type '${typeName(value)}', expected type 'string'`,
+    );
+  if (!allowed.has(value))
+    throw new CommandError(
+      'BadValue',
+      `Enumeration value '${value}' for field '${path}' is not a valid value.`,
+    );
+  return value as T;
 }

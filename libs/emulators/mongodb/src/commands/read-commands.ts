@@ -1,5 +1,8 @@
 import { Long, type Document } from 'bson';
-import { parseChangeStream } from '../change-stream/change-stream-spec.ts';
+import {
+  checkChangeStreamCommand,
+  parseChangeStream,
+} from '../change-stream/change-stream-spec.ts';
 import { ChangeStreamCursor } from '../change-stream/change-stream-cursor.ts';
 import { ArrayCursor, takeBatch, type ServerCursor } from '../cursors/server-cursor.ts';
 import { CommandError } from '../errors/command-error.ts';
@@ -241,6 +244,7 @@ function aggregate(context: CommandContext): Document {
       refuseViewWrite(context.scope.read(db, command.aggregate), watched);
     }
     const spec = parseChangeStream(db, command.aggregate, stages);
+    checkChangeStreamCommand(command);
     const ns =
       typeof command.aggregate === 'string' ? `${db}.${command.aggregate}` : `${db}.$cmd.aggregate`;
     const cursor = new ChangeStreamCursor({
@@ -268,6 +272,11 @@ function aggregate(context: CommandContext): Document {
       throw new CommandError(
         'Location40602',
         '$changeStream is only valid as the first stage in a pipeline.',
+      );
+    if ((name === '$out' || name === '$merge') && context.transaction)
+      throw new CommandError(
+        'OperationNotSupportedInTransaction',
+        `Operation not permitted in transaction :: caused by :: ${name} cannot be used in a transaction`,
       );
   }
   const output = outputStage(stages);
@@ -353,11 +362,8 @@ export const readCommands: Record<string, CommandDefinition> = {
       'collation',
     ],
   },
-  count: {
-    handler: count,
-    inTransaction: true,
-    fields: ['query', 'limit', 'skip', 'fields', 'collation'],
-  },
+  // Refused in a transaction by name (checkAllowedInTransaction), with the server's pointer.
+  count: { handler: count, fields: ['query', 'limit', 'skip', 'fields', 'collation'] },
   distinct: {
     handler: distinct,
     inTransaction: true,

@@ -9,9 +9,11 @@ import {
 } from '../storage/document-writes.ts';
 import { isPlainObject } from '../storage/bson-values.ts';
 import type { CommandContext, CommandDefinition } from '../server/command-context.ts';
+import { isBlockedByTransaction } from '../transactions/document-locks.ts';
 import {
   collectionArg,
   optionalBoolean,
+  optionalCount,
   optionalDocument,
   requiredDocuments,
 } from './command-args.ts';
@@ -32,25 +34,65 @@ function writeError(index: number, error: unknown): Document {
 }
 
 /**
+ * Runs one write statement; while it meets a document an open transaction
+ * holds, waits for that transaction to end and runs it again (the statement
+ * changed nothing before it was blocked), as the server's write-conflict
+ * retry loop does. `maxTimeMS` bounds the wait: MaxTimeMSExpired (50).
+ */
+async function untilUnblocked<T>(context: CommandContext, run: () => T): Promise<T> {
+  const maxTimeMS = optionalCount(context.command, context.name, 'maxTimeMS') ?? 0;
+  const deadline = maxTimeMS > 0 ? Date.now() + maxTimeMS : Infinity;
+  for (;;) {
+    try {
+      return run();
+    } catch (error) {
+      if (!isBlockedByTransaction(error)) throw error;
+      await waitUntil(error.ended, deadline, context.signal);
+      if (context.signal.aborted) throw context.signal.reason;
+      if (Date.now() >= deadline)
+        throw new CommandError('MaxTimeMSExpired', 'operation exceeded time limit');
+    }
+  }
+}
+
+/** Resolves when `ended` does, at `deadline`, or when `signal` aborts. */
+function waitUntil(ended: Promise<void>, deadline: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer =
+      deadline === Infinity ? undefined : setTimeout(done, Math.max(0, deadline - Date.now()));
+    signal.addEventListener('abort', done, { once: true });
+    void ended.then(done);
+  });
+}
+
+/**
  * Runs statements in order; an ordered batch stops at the first failure, an
  * unordered one carries on (the server's write command semantics). Inside a
  * transaction any failure aborts the whole transaction instead.
  */
-export function runStatements<T>(
+export async function runStatements<T>(
   context: CommandContext,
   statements: T[],
   run: (statement: T, index: number) => void,
-): Document[] {
+): Promise<Document[]> {
   const ordered = optionalBoolean(context.command, context.name, 'ordered') ?? true;
   const errors: Document[] = [];
   for (let index = 0; index < statements.length; index++) {
     try {
-      run(statements[index] as T, index);
+      await untilUnblocked(context, () => run(statements[index] as T, index));
     } catch (error) {
       if (context.transaction) {
         context.transaction.abort();
         throw error;
       }
+      // An interrupted command (maxTimeMS, step-down) fails as a whole, not as one statement.
+      if (isCommandError(error) && (error.code === 50 || error === context.signal.reason))
+        throw error;
       errors.push(writeError(index, error));
       if (ordered) break;
     }
@@ -67,12 +109,12 @@ function namespaceOf(context: CommandContext): Namespace {
   return { db: context.db, coll: collectionArg(context.command, context.name, context.db) };
 }
 
-function insert(context: CommandContext): Document {
+async function insert(context: CommandContext): Promise<Document> {
   const ns = namespaceOf(context);
   const documents = requiredDocuments(context.command, 'insert', 'documents');
   const bypass = bypassValidation(context);
   let n = 0;
-  const errors = runStatements(context, documents, (doc) => {
+  const errors = await runStatements(context, documents, (doc) => {
     insertDocument(context.scope, ns, doc, bypass);
     n += 1;
   });
@@ -171,7 +213,7 @@ export function toStatement(raw: Document, variables: Document | undefined): Upd
   };
 }
 
-function update(context: CommandContext): Document {
+async function update(context: CommandContext): Promise<Document> {
   const ns = namespaceOf(context);
   const updates = requiredDocuments(context.command, 'update', 'updates');
   checkUpdateStatements(updates);
@@ -180,7 +222,7 @@ function update(context: CommandContext): Document {
   let n = 0;
   let nModified = 0;
   const upserted: Document[] = [];
-  const errors = runStatements(context, updates, (raw, index) => {
+  const errors = await runStatements(context, updates, (raw, index) => {
     const outcome = updateDocuments(context.scope, ns, {
       ...toStatement(raw, variables),
       bypassValidation: bypass,
@@ -201,13 +243,13 @@ function update(context: CommandContext): Document {
   };
 }
 
-function remove(context: CommandContext): Document {
+async function remove(context: CommandContext): Promise<Document> {
   const ns = namespaceOf(context);
   const deletes = requiredDocuments(context.command, 'delete', 'deletes');
   for (const raw of deletes) checkStatementFields(raw, DELETE_STATEMENT_FIELDS, 'delete.deletes');
   const variables = parseLet(context.command, 'delete');
   let n = 0;
-  const errors = runStatements(context, deletes, (raw) => {
+  const errors = await runStatements(context, deletes, (raw) => {
     if (!isPlainObject(raw.q))
       throw new CommandError(
         'NoSuchKey',
@@ -234,7 +276,11 @@ function project(doc: Document | null | undefined, fields: Document | undefined)
   return findDocuments([doc], { projection: fields })[0] ?? null;
 }
 
-function findAndModify(context: CommandContext): Document {
+function findAndModify(context: CommandContext): Promise<Document> {
+  return untilUnblocked(context, () => findAndModifyOnce(context));
+}
+
+function findAndModifyOnce(context: CommandContext): Document {
   const { command } = context;
   const ns = namespaceOf(context);
   const query = optionalDocument(command, context.name, 'query') ?? {};

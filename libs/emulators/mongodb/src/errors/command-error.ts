@@ -10,28 +10,21 @@ export class CommandError extends Error {
   readonly code: number;
   /** The server's codeName for `code`. */
   readonly codeName: string;
-  /** Error labels such as `TransientTransactionError`. */
-  readonly errorLabels: string[];
   /** Extra fields copied into the reply (e.g. `keyValue` for duplicate keys). */
   readonly extra: Document;
 
-  constructor(
-    name: ErrorCodeName,
-    message: string,
-    options: { labels?: string[]; extra?: Document } = {},
-  ) {
+  constructor(name: ErrorCodeName, message: string, options: { extra?: Document } = {}) {
     super(message);
     this.name = 'CommandError';
     this.code = ERROR_CODES[name];
     this.codeName = codeNameOf(name);
-    this.errorLabels = options.labels ?? [];
     this.extra = options.extra ?? {};
   }
 
   /** Builds an error from a raw code, as `configureFailPoint` asks for arbitrary codes. */
-  static fromCode(code: number, message: string, labels: string[] = []): CommandError {
+  static fromCode(code: number, message: string): CommandError {
     const entry = Object.entries(ERROR_CODES).find(([, value]) => value === code);
-    const error = new CommandError('InternalError', message, { labels });
+    const error = new CommandError('InternalError', message);
     Object.defineProperty(error, 'code', { value: code });
     Object.defineProperty(error, 'codeName', {
       value: entry ? codeNameOf(entry[0] as ErrorCodeName) : `Location${code}`,
@@ -47,7 +40,6 @@ export class CommandError extends Error {
       code: this.code,
       codeName: this.codeName,
     };
-    if (this.errorLabels.length > 0) reply.errorLabels = this.errorLabels;
     return { ...reply, ...this.extra };
   }
 }

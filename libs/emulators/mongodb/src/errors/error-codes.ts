@@ -35,6 +35,7 @@ export const ERROR_CODES = {
   ChangeStreamFatalError: 280,
   ChangeStreamHistoryLost: 286,
   WriteConflict: 112,
+  SnapshotTooOld: 239,
   Location40324: 40324,
   Location40674: 40674,
   Location40602: 40602,

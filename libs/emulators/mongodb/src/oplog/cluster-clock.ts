@@ -29,6 +29,12 @@ export class ClusterClock {
     return new Timestamp({ t: this.#seconds, i: this.#increment });
   }
 
+  /** The timestamp of the last write, if there was one. */
+  lastWrite(): Timestamp | undefined {
+    if (this.#seconds === 0) return undefined;
+    return new Timestamp({ t: this.#seconds, i: this.#increment });
+  }
+
   /** Restores the clock after loading persisted data, so time never goes backwards. */
   restore(last: Timestamp): void {
     if (last.high > this.#seconds || (last.high === this.#seconds && last.low > this.#increment)) {

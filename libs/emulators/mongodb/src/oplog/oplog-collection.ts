@@ -10,6 +10,10 @@ const OP_LETTER: Record<OplogOperation, string> = {
   drop: 'c',
   rename: 'c',
   dropDatabase: 'c',
+  create: 'c',
+  createIndexes: 'c',
+  dropIndexes: 'c',
+  modify: 'c',
 };
 
 /**

@@ -1,6 +1,21 @@
 import type { Document, Timestamp } from 'bson';
 import { withNumericTypes } from '../storage/numeric-types.ts';
-import type { OplogEntry, OplogOperation, UpdateDescription } from './oplog.ts';
+import {
+  EXPANDED_ONLY_OPERATIONS,
+  type OplogEntry,
+  type OplogOperation,
+  type UpdateDescription,
+} from './oplog.ts';
+
+/**
+ * Is this entry part of the public record? Only changes a change stream
+ * reports without `showExpandedEvents` are: the record stays one entry per
+ * event of a default stream (what Tributary captures), though the oplog
+ * also holds create/createIndexes/dropIndexes/collMod entries.
+ */
+export function isRecorded(entry: OplogEntry): boolean {
+  return !EXPANDED_ONLY_OPERATIONS.has(entry.op);
+}
 
 /**
  * One oplog entry as tests read it: what happened, independent of any change
@@ -13,6 +28,7 @@ export interface OplogRecord {
   wallTime: Date;
   /** Position inside a transaction (0 outside). */
   txnOpIndex: number;
+  /** Never an operation only expanded events report (see {@link isRecorded}). */
   operationType: OplogOperation;
   ns: { db: string; coll?: string };
   documentKey?: Document;

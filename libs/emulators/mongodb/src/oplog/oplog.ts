@@ -1,9 +1,31 @@
-import { calculateObjectSize, type Document, type Timestamp } from 'bson';
+import { calculateObjectSize, type Binary, type Document, type Timestamp } from 'bson';
 import { compareTimestamps, tokenData } from './resume-token.ts';
 
 /** Operation kinds recorded in the oplog, named as change events name them. */
 export type OplogOperation =
-  'insert' | 'update' | 'replace' | 'delete' | 'drop' | 'rename' | 'dropDatabase';
+  | 'insert'
+  | 'update'
+  | 'replace'
+  | 'delete'
+  | 'drop'
+  | 'rename'
+  | 'dropDatabase'
+  | 'create'
+  | 'createIndexes'
+  | 'dropIndexes'
+  | 'modify';
+
+/**
+ * Operations whose events a change stream reports only with
+ * `showExpandedEvents` (the server's DDL events of 6.0+); the oplog holds
+ * them either way, as the server's does.
+ */
+export const EXPANDED_ONLY_OPERATIONS: ReadonlySet<OplogOperation> = new Set([
+  'create',
+  'createIndexes',
+  'dropIndexes',
+  'modify',
+]);
 
 /** What a change event says about an update. */
 export interface UpdateDescription {
@@ -26,6 +48,8 @@ export interface OplogEntry {
   readonly txnOpIndex: number;
   readonly op: OplogOperation;
   readonly ns: { db: string; coll?: string };
+  /** UUID of the collection written (every operation but dropDatabase). */
+  readonly collectionUUID?: Binary;
   readonly documentKey?: Document;
   /** Inserted document, or the post-image of an update/replace. */
   readonly postImage?: Document;
@@ -34,7 +58,17 @@ export interface OplogEntry {
   /** True when the collection recorded images for this write (changeStreamPreAndPostImages). */
   readonly imagesRecorded: boolean;
   readonly updateDescription?: UpdateDescription;
+  /**
+   * The update description's ambiguous paths split into their parts (array
+   * indexes as numbers): its `disambiguatedPaths`, shown only to streams
+   * with `showExpandedEvents`.
+   */
+  readonly disambiguatedPaths?: Document;
   readonly to?: { db: string; coll: string };
+  /** DDL events' `operationDescription` (create, createIndexes, dropIndexes, modify, rename). */
+  readonly operationDescription?: Document;
+  /** A modify event's `stateBeforeChange` (the collection's options before collMod). */
+  readonly stateBeforeChange?: Document;
   readonly lsid?: Document;
   readonly txnNumber?: number | bigint | object;
   /** Resume token `_data` of this entry's event. */
@@ -92,6 +126,20 @@ export class Oplog {
     this.#truncate();
     for (const listener of [...this.#listeners]) listener();
     return added;
+  }
+
+  /**
+   * Appends entries read back from the journal as they were (sequence
+   * numbers, times and tokens kept); the bounds apply as they did when the
+   * entries were first appended.
+   */
+  replay(entries: readonly OplogEntry[]): void {
+    for (const entry of entries) {
+      this.#entries.push(entry);
+      this.#bytes += entry.bytes;
+      this.#nextSeq = entry.seq + 1;
+    }
+    this.#truncate();
   }
 
   /** Restores entries loaded from disk (keeps their sequence numbers and tokens). */

@@ -1,4 +1,4 @@
-import { Long, type Document } from 'bson';
+import { Long, type Document, type Timestamp } from 'bson';
 import { adminCommands } from '../commands/admin-commands.ts';
 import { clientBulkWriteCommands } from '../commands/client-bulk-write.ts';
 import {
@@ -9,11 +9,24 @@ import {
 import { readCommands } from '../commands/read-commands.ts';
 import { writeCommands } from '../commands/write-commands.ts';
 import { CommandError, isCommandError } from '../errors/command-error.ts';
+import { errorLabelsFor, type LabelledFailure } from '../errors/error-labels.ts';
 import { validateDbName } from '../storage/catalog.ts';
 import { isPlainObject } from '../storage/bson-values.ts';
+import { checkAllowedInTransaction } from '../transactions/allowed-in-transaction.ts';
 import type { Transaction } from '../transactions/transaction.ts';
 import type { CommandDefinition, ConnectionInfo } from './command-context.ts';
 import type { ReplicaNode } from './replica-node.ts';
+import {
+  checkReadConcernInTransaction,
+  checkSnapshotOutsideTransaction,
+  parseReadConcern,
+  waitForReadConcern,
+} from './read-concern.ts';
+import {
+  checkWriteConcernAllowed,
+  parseWriteConcern,
+  writeConcernErrorFor,
+} from './write-concern.ts';
 
 const COMMANDS: Record<string, CommandDefinition> = {
   ...handshakeCommands,
@@ -22,13 +35,6 @@ const COMMANDS: Record<string, CommandDefinition> = {
   ...adminCommands,
   ...clientBulkWriteCommands,
 };
-
-/** Codes after which the driver may retry a write (the server labels them RetryableWriteError). */
-const RETRYABLE_CODES = new Set([6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]);
-/** Codes after which a change stream may resume (the server labels them ResumableChangeStreamError). */
-const RESUMABLE_CODES = new Set([...RETRYABLE_CODES, 63, 150, 13388, 234, 133]);
-/** Codes that make a transaction worth retrying as a whole. */
-const TRANSIENT_TXN_CODES = new Set([...RETRYABLE_CODES, 112, 251]);
 
 /** "Not primary" and "shutting down" codes: the reply carries topologyVersion so drivers can tell stale errors. */
 const STATE_CHANGE_CODES = new Set([91, 189, 10058, 10107, 11600, 11602, 13435, 13436]);
@@ -107,9 +113,12 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 export async function dispatch(node: ReplicaNode, input: DispatchInput): Promise<DispatchResult> {
   const { command, connection, signal } = input;
   const name = Object.keys(command)[0] ?? '';
-  let labels: string[] | undefined;
+  /** failCommand's `errorLabels`: they replace whatever the server would have labelled. */
+  let labelsOverride: string[] | undefined;
+  let canonicalName = name;
   let isRetryableWrite = false;
   let transaction: Transaction | undefined;
+  const ending = name === 'commitTransaction' || name === 'abortTransaction';
   let isChangeStreamGetMore = false;
   /** The failure was injected by failCommand, before any cursor was checked out. */
   let beforeCheckout = false;
@@ -123,27 +132,30 @@ export async function dispatch(node: ReplicaNode, input: DispatchInput): Promise
     if (definition.adminOnly && db !== 'admin') {
       throw new CommandError('Unauthorized', `${name} may only be run against the admin database.`);
     }
+    canonicalName = definition.canonicalName ?? name;
     if (definition.fields) checkFields(name, command, definition.fields);
     if (isPlainObject(command.lsid)) node.sessions.touch(command.lsid);
+    // Generic arguments are parsed with the command, before anything runs.
+    const writeConcern = parseWriteConcern(name, command);
+    const readConcern = parseReadConcern(command);
     if (name === 'getMore')
       isChangeStreamGetMore = node.cursors.get(command.getMore ?? 0)?.isChangeStream ?? false;
     if (HELLO_COMMAND_NAMES.has(name)) rememberClientMetadata(command, connection);
     const fault =
       name === 'configureFailPoint'
         ? undefined
-        : node.failPoints.failCommand.check(definition.canonicalName ?? name, connection.appName);
+        : node.failPoints.failCommand.check(canonicalName, connection.appName);
     if (fault) {
+      labelsOverride = fault.errorLabels;
       if (fault.blockTimeMS > 0) await sleep(fault.blockTimeMS, signal);
       if (fault.closeConnection) return { reply: {}, closeConnection: true };
       if (fault.errorCode !== undefined) {
-        labels = fault.errorLabels;
         // Before the cursor is checked out: the server's change-stream
         // machinery never sees it, so it adds no ResumableChangeStreamError.
         beforeCheckout = true;
         throw CommandError.fromCode(
           fault.errorCode,
           `Failing command ${name} via 'failCommand' failpoint`,
-          fault.errorLabels ?? [],
         );
       }
     }
@@ -160,25 +172,26 @@ export async function dispatch(node: ReplicaNode, input: DispatchInput): Promise
           "Failing getMore via 'failGetMoreAfterCursorCheckout' failpoint",
         );
     }
-    if (command.autocommit === false) {
-      if (!definition.inTransaction) {
-        throw new CommandError(
-          'OperationNotSupportedInTransaction',
-          `Cannot run '${name}' in a multi-document transaction.`,
-        );
-      }
+    const inTransaction = command.autocommit === false;
+    checkWriteConcernAllowed(canonicalName, writeConcern, command, inTransaction);
+    if (inTransaction) {
+      checkAllowedInTransaction(name, definition, db);
+      // Refused before the transaction is touched: it stays open, as on the server.
+      checkReadConcernInTransaction(readConcern, command.startTransaction === true);
       transaction = node.sessions.transactionFor(command);
-      const ending = name === 'commitTransaction' || name === 'abortTransaction';
       if (!ending && transaction.state !== 'inProgress') {
         throw new CommandError(
           'NoSuchTransaction',
           `Transaction with { txnNumber: ${transaction.txnNumber} } has been ${transaction.state}.`,
-          { labels: ['TransientTransactionError'] },
         );
       }
     } else if (name === 'commitTransaction' || name === 'abortTransaction') {
       throw new CommandError('InvalidOptions', `'${name}' must be run with autocommit: false`);
-    }
+    } else checkSnapshotOutsideTransaction(canonicalName, readConcern);
+    const snapshotTime = waitForReadConcern(readConcern, {
+      now: node.clock.now(),
+      lastWrite: node.clock.lastWrite(),
+    });
     isRetryableWrite = Boolean(
       definition.retryableWrite && !transaction && command.txnNumber !== undefined,
     );
@@ -198,8 +211,23 @@ export async function dispatch(node: ReplicaNode, input: DispatchInput): Promise
     });
     // Stored numbers get their BSON types back as the reply is encoded (bson-writer.ts).
     const reply: Document = { ...result, ok: 1 };
-    if (fault?.writeConcernError) reply.writeConcernError = fault.writeConcernError;
-    if (isRetryableWrite) node.sessions.rememberWrite(command, reply);
+    if (snapshotTime && !transaction) reportSnapshotTime(reply, snapshotTime);
+    // A retry is answered from history and waits for write concern anew: the error is not part of what is remembered.
+    if (isRetryableWrite) node.sessions.rememberWrite(command, { ...reply });
+    const writeConcernError =
+      fault?.writeConcernError ??
+      (transaction && !ending ? undefined : writeConcernErrorFor(canonicalName, writeConcern));
+    if (writeConcernError) {
+      reply.writeConcernError = writeConcernError;
+      const labels =
+        labelsOverride ??
+        errorLabelsFor({
+          ...sessionOptionsOf(command, canonicalName),
+          writeConcernCode: Number(writeConcernError.code),
+          inChangeStream: false,
+        });
+      if (labels.length > 0) reply.errorLabels = labels;
+    }
     return { reply: decorate(node, reply) };
   } catch (error) {
     const failure = isCommandError(error) ? error : internalError(error);
@@ -216,17 +244,38 @@ export async function dispatch(node: ReplicaNode, input: DispatchInput): Promise
         counter: Long.fromNumber(node.topologyCounter),
       };
     }
-    if (labels === undefined) {
-      const added = new Set(failure.errorLabels);
-      if (transaction && TRANSIENT_TXN_CODES.has(failure.code))
-        added.add('TransientTransactionError');
-      if (isRetryableWrite && RETRYABLE_CODES.has(failure.code)) added.add('RetryableWriteError');
-      if (isChangeStreamGetMore && !beforeCheckout && RESUMABLE_CODES.has(failure.code))
-        added.add('ResumableChangeStreamError');
-      if (added.size > 0) reply.errorLabels = [...added];
-    }
+    const labels =
+      labelsOverride ??
+      errorLabelsFor({
+        ...sessionOptionsOf(command, canonicalName),
+        code: failure.code,
+        inChangeStream: isChangeStreamGetMore && !beforeCheckout,
+      });
+    if (labels.length > 0) reply.errorLabels = labels;
     return { reply: decorate(node, reply) };
   }
+}
+
+/** What the server's labelling reads of a command: its name and session options. */
+function sessionOptionsOf(
+  command: Document,
+  commandName: string,
+): Pick<LabelledFailure, 'commandName' | 'hasTxnNumber' | 'hasAutocommit'> {
+  return {
+    commandName,
+    hasTxnNumber: command.txnNumber !== undefined,
+    hasAutocommit: command.autocommit !== undefined,
+  };
+}
+
+/**
+ * A snapshot read outside a transaction answers the time it read at
+ * (`cursor.atClusterTime`, or `atClusterTime` for distinct), which the
+ * driver's snapshot session sends back on its later reads.
+ */
+function reportSnapshotTime(reply: Document, atClusterTime: Timestamp): void {
+  if (isPlainObject(reply.cursor)) reply.cursor = { ...reply.cursor, atClusterTime };
+  else reply.atClusterTime = atClusterTime;
 }
 
 function internalError(error: unknown): CommandError {

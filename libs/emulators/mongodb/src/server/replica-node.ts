@@ -4,13 +4,17 @@ import { CommandError } from '../errors/command-error.ts';
 import { CursorRegistry } from '../cursors/cursor-registry.ts';
 import { FailPoints } from '../faults/fail-point.ts';
 import { ClusterClock } from '../oplog/cluster-clock.ts';
+import { createEntry } from '../oplog/ddl-entries.ts';
 import { Oplog, type OplogLimits, type OplogWrite } from '../oplog/oplog.ts';
 import { Catalog } from '../storage/catalog.ts';
+import { CollectionData } from '../storage/collection-data.ts';
 import { idKey } from '../storage/bson-values.ts';
 import type { WriteScope } from '../storage/write-scope.ts';
+import type { StateChange } from './state-change.ts';
 import { SessionStore, type SessionLimits } from '../transactions/session-store.ts';
 import { TtlMonitor } from '../storage/ttl-monitor.ts';
-import type { Transaction } from '../transactions/transaction.ts';
+import { DocumentLocks } from '../transactions/document-locks.ts';
+import { documentLockKey, type Transaction } from '../transactions/transaction.ts';
 
 /** A client connection as the node sees it, so step-down can close them all. */
 export interface ClientConnection {
@@ -43,6 +47,8 @@ export class ReplicaNode {
   readonly cursors: CursorRegistry;
   readonly sessions: SessionStore;
   readonly failPoints = new FailPoints();
+  /** Documents open transactions have written (first writer wins). */
+  readonly locks = new DocumentLocks();
   readonly connections = new Set<ClientConnection>();
   /** `topologyVersion.processId`: new for every start, as a restarted mongod's is. */
   readonly processId = new ObjectId();
@@ -70,8 +76,18 @@ export class ReplicaNode {
     });
   }
 
-  /** Called after every change (persistence schedules a save). */
-  onChange: () => void = () => undefined;
+  /**
+   * Called after every change of persisted state, in order (persistence
+   * journals it). Oplog appends and the catalog's collection changes are the
+   * only ways state changes, so nothing escapes it.
+   */
+  onChange: (change: StateChange) => void = () => undefined;
+  /**
+   * A promise that settles once every change so far is durable, or
+   * undefined when nothing is waiting (always, without a data directory).
+   * Replies wait for it: what a client was told happened survives a crash.
+   */
+  whenDurable: () => Promise<void> | undefined = () => undefined;
   /** Awaitable hellos waiting for a topology change. */
   readonly topologyWaiters = new Set<() => void>();
   /** Pending step-down disconnect timer, cleared on stop. */
@@ -79,9 +95,20 @@ export class ReplicaNode {
 
   constructor(options: ReplicaNodeOptions) {
     this.oplog = new Oplog(options.oplog);
-    this.sessions = new SessionStore(this.catalog, options.sessions);
+    this.sessions = new SessionStore(this.catalog, this.locks, options.sessions);
     this.cursors = new CursorRegistry(options.cursorTimeoutMs);
     this.#ttlMonitor = new TtlMonitor(this.catalog, this.direct, options.ttlMonitorIntervalMs);
+    this.catalog.onCreate = (db, coll, collection) =>
+      this.appendWrites([createEntry({ db, coll }, collection)]);
+    this.catalog.onCollectionChange = (db, coll, collection) =>
+      this.onChange({
+        kind: 'collection',
+        db,
+        coll,
+        uuid: collection.uuid,
+        options: collection.options,
+        indexes: collection.indexes,
+      });
   }
 
   readonly #ttlMonitor: TtlMonitor;
@@ -89,15 +116,23 @@ export class ReplicaNode {
   /** A scope that writes straight into the catalog, one oplog entry per write. */
   readonly direct: WriteScope = {
     read: (db, coll) => this.catalog.get(db, coll),
-    write: (db, coll) => this.catalog.ensure(db, coll).collection,
-    record: (write) => this.appendWrites([write]),
+    write: (db, coll, options) => this.catalog.ensure(db, coll, options).collection,
+    claim: (db, coll, ids) =>
+      this.locks.claimOutsideTransaction(ids.map((id) => documentLockKey(db, coll, id))),
+    record: (write) => {
+      if (write.documentKey)
+        this.locks.written([
+          documentLockKey(write.ns.db, write.ns.coll as string, write.documentKey._id),
+        ]);
+      this.appendWrites([write]);
+    },
   };
 
   /** Appends writes under one new cluster time and notifies listeners. */
   appendWrites(writes: OplogWrite[]): void {
     if (writes.length === 0) return;
-    this.oplog.append(this.clock.tick(), writes);
-    this.onChange();
+    const entries = this.oplog.append(this.clock.tick(), writes);
+    this.onChange({ kind: 'oplog', entries });
   }
 
   /** The current version of a document, for `fullDocument: 'updateLookup'`. */
@@ -107,38 +142,46 @@ export class ReplicaNode {
 
   /**
    * Makes a transaction's writes visible and appends its oplog entries under
-   * one cluster time. A document another client changed since the
-   * transaction read it is a WriteConflict, and nothing is applied.
+   * one cluster time. Conflicts were settled at each write (DocumentLocks):
+   * nothing another writer did can be in the way here.
    */
   commit(transaction: Transaction): void {
-    for (const baseline of transaction.baselines.values()) {
-      const current = this.catalog.get(baseline.db, baseline.coll)?.docs.get(baseline.key);
-      if (current !== baseline.doc) {
-        transaction.abort();
-        throw new CommandError(
-          'WriteConflict',
-          'Write conflict during plan execution and yielding is disabled. :: Please retry your operation or multi-document transaction.',
-          { labels: ['TransientTransactionError'] },
-        );
-      }
+    // Collections it created join the catalog; their create (and createIndexes) entries are
+    // among its writes, so the journal keeps them in the transaction's one record.
+    for (const { db, coll, data } of transaction.createdCollections()) {
+      if (this.catalog.get(db, coll)) continue;
+      const { uuid, options, indexes } = data;
+      this.catalog.put(db, coll, new CollectionData({ uuid, options, indexes }));
     }
+    const keys = new Set<string>();
     for (const write of transaction.writes) {
+      if (!write.documentKey) continue; // a catalog change, applied above
       const coll = write.ns.coll as string;
       const collection = this.catalog.ensure(write.ns.db, coll).collection;
-      const key = idKey(write.documentKey?._id);
+      const key = idKey(write.documentKey._id);
       if (write.op === 'delete') collection.docs.delete(key);
       else if (write.postImage) collection.docs.set(key, write.postImage);
+      keys.add(documentLockKey(write.ns.db, coll, write.documentKey._id));
     }
+    this.locks.written(keys);
     const lsid = { id: transaction.lsid.id, uid: ANONYMOUS_UID };
     const txnNumber = Long.fromNumber(transaction.txnNumber);
     this.appendWrites(transaction.writes.map((write) => ({ ...write, lsid, txnNumber })));
     transaction.committed();
   }
 
+  /** Drops a view: its definition goes, with no oplog entry (it holds no documents). */
+  dropView(db: string, coll: string): void {
+    if (this.catalog.remove(db, coll)) this.onChange({ kind: 'removed', db, coll });
+  }
+
   /** Drops a collection, recording the `drop` event; false when it did not exist. */
   dropCollection(db: string, coll: string): boolean {
-    if (!this.catalog.remove(db, coll)) return false;
-    this.appendWrites([{ op: 'drop', ns: { db, coll }, imagesRecorded: false }]);
+    const collection = this.catalog.get(db, coll);
+    if (!collection || !this.catalog.remove(db, coll)) return false;
+    this.appendWrites([
+      { op: 'drop', ns: { db, coll }, collectionUUID: collection.uuid, imagesRecorded: false },
+    ]);
     return true;
   }
 
@@ -160,13 +203,24 @@ export class ReplicaNode {
         'NamespaceNotFound',
         `Source collection ${from.db}.${from.coll} does not exist`,
       );
-    if (this.catalog.get(to.db, to.coll)) {
+    const target = this.catalog.get(to.db, to.coll);
+    if (target) {
       if (!dropTarget) throw new CommandError('NamespaceExists', 'target namespace exists');
       this.dropCollection(to.db, to.coll);
     }
     this.catalog.remove(from.db, from.coll);
     this.catalog.put(to.db, to.coll, source);
-    this.appendWrites([{ op: 'rename', ns: from, to, imagesRecorded: false }]);
+    this.appendWrites([
+      {
+        op: 'rename',
+        ns: from,
+        to,
+        collectionUUID: source.uuid,
+        // The server's rename entry names the collection it replaced by its uuid.
+        operationDescription: { to, ...(target ? { dropTarget: target.uuid } : {}) },
+        imagesRecorded: false,
+      },
+    ]);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { CommandError } from '../errors/command-error.ts';
-import { CollectionData } from './collection-data.ts';
+import { CollectionData, type CollectionOptions } from './collection-data.ts';
 
 /** Databases the server owns; change streams never report them at deployment scope. */
 export const INTERNAL_DATABASES = new Set(['admin', 'config', 'local']);
@@ -26,14 +26,34 @@ export function validateCollName(db: string, coll: unknown): string {
 /** All databases and collections of the emulated node. */
 export class Catalog {
   readonly databases = new Map<string, Map<string, CollectionData>>();
+  /**
+   * Called once a collection was created, explicitly or by a first write
+   * (the node logs its create entry, as the server logs one either way).
+   */
+  onCreate: (db: string, coll: string, collection: CollectionData) => void = () => undefined;
+  /**
+   * Called when a collection is created or its options or indexes change:
+   * persistence journals the collection's whole metadata (drops and renames
+   * are replayed from their oplog entries).
+   */
+  onCollectionChange: (db: string, coll: string, collection: CollectionData) => void = () =>
+    undefined;
+
+  #attach(db: string, coll: string, collection: CollectionData): void {
+    collection.onMetadataChange = () => this.onCollectionChange(db, coll, collection);
+  }
 
   /** The collection, or undefined if it does not exist. */
   get(db: string, coll: string): CollectionData | undefined {
     return this.databases.get(db)?.get(coll);
   }
 
-  /** The collection, created (implicitly, like an insert does) when missing. */
-  ensure(db: string, coll: string): { collection: CollectionData; created: boolean } {
+  /** The collection, created (implicitly, like an insert does, or with `options`) when missing. */
+  ensure(
+    db: string,
+    coll: string,
+    options?: CollectionOptions,
+  ): { collection: CollectionData; created: boolean } {
     let database = this.databases.get(db);
     if (!database) {
       database = new Map();
@@ -41,8 +61,11 @@ export class Catalog {
     }
     const existing = database.get(coll);
     if (existing) return { collection: existing, created: false };
-    const collection = new CollectionData();
+    const collection = new CollectionData(options ? { options } : {});
     database.set(coll, collection);
+    this.#attach(db, coll, collection);
+    this.onCollectionChange(db, coll, collection);
+    this.onCreate(db, coll, collection);
     return { collection, created: true };
   }
 
@@ -54,12 +77,16 @@ export class Catalog {
       this.databases.set(db, database);
     }
     database.set(coll, collection);
+    this.#attach(db, coll, collection);
   }
 
   /** Removes a collection; drops the database entry when it becomes empty. */
   remove(db: string, coll: string): boolean {
     const database = this.databases.get(db);
-    if (!database?.delete(coll)) return false;
+    const collection = database?.get(coll);
+    if (!database || !collection) return false;
+    database.delete(coll);
+    collection.onMetadataChange = undefined;
     if (database.size === 0) this.databases.delete(db);
     return true;
   }

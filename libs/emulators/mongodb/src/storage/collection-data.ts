@@ -4,6 +4,9 @@ import { idKey } from './bson-values.ts';
 import type { CollectionValidation } from './document-validation.ts';
 import type { ViewDefinition } from './views.ts';
 
+/** The `_id` index every collection has (listIndexes, listCollections' idIndex, create events). */
+export const ID_INDEX = { v: 2, key: { _id: 1 }, name: '_id_' };
+
 /** Collection options the emulator honours. */
 export interface CollectionOptions {
   /** Record pre- and post-images for change streams (`collMod`/`create` option). */
@@ -22,22 +25,47 @@ export interface CollectionOptions {
 export class CollectionData {
   readonly uuid: Binary;
   readonly docs: Map<string, Document>;
-  options: CollectionOptions;
-  /** Secondary index specs from createIndexes (listed, not enforced). */
-  indexes: Document[];
+  #options: CollectionOptions;
+  #indexes: readonly Document[];
+  /**
+   * Called after the options or the indexes are replaced. The catalog sets it
+   * on the collections it holds (persistence journals the change); a
+   * transaction's private snapshot has none.
+   */
+  onMetadataChange: (() => void) | undefined;
 
   constructor(
     init: {
       uuid?: Binary;
       docs?: Map<string, Document>;
       options?: CollectionOptions;
-      indexes?: Document[];
+      indexes?: readonly Document[];
     } = {},
   ) {
     this.uuid = init.uuid ?? new UUID().toBinary();
     this.docs = init.docs ?? new Map();
-    this.options = init.options ?? { changeStreamPreAndPostImages: false };
-    this.indexes = init.indexes ?? [];
+    this.#options = init.options ?? { changeStreamPreAndPostImages: false };
+    this.#indexes = init.indexes ?? [];
+  }
+
+  /** Collection options; replaced whole, never changed in place, so every change is seen. */
+  get options(): CollectionOptions {
+    return this.#options;
+  }
+
+  set options(options: CollectionOptions) {
+    this.#options = options;
+    this.onMetadataChange?.();
+  }
+
+  /** Secondary index specs from createIndexes (listed; unique ones enforced); replaced whole. */
+  get indexes(): readonly Document[] {
+    return this.#indexes;
+  }
+
+  set indexes(indexes: readonly Document[]) {
+    this.#indexes = indexes;
+    this.onMetadataChange?.();
   }
 
   /** A copy sharing the documents, which a transaction reads and writes in isolation. */

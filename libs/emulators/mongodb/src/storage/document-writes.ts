@@ -72,6 +72,7 @@ export function insertDocument(
       : withIdFirst(input, new ObjectId());
   validateIdForInsert(doc);
   refuseViewWrite(scope.read(ns.db, ns.coll), ns);
+  scope.claim(ns.db, ns.coll, [doc._id]);
   const collection = scope.write(ns.db, ns.coll);
   checkValidation(collection.options.validation, ns, doc, undefined, bypassValidation);
   const key = idKey(doc._id);
@@ -81,6 +82,7 @@ export function insertDocument(
   scope.record({
     op: 'insert',
     ns,
+    collectionUUID: collection.uuid,
     documentKey: documentKeyOf(doc),
     postImage: doc,
     imagesRecorded: collection.options.changeStreamPreAndPostImages,
@@ -247,24 +249,22 @@ function recordUpdate(
   const images = collection.options.changeStreamPreAndPostImages;
   const base = {
     ns,
+    collectionUUID: collection.uuid,
     documentKey: documentKeyOf(after),
     postImage: after,
     imagesRecorded: images,
     ...(images ? { preImage: before } : {}),
   };
   if (kind === 'replacement') {
-    scope.record({ op: 'replace', ...base }, before);
+    scope.record({ op: 'replace', ...base });
   } else {
     const whole =
       kind === 'modifiers' ? wholeValuePaths(statement.u as Document) : new Set<string>();
-    scope.record(
-      {
-        op: 'update',
-        ...base,
-        updateDescription: describeUpdate(before, after, whole),
-      },
-      before,
-    );
+    scope.record({
+      op: 'update',
+      ...base,
+      ...describeUpdate(before, after, whole),
+    });
   }
 }
 
@@ -317,18 +317,36 @@ export function updateDocuments(
     insertDocument(scope, ns, doc, statement.bypassValidation);
     return { matched: 0, modified: 0, upsertedId: doc._id, after: doc };
   }
-  const collection = scope.write(ns.db, ns.coll);
   const outcome: UpdateOutcome = { matched: 0, modified: 0 };
+  // Every new document is computed before any is written, so the claim (which may make the
+  // statement wait and run again) comes before any change; a document that fails still leaves
+  // the ones before it updated, as on the server.
+  const changes: Array<{ before: Document; after: Document }> = [];
+  let failure: unknown;
   for (const before of targets) {
-    const after = computeUpdated(before, statement, kind, false);
-    validateIdForUpdate(after);
+    let after: Document;
+    try {
+      after = computeUpdated(before, statement, kind, false);
+      validateIdForUpdate(after);
+    } catch (error) {
+      failure = error;
+      break;
+    }
     outcome.matched += 1;
     if (outcome.before === undefined) {
       outcome.before = before;
       outcome.after = after;
     }
     // An update that changes nothing writes nothing and emits no event, like the server.
-    if (bsonEquals(before, after)) continue;
+    if (!bsonEquals(before, after)) changes.push({ before, after });
+  }
+  scope.claim(
+    ns.db,
+    ns.coll,
+    changes.map(({ after }) => after._id),
+  );
+  const collection = scope.write(ns.db, ns.coll);
+  for (const { before, after } of changes) {
     checkUpdatedSize(after);
     checkValidation(
       collection.options.validation,
@@ -342,6 +360,7 @@ export function updateDocuments(
     outcome.modified += 1;
     recordUpdate(scope, ns, collection, before, after, statement, kind);
   }
+  if (failure !== undefined) throw failure;
   return outcome;
 }
 
@@ -373,20 +392,23 @@ export function deleteDocuments(
     collation: options.collation,
   });
   if (targets.length === 0) return [];
+  scope.claim(
+    ns.db,
+    ns.coll,
+    targets.map((doc) => doc._id),
+  );
   const collection = scope.write(ns.db, ns.coll);
   for (const doc of targets) {
     collection.docs.delete(idKey(doc._id));
     const images = collection.options.changeStreamPreAndPostImages;
-    scope.record(
-      {
-        op: 'delete',
-        ns,
-        documentKey: documentKeyOf(doc),
-        imagesRecorded: images,
-        ...(images ? { preImage: doc } : {}),
-      },
-      doc,
-    );
+    scope.record({
+      op: 'delete',
+      ns,
+      collectionUUID: collection.uuid,
+      documentKey: documentKeyOf(doc),
+      imagesRecorded: images,
+      ...(images ? { preImage: doc } : {}),
+    });
   }
   return targets;
 }

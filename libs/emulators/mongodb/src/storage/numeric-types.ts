@@ -1,4 +1,4 @@
-import { Double, Int32, Long, type Document } from 'bson';
+import { Double, Int32, Long, Timestamp, type Document } from 'bson';
 
 /**
  * Keeps the BSON numeric type of values whose JavaScript number would
@@ -78,7 +78,8 @@ export function promoteNumbers(container: Document): boolean {
         setKind(container, key, 'double');
         typed = true;
       }
-    } else if (value instanceof Long) {
+    } else if (value instanceof Long && !(value instanceof Timestamp)) {
+      // A Timestamp is a Long to the bson library, but it must stay a Timestamp.
       if (value.lessThanOrEqual(MAX_SAFE) && value.greaterThanOrEqual(MIN_SAFE)) {
         container[key] = value.toNumber();
         setKind(container, key, 'long');

@@ -1,5 +1,4 @@
-import type { CollectionData } from './collection-data.ts';
-import type { Document } from 'bson';
+import type { CollectionData, CollectionOptions } from './collection-data.ts';
 import type { OplogWrite } from '../oplog/oplog.ts';
 
 /**
@@ -10,12 +9,18 @@ import type { OplogWrite } from '../oplog/oplog.ts';
 export interface WriteScope {
   /** The collection as this scope sees it, or undefined when it does not exist. */
   read(db: string, coll: string): CollectionData | undefined;
-  /** The collection, created implicitly when missing (as inserts and upserts do). */
-  write(db: string, coll: string): CollectionData;
   /**
-   * Records one change for change streams. `before` is the document the
-   * write replaced or removed (as this scope saw it), which transactions use
-   * to detect write conflicts at commit.
+   * The collection, created when missing — implicitly as inserts and upserts
+   * do, or with `options` by `create` — and its create entry recorded.
    */
-  record(write: OplogWrite, before?: Document): void;
+  write(db: string, coll: string, options?: CollectionOptions): CollectionData;
+  /**
+   * Announces the documents (by `_id`) a statement is about to write, before
+   * it changes anything: in a transaction a document another transaction
+   * holds is a WriteConflict; outside, the statement waits for that
+   * transaction (BlockedByTransaction, then it runs again).
+   */
+  claim(db: string, coll: string, ids: readonly unknown[]): void;
+  /** Records one change for change streams (a document's, or a catalog change's). */
+  record(write: OplogWrite): void;
 }

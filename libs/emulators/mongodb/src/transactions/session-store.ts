@@ -1,6 +1,7 @@
 import type { Document } from 'bson';
 import { CommandError } from '../errors/command-error.ts';
 import type { Catalog } from '../storage/catalog.ts';
+import type { DocumentLocks } from './document-locks.ts';
 import { Transaction } from './transaction.ts';
 
 /** How long sessions and transactions may live, as the server's parameters of the same meaning. */
@@ -55,11 +56,17 @@ function toNumber(value: unknown): number {
 export class SessionStore {
   readonly #sessions = new Map<string, SessionState>();
   readonly #catalog: Catalog;
+  readonly #locks: DocumentLocks;
   readonly #limits: SessionLimits;
   readonly #reaper: NodeJS.Timeout;
 
-  constructor(catalog: Catalog, limits: SessionLimits = DEFAULT_SESSION_LIMITS) {
+  constructor(
+    catalog: Catalog,
+    locks: DocumentLocks,
+    limits: SessionLimits = DEFAULT_SESSION_LIMITS,
+  ) {
     this.#catalog = catalog;
+    this.#locks = locks;
     this.#limits = limits;
     const shortest = Math.min(limits.logicalSessionTimeoutMs, limits.transactionLifetimeLimitMs);
     // Checking at half the shortest limit bounds how long past its limit anything lives.
@@ -146,7 +153,7 @@ export class SessionStore {
       }
       if (session.transaction?.state === 'inProgress') session.transaction.abort();
       session.txnNumber = txnNumber;
-      session.transaction = new Transaction(this.#catalog, lsid, txnNumber);
+      session.transaction = new Transaction(this.#catalog, this.#locks, lsid, txnNumber);
       return session.transaction;
     }
     const transaction = session.transaction;
@@ -154,7 +161,6 @@ export class SessionStore {
       throw new CommandError(
         'NoSuchTransaction',
         `Given transaction number ${txnNumber} does not match any in-progress transactions.`,
-        { labels: ['TransientTransactionError'] },
       );
     }
     return transaction;

@@ -205,6 +205,11 @@ export class WireConnection implements ClientConnection {
         this.destroy();
         return undefined;
       }
+      // Durability before acknowledgement: a reply goes out only once every
+      // change it may report (or show) is journalled. Writes of the same
+      // moment share one sync (group commit).
+      const durable = this.#node.whenDurable();
+      if (durable) await durable;
       return this.#closed ? undefined : result.reply;
     } finally {
       this.#inFlight = undefined;

@@ -12,14 +12,15 @@ export interface ServerProcess {
 }
 
 /**
- * Starts the emulator as its own process, for tests of faults that would
- * freeze an event loop: a frozen child makes the test fail on a timeout,
- * where an in-process emulator would hang the test runner itself.
+ * Starts the emulator as its own process (with extra command-line
+ * `options`), for tests of faults that would freeze an event loop — a frozen
+ * child makes the test fail on a timeout, where an in-process emulator would
+ * hang the test runner itself — and for crash tests: `stop()` is a SIGKILL.
  */
-export async function startServerProcess(): Promise<ServerProcess> {
+export async function startServerProcess(options: string[] = []): Promise<ServerProcess> {
   if (AGAINST_REAL_SERVER)
     return { uri: process.env.MONGODB_URI as string, stop: () => Promise.resolve() };
-  const child = spawn(process.execPath, [CLI, '--port', '0'], {
+  const child = spawn(process.execPath, [CLI, '--port', '0', ...options], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -46,10 +46,45 @@ describe('updateDescription follows the server v2 delta shape', () => {
       update: { $unset: { gone: '' } },
       expected: { updatedFields: {}, removedFields: ['gone'], truncatedArrays: [] },
     },
+    {
+      name: 'spells out a path through a numeric field name, with array indexes as numbers',
+      before: { _id: 1, a: [{ '1': 1 }] },
+      after: { _id: 1, a: [{ '1': 2 }] },
+      update: { $set: { 'a.0.1': 2 } },
+      expected: { updatedFields: { 'a.0.1': 2 }, removedFields: [], truncatedArrays: [] },
+      disambiguated: { 'a.0.1': ['a', 0, '1'] },
+    },
+    {
+      name: 'spells out removed fields and truncated arrays under a field name with a dot',
+      before: { _id: 1, 'x.y': { gone: 1, t: [1, 2] } },
+      after: { _id: 1, 'x.y': { t: [1] } },
+      update: {},
+      expected: {
+        updatedFields: {},
+        removedFields: ['x.y.gone'],
+        truncatedArrays: [{ field: 'x.y.t', newSize: 1 }],
+      },
+      disambiguated: { 'x.y.gone': ['x.y', 'gone'], 'x.y.t': ['x.y', 't'] },
+    },
+    {
+      name: 'leaves unambiguous paths out: a numeric first part, array indexes, a leading zero',
+      before: { _id: 1, '1': 1, t: [1], o: { '01': 1 } },
+      after: { _id: 1, '1': 2, t: [2], o: { '01': 2 } },
+      update: { $set: { '1': 2, 't.0': 2, 'o.01': 2 } },
+      expected: {
+        updatedFields: { '1': 2, 't.0': 2, 'o.01': 2 },
+        removedFields: [],
+        truncatedArrays: [],
+      },
+      disambiguated: {},
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {
-      expect(describeUpdate(c.before, c.after, wholeValuePaths(c.update))).toEqual(c.expected);
+      expect(describeUpdate(c.before, c.after, wholeValuePaths(c.update))).toEqual({
+        updateDescription: c.expected,
+        disambiguatedPaths: c.disambiguated ?? {},
+      });
     });
   }
 });

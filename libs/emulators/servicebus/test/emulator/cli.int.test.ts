@@ -71,14 +71,42 @@ describe('the standalone command', () => {
     }
   });
 
-  it('refuses bad arguments with exit code 2 and a bad configuration with exit code 1', () => {
+  it.each(['--help', '-h'])('%s prints every option with its default and exits 0', (flag) => {
+    const run = spawnSync(process.execPath, [CLI_PATH, flag], { encoding: 'utf8' });
+    expect(run.status).toBe(0);
+    for (const option of [
+      '--port PORT',
+      '--host HOST',
+      '--config FILE',
+      '--queue NAME[:session]',
+      '--auto-create-queues',
+      '--data-dir DIR',
+      '--sync-writes',
+      '--key-name NAME',
+      '--key KEY',
+      '-h, --help',
+    ])
+      expect(run.stdout).toContain(option);
+    expect(run.stdout).toContain('(default: 5672)');
+    expect(run.stdout).toContain('(default: RootManageSharedAccessKey)');
+  });
+
+  it('names an unknown option, points to --help and exits 64 (EX_USAGE) without starting', () => {
+    const run = spawnSync(process.execPath, [CLI_PATH, '--bogus'], { encoding: 'utf8' });
+    expect(run.status).toBe(64);
+    expect(run.stderr).toContain("unknown option '--bogus'");
+    expect(run.stderr).toContain('--help');
+    expect(run.stdout).toBe('');
+  });
+
+  it('refuses bad arguments with exit code 64 and a bad configuration with exit code 1', () => {
     const bad = spawnSync(process.execPath, [CLI_PATH, '--port', 'seventy'], { encoding: 'utf8' });
-    expect(bad.status).toBe(2);
+    expect(bad.status).toBe(64);
     expect(bad.stderr).toMatch(/--port must be/);
     const badQueue = spawnSync(process.execPath, [CLI_PATH, '--queue', 'a:sessionful'], {
       encoding: 'utf8',
     });
-    expect(badQueue.status).toBe(2);
+    expect(badQueue.status).toBe(64);
     const badConfig = spawnSync(
       process.execPath,
       [CLI_PATH, '--port', '0', '--config', '/no/such/Config.json'],

@@ -1,0 +1,36 @@
+import { CommandError } from '../errors/command-error.ts';
+import type { CommandDefinition } from '../server/command-context.ts';
+
+/**
+ * Refuses a command a multi-document transaction may not run, as the
+ * server's `CommandHelpers::canUseTransactions` does: `count` (with its own
+ * pointer to the alternative), any command not allowed in transactions, and
+ * anything against the `local` or `config` database. The refusal happens
+ * before the transaction is touched, so one already open stays open.
+ */
+export function checkAllowedInTransaction(
+  name: string,
+  definition: CommandDefinition,
+  db: string,
+): void {
+  if (name === 'count')
+    throw new CommandError(
+      'OperationNotSupportedInTransaction',
+      "Cannot run 'count' in a multi-document transaction. Please see http://dochub.mongodb.org/core/transaction-count for a recommended alternative.",
+    );
+  if (!definition.inTransaction)
+    throw new CommandError(
+      'OperationNotSupportedInTransaction',
+      `Cannot run '${name}' in a multi-document transaction.`,
+    );
+  if (db === 'local')
+    throw new CommandError(
+      'OperationNotSupportedInTransaction',
+      "Cannot run command against the 'local' database in a transaction.",
+    );
+  if (db === 'config')
+    throw new CommandError(
+      'OperationNotSupportedInTransaction',
+      'Cannot run command against the config database in a transaction.',
+    );
+}
