@@ -11,6 +11,8 @@ import {
 } from '../storage/document-writes.ts';
 import type { CommandContext } from '../server/command-context.ts';
 import { refuseViewWrite } from '../storage/views.ts';
+import type { WriteScope } from '../storage/write-scope.ts';
+import { untilUnblocked } from './until-unblocked.ts';
 
 /**
  * The writing stages of an aggregation, `$out` and `$merge`, run after the
@@ -64,12 +66,12 @@ function targetNamespace(spec: unknown, db: string, stage: string, field: string
 }
 
 /** Writes `docs`, the output of the rest of the pipeline, as `stage` says. */
-export function writeOutput(
+export async function writeOutput(
   context: CommandContext,
   stage: Document,
   docs: Document[],
   bypassValidation: boolean,
-): void {
+): Promise<void> {
   const name = Object.keys(stage)[0] as '$out' | '$merge';
   if (context.transaction)
     throw new CommandError(
@@ -77,7 +79,7 @@ export function writeOutput(
       `${name} cannot be used in a transaction`,
     );
   if (name === '$out') writeOut(context, stage.$out, docs, bypassValidation);
-  else writeMerge(context, stage.$merge, docs, bypassValidation);
+  else await writeMerge(context, stage.$merge, docs, bypassValidation);
 }
 
 function writeOut(
@@ -116,6 +118,8 @@ function writeOut(
 type WhenMatched = 'replace' | 'keepExisting' | 'merge' | 'fail' | Document[];
 type WhenNotMatched = 'insert' | 'discard' | 'fail';
 
+type MergeSpec = ReturnType<typeof mergeSpec>;
+
 function mergeSpec(spec: unknown, db: string) {
   const options: Document = typeof spec === 'string' ? { into: spec } : (spec as Document);
   if (!isPlainObject(options))
@@ -147,75 +151,89 @@ function mergeSpec(spec: unknown, db: string) {
   };
 }
 
-function writeMerge(
+/**
+ * Merges document by document. A document an open transaction holds makes
+ * that document's write wait for the transaction to end (bounded by
+ * `maxTimeMS`), as any write outside transactions does; the match is looked
+ * up again after the wait, since the transaction may have changed it.
+ */
+async function writeMerge(
   context: CommandContext,
   spec: unknown,
   docs: Document[],
   bypassValidation: boolean,
-): void {
-  const { target, on, whenMatched, whenNotMatched, let: letSpec } = mergeSpec(spec, context.db);
-  const scope = context.scope;
-  const existing = scope.read(target.db, target.coll);
+): Promise<void> {
+  const merge = mergeSpec(spec, context.db);
+  const { target, on } = merge;
+  const existing = context.scope.read(target.db, target.coll);
   const onId = on.length === 1 && on[0] === '_id';
   if (!onId && !existing?.indexes.some((index) => isUniqueOn(index, on)))
     throw CommandError.fromCode(
       51183,
       'Cannot find index to verify that join fields will be unique',
     );
-  for (const doc of docs) {
-    // A result without _id, merged on _id, gets a new one: it can match nothing.
-    if (onId && !('_id' in doc)) {
-      if (whenNotMatched === 'insert') insertDocument(scope, target, doc, bypassValidation);
-      else if (whenNotMatched === 'fail') throw noMatch();
-      continue;
-    }
-    const key: Document = {};
-    for (const field of on) {
-      const value = field
-        .split('.')
-        .reduce<unknown>((node, part) => (node as Document | undefined)?.[part], doc);
-      if (value === undefined || value === null || Array.isArray(value))
-        throw CommandError.fromCode(
-          51132,
-          `$merge write error: 'on' field '${field}' cannot be missing, null, undefined or an array`,
-        );
-      key[field] = value;
-    }
-    const collection = scope.read(target.db, target.coll);
-    const [matched] = collection
-      ? findDocuments(collection.candidates(key), { filter: key, limit: 1 })
-      : [];
-    if (!matched) {
-      if (whenNotMatched === 'fail') throw noMatch();
-      if (whenNotMatched === 'insert') insertDocument(scope, target, doc, bypassValidation);
-      continue;
-    }
-    if (whenMatched === 'keepExisting') continue;
-    if (whenMatched === 'fail')
-      throw new CommandError(
-        'DuplicateKey',
-        `$merge with whenMatched: fail found an existing document with the same values for the 'on' field(s)`,
-      );
-    const byId = { _id: matched._id };
-    const { _id: _ignored, ...fields } = doc;
-    const u = Array.isArray(whenMatched)
-      ? whenMatched
-      : whenMatched === 'replace'
-        ? doc
-        : { $set: fields };
-    const variables = Array.isArray(whenMatched)
-      ? runPipeline([doc], [{ $replaceWith: letSpec }])[0]
-      : undefined;
-    if (whenMatched === 'merge' && Object.keys(fields).length === 0) continue;
-    updateDocuments(scope, target, {
-      q: byId,
-      u,
-      multi: false,
-      upsert: false,
-      variables,
-      bypassValidation,
-    });
+  for (const doc of docs)
+    await untilUnblocked(context, () => mergeOne(context.scope, merge, doc, bypassValidation));
+}
+
+function mergeOne(
+  scope: WriteScope,
+  { target, on, whenMatched, whenNotMatched, let: letSpec }: MergeSpec,
+  doc: Document,
+  bypassValidation: boolean,
+): void {
+  const onId = on.length === 1 && on[0] === '_id';
+  // A result without _id, merged on _id, gets a new one: it can match nothing.
+  if (onId && !('_id' in doc)) {
+    if (whenNotMatched === 'insert') insertDocument(scope, target, doc, bypassValidation);
+    else if (whenNotMatched === 'fail') throw noMatch();
+    return;
   }
+  const key: Document = {};
+  for (const field of on) {
+    const value = field
+      .split('.')
+      .reduce<unknown>((node, part) => (node as Document | undefined)?.[part], doc);
+    if (value === undefined || value === null || Array.isArray(value))
+      throw CommandError.fromCode(
+        51132,
+        `$merge write error: 'on' field '${field}' cannot be missing, null, undefined or an array`,
+      );
+    key[field] = value;
+  }
+  const collection = scope.read(target.db, target.coll);
+  const [matched] = collection
+    ? findDocuments(collection.candidates(key), { filter: key, limit: 1 })
+    : [];
+  if (!matched) {
+    if (whenNotMatched === 'fail') throw noMatch();
+    if (whenNotMatched === 'insert') insertDocument(scope, target, doc, bypassValidation);
+    return;
+  }
+  if (whenMatched === 'keepExisting') return;
+  if (whenMatched === 'fail')
+    throw new CommandError(
+      'DuplicateKey',
+      `$merge with whenMatched: fail found an existing document with the same values for the 'on' field(s)`,
+    );
+  const { _id: _ignored, ...fields } = doc;
+  if (whenMatched === 'merge' && Object.keys(fields).length === 0) return;
+  const u = Array.isArray(whenMatched)
+    ? whenMatched
+    : whenMatched === 'replace'
+      ? doc
+      : { $set: fields };
+  const variables = Array.isArray(whenMatched)
+    ? runPipeline([doc], [{ $replaceWith: letSpec }])[0]
+    : undefined;
+  updateDocuments(scope, target, {
+    q: { _id: matched._id },
+    u,
+    multi: false,
+    upsert: false,
+    variables,
+    bypassValidation,
+  });
 }
 
 function noMatch(): CommandError {

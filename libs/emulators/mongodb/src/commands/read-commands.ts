@@ -204,7 +204,7 @@ function killCursors(context: CommandContext): Document {
   return { cursorsKilled, cursorsNotFound, cursorsAlive: [], cursorsUnknown: [] };
 }
 
-function aggregate(context: CommandContext): Document {
+async function aggregate(context: CommandContext): Promise<Document> {
   const { command, db, node } = context;
   const pipeline = command.pipeline;
   if (!Array.isArray(pipeline) || !pipeline.every((stage) => isPlainObject(stage))) {
@@ -308,7 +308,7 @@ function aggregate(context: CommandContext): Document {
     : runPipeline(source, rest, options);
   if (output) {
     const bypass = optionalBoolean(command, 'aggregate', 'bypassDocumentValidation') ?? false;
-    writeOutput(context, output, docs, bypass);
+    await writeOutput(context, output, docs, bypass);
     return cursorReply(context, ns, [], batchSize);
   }
   return cursorReply(context, ns, docs, batchSize);

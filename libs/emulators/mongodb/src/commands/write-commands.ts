@@ -9,11 +9,10 @@ import {
 } from '../storage/document-writes.ts';
 import { isPlainObject } from '../storage/bson-values.ts';
 import type { CommandContext, CommandDefinition } from '../server/command-context.ts';
-import { isBlockedByTransaction } from '../transactions/document-locks.ts';
+import { untilUnblocked } from './until-unblocked.ts';
 import {
   collectionArg,
   optionalBoolean,
-  optionalCount,
   optionalDocument,
   requiredDocuments,
 } from './command-args.ts';
@@ -31,43 +30,6 @@ function writeError(index: number, error: unknown): Document {
     errmsg: failure.message,
     ...failure.extra,
   };
-}
-
-/**
- * Runs one write statement; while it meets a document an open transaction
- * holds, waits for that transaction to end and runs it again (the statement
- * changed nothing before it was blocked), as the server's write-conflict
- * retry loop does. `maxTimeMS` bounds the wait: MaxTimeMSExpired (50).
- */
-async function untilUnblocked<T>(context: CommandContext, run: () => T): Promise<T> {
-  const maxTimeMS = optionalCount(context.command, context.name, 'maxTimeMS') ?? 0;
-  const deadline = maxTimeMS > 0 ? Date.now() + maxTimeMS : Infinity;
-  for (;;) {
-    try {
-      return run();
-    } catch (error) {
-      if (!isBlockedByTransaction(error)) throw error;
-      await waitUntil(error.ended, deadline, context.signal);
-      if (context.signal.aborted) throw context.signal.reason;
-      if (Date.now() >= deadline)
-        throw new CommandError('MaxTimeMSExpired', 'operation exceeded time limit');
-    }
-  }
-}
-
-/** Resolves when `ended` does, at `deadline`, or when `signal` aborts. */
-function waitUntil(ended: Promise<void>, deadline: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer =
-      deadline === Infinity ? undefined : setTimeout(done, Math.max(0, deadline - Date.now()));
-    signal.addEventListener('abort', done, { once: true });
-    void ended.then(done);
-  });
 }
 
 /**
