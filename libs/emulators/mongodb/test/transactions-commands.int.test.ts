@@ -56,14 +56,18 @@ describe('commands in a transaction', () => {
     expect(await coll.countDocuments()).toBe(1);
   });
 
-  it('refuses $out in a transaction as a stage a transaction cannot run (263)', async () => {
+  it('refuses $out and $merge in a transaction (263) without aborting it: the commit after succeeds', async () => {
     const coll = target.db('txn_cmd_out').collection<{ _id: number }>('c');
     await inTransaction(async (session) => {
       await coll.insertOne({ _id: 1 }, { session });
+      const refused = { code: 263, errorLabels: [] };
       const out = coll.aggregate([{ $out: 'copy' }], { session }).toArray();
-      expect(await failureOf(out)).toMatchObject({ code: 263 });
-      await session.abortTransaction();
+      expect(await failureOf(out)).toEqual(refused);
+      const merge = coll.aggregate([{ $merge: { into: 'copy' } }], { session }).toArray();
+      expect(await failureOf(merge)).toEqual(refused);
+      await session.commitTransaction();
     });
+    expect(await coll.find().toArray()).toEqual([{ _id: 1 }]);
   });
 
   const collectionNames = async (label: string) =>

@@ -73,11 +73,6 @@ export async function writeOutput(
   bypassValidation: boolean,
 ): Promise<void> {
   const name = Object.keys(stage)[0] as '$out' | '$merge';
-  if (context.transaction)
-    throw new CommandError(
-      'OperationNotSupportedInTransaction',
-      `${name} cannot be used in a transaction`,
-    );
   if (name === '$out') writeOut(context, stage.$out, docs, bypassValidation);
   else await writeMerge(context, stage.$merge, docs, bypassValidation);
 }

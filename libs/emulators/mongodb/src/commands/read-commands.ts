@@ -273,11 +273,6 @@ async function aggregate(context: CommandContext): Promise<Document> {
         'Location40602',
         '$changeStream is only valid as the first stage in a pipeline.',
       );
-    if ((name === '$out' || name === '$merge') && context.transaction)
-      throw new CommandError(
-        'OperationNotSupportedInTransaction',
-        `Operation not permitted in transaction :: caused by :: ${name} cannot be used in a transaction`,
-      );
   }
   const output = outputStage(stages);
   let source: Document[] = [];

@@ -175,7 +175,7 @@ export async function dispatch(node: ReplicaNode, input: DispatchInput): Promise
     const inTransaction = command.autocommit === false;
     checkWriteConcernAllowed(canonicalName, writeConcern, command, inTransaction);
     if (inTransaction) {
-      checkAllowedInTransaction(name, definition, db);
+      checkAllowedInTransaction(name, definition, db, command);
       // Refused before the transaction is touched: it stays open, as on the server.
       checkReadConcernInTransaction(readConcern, command.startTransaction === true);
       transaction = node.sessions.transactionFor(command);
