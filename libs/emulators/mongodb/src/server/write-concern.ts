@@ -20,7 +20,7 @@ const WRITE_CONCERN_COMMANDS = new Set([
   'collMod',
   // The 8.0 client-level bulkWrite (on admin).
   'bulkWrite',
-  // Takes one for its $out/$merge stages (which the emulator refuses).
+  // Takes one for its $out/$merge stages.
   'aggregate',
 ]);
 
