@@ -162,28 +162,43 @@ describe('transaction write conflicts', () => {
 
   it('makes a write outside transactions wait for the transaction holding its document: MaxTimeMSExpired while it is open, applied after it commits', async () => {
     const coll = target.db('txn_conflict_outside').collection('c');
-    await coll.insertOne({ _id: 1, v: 0 } as never);
+    await coll.insertMany([
+      { _id: 1, log: [] },
+      { _id: 2, v: 0 },
+    ] as never[]);
     const session = target.client.startSession();
     try {
       session.startTransaction();
-      await coll.updateOne({ _id: 1 } as never, { $set: { v: 'txn' } }, { session });
+      await coll.updateOne({ _id: 1 } as never, { $push: { log: 'txn' } } as never, { session });
       const timedOut = coll.updateOne(
         { _id: 1 } as never,
         { $set: { v: 'outside' } },
         { maxTimeMS: 200 },
       );
       expect(await conflictOf(timedOut)).toMatchObject({ code: 50 });
-      const waiting = coll.updateOne(
-        { _id: 1 } as never,
-        { $inc: { n: 1 } },
-        { maxTimeMS: 30_000 },
+      // One ordered batch: once its first statement shows, the batch has reached the
+      // server before the commit, and its second meets the held document.
+      const waiting = coll.bulkWrite(
+        [
+          { updateOne: { filter: { _id: 2 }, update: { $set: { v: 'reached' } } } },
+          { updateOne: { filter: { _id: 1 }, update: { $push: { log: 'outside' } } } },
+        ] as never[],
+        { ordered: true },
       );
+      while (!(await coll.findOne({ _id: 2, v: 'reached' } as never))) await sleep(10);
+      const probe = coll.updateOne(
+        { _id: 1 } as never,
+        { $set: { v: 'probe' } },
+        { maxTimeMS: 50 },
+      );
+      expect(await conflictOf(probe)).toMatchObject({ code: 50 });
       await session.commitTransaction();
-      expect((await waiting).modifiedCount).toBe(1);
+      expect((await waiting).modifiedCount).toBe(2);
     } finally {
       await session.endSession();
     }
-    expect(await coll.findOne({ _id: 1 } as never)).toEqual({ _id: 1, v: 'txn', n: 1 });
+    // Applied after the transaction's write, never before or instead of it.
+    expect(await coll.findOne({ _id: 1 } as never)).toEqual({ _id: 1, log: ['txn', 'outside'] });
   });
 });
 
