@@ -57,6 +57,18 @@ describe('read and write concerns as the server parses and honours them', () => 
       code: 72,
       errmsg: 'Command does not support writeConcern',
     });
+    // endSessions too (the server's command says it supports none), though the driver's
+    // close() sends it with { w: 0 }: the session it names is not ended.
+    const session = target.client.startSession();
+    await db.collection('c').findOne({}, { session });
+    const end = db.admin().command({ endSessions: [session.id], writeConcern: { w: 1 } });
+    expect(await failureOf(end)).toMatchObject({ code: 72 });
+    const listed = await target.client
+      .db('admin')
+      .aggregate([{ $listLocalSessions: {} }])
+      .toArray();
+    expect(listed.map((s) => s._id.id)).toContainEqual(session.id?.id);
+    await session.endSession();
   });
 
   it('answers tag counts naming a tag no member has with a writeConcernError, the write applied', async () => {
