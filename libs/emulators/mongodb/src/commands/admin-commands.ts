@@ -1,23 +1,19 @@
 import type { Document } from 'bson';
 import { CommandError } from '../errors/command-error.ts';
 import { findDocuments } from '../query/query-engine.ts';
-import { checkCollation, parseCollation } from '../query/collation.ts';
+import { checkCollation } from '../query/collation.ts';
 import type { CollectionOptions } from '../storage/collection-data.ts';
 import { parseValidation, validationInfo } from '../storage/document-validation.ts';
 import { parseViewDefinition, refuseViewWrite, viewInfo } from '../storage/views.ts';
 import { INTERNAL_DATABASES, validateCollName, validateDbName } from '../storage/catalog.ts';
 import { isPlainObject } from '../storage/bson-values.ts';
-import { checkExistingForUnique } from '../storage/unique-indexes.ts';
 import { ID_INDEX } from '../storage/collection-data.ts';
-import {
-  collectionOptionsDocument,
-  createIndexesEntries,
-  dropIndexEntry,
-  modifyEntry,
-} from '../oplog/ddl-entries.ts';
+import { collectionOptionsDocument, modifyEntry } from '../oplog/ddl-entries.ts';
+import { checkCollectionUuid } from '../storage/collection-uuid.ts';
 import type { CommandContext, CommandDefinition } from '../server/command-context.ts';
 import { collectionArg, optionalDocument } from './command-args.ts';
 import { cursorReply } from './read-commands.ts';
+import { indexCommands } from './index-commands.ts';
 
 function imagesOption(command: Document): boolean | undefined {
   const option = command.changeStreamPreAndPostImages;
@@ -75,30 +71,10 @@ function create(context: CommandContext): Document {
   return {};
 }
 
-/**
- * In a transaction indexes can only be built on a collection the
- * transaction creates, while it is empty (the server's rule: an index build
- * on an existing collection takes locks a transaction cannot hold).
- */
-function checkIndexBuildInTransaction(context: CommandContext, coll: string): void {
-  const { transaction, db } = context;
-  const existing = context.scope.read(db, coll);
-  if (!transaction || !existing) return;
-  if (!transaction.createdHere(db, coll))
-    throw new CommandError(
-      'OperationNotSupportedInTransaction',
-      `Cannot create new indexes on existing collection ${db}.${coll} in a multi-document transaction.`,
-    );
-  if (existing.docs.size > 0)
-    throw new CommandError(
-      'OperationNotSupportedInTransaction',
-      `Cannot create new indexes on non-empty collection ${db}.${coll} in a multi-document transaction.`,
-    );
-}
-
 function drop(context: CommandContext): Document {
   const { command, db, node } = context;
   const coll = collectionArg(command, 'drop', db);
+  checkCollectionUuid(node.catalog, command, { db, coll });
   const existing = node.catalog.get(db, coll);
   if (existing?.options.view) {
     // A view holds no documents: dropping it removes its definition, no drop event.
@@ -200,6 +176,7 @@ function renameCollection(context: CommandContext): Document {
   const { command, node } = context;
   const from = parseNamespace(command.renameCollection, 'renameCollection');
   const to = parseNamespace(command.to, 'to');
+  checkCollectionUuid(node.catalog, command, from);
   refuseViewWrite(node.catalog.get(from.db, from.coll), from);
   if (from.db === to.db && from.coll === to.coll) {
     throw new CommandError('IllegalOperation', "Can't rename a collection to itself");
@@ -251,91 +228,23 @@ function collMod(context: CommandContext): Document {
         `collMod option not supported by the emulator: ${key}`,
       );
   }
+  checkCollectionUuid(node.catalog, command, { db, coll });
+  // Everything is parsed before anything changes: a bad field leaves the collection as it was.
   const images = imagesOption(command);
+  const validation = VALIDATION_FIELDS.some((field) => command[field] !== undefined)
+    ? parseValidation(command, 'collMod', collection.options.validation)
+    : collection.options.validation;
   const optionsBefore = collectionOptionsDocument(collection);
-  if (images !== undefined)
-    collection.options = { ...collection.options, changeStreamPreAndPostImages: images };
-  if (VALIDATION_FIELDS.some((field) => command[field] !== undefined))
-    collection.options = {
-      ...collection.options,
-      validation: parseValidation(command, 'collMod', collection.options.validation),
-    };
+  collection.options = {
+    ...collection.options,
+    changeStreamPreAndPostImages: images ?? collection.options.changeStreamPreAndPostImages,
+    validation,
+  };
   // The server logs every collMod, even one that changes nothing (a modify event).
   const changes: Document = {};
   for (const key of COLL_MOD_LOGGED) if (command[key] !== undefined) changes[key] = command[key];
   node.appendWrites([modifyEntry({ db, coll }, collection, changes, optionsBefore)]);
   return {};
-}
-
-function createIndexes(context: CommandContext): Document {
-  const { command, db } = context;
-  const coll = collectionArg(command, 'createIndexes', db);
-  const indexes = command.indexes;
-  if (!Array.isArray(indexes) || indexes.length === 0) {
-    throw new CommandError('BadValue', 'Must specify at least one index to create');
-  }
-  refuseViewWrite(context.scope.read(db, coll), { db, coll });
-  const created = !context.scope.read(db, coll);
-  const collection = context.scope.write(db, coll);
-  const before = 1 + collection.indexes.length;
-  const wasEmpty = collection.docs.size === 0;
-  const built: Document[] = [];
-  for (const spec of indexes as Document[]) {
-    if (!isPlainObject(spec?.key) || typeof spec.name !== 'string') {
-      throw new CommandError(
-        'FailedToParse',
-        "The 'key' and 'name' fields are required for an index specification",
-      );
-    }
-    // A unique index under a collation would make 'A' and 'a' collide; it is not modelled.
-    if (spec.unique === true) checkCollation(spec.collation, 'createIndexes.indexes.collation');
-    else parseCollation(spec.collation, 'createIndexes.indexes.collation');
-    if (spec.name !== '_id_' && !collection.indexes.some((index) => index.name === spec.name)) {
-      // Only a new index is a build; asking again for existing ones is allowed anywhere.
-      if (!created) checkIndexBuildInTransaction(context, coll);
-      checkExistingForUnique(collection, { db, coll }, spec);
-      const index = { v: 2, ...spec };
-      collection.indexes = [...collection.indexes, index];
-      built.push(index);
-    }
-  }
-  for (const entry of createIndexesEntries({ db, coll }, collection, built, wasEmpty))
-    context.scope.record(entry);
-  return {
-    numIndexesBefore: before,
-    numIndexesAfter: 1 + collection.indexes.length,
-    createdCollectionAutomatically: created,
-  };
-}
-
-function listIndexes(context: CommandContext): Document {
-  const { command, db, node } = context;
-  const coll = collectionArg(command, 'listIndexes', db);
-  const collection = node.catalog.get(db, coll);
-  if (!collection) throw new CommandError('NamespaceNotFound', `ns does not exist: ${db}.${coll}`);
-  refuseViewWrite(collection, { db, coll });
-  return cursorReply(
-    context,
-    `${db}.$cmd.listIndexes.${coll}`,
-    [ID_INDEX, ...collection.indexes],
-    undefined,
-  );
-}
-
-function dropIndexes(context: CommandContext): Document {
-  const { command, db, node } = context;
-  const coll = collectionArg(command, 'dropIndexes', db);
-  const collection = node.catalog.get(db, coll);
-  if (!collection) throw new CommandError('NamespaceNotFound', `ns not found ${db}.${coll}`);
-  refuseViewWrite(collection, { db, coll });
-  const before = 1 + collection.indexes.length;
-  const target = command.index;
-  const dropped = collection.indexes.filter((index) => target === '*' || index.name === target);
-  if (target !== '*' && dropped.length === 0)
-    throw new CommandError('IndexNotFound', `index not found with name [${String(target)}]`);
-  collection.indexes = collection.indexes.filter((index) => !dropped.includes(index));
-  for (const index of dropped) node.appendWrites([dropIndexEntry({ db, coll }, collection, index)]);
-  return { nIndexesWas: before };
 }
 
 function commitTransaction(context: CommandContext): Document {
@@ -413,22 +322,7 @@ export const adminCommands: Record<string, CommandDefinition> = {
     fields: ['to', 'dropTarget', 'stayTemp', 'collectionUUID'],
   },
   collMod: { handler: collMod, fields: [...COLL_MOD_ACCEPTED, ...COLL_MOD_UNSUPPORTED] },
-  createIndexes: {
-    handler: createIndexes,
-    inTransaction: true,
-    fields: [
-      'indexes',
-      'commitQuorum',
-      'ignoreUnknownIndexOptions',
-      'isTimeseriesNamespace',
-      'returnOnStart',
-    ],
-  },
-  listIndexes: {
-    handler: listIndexes,
-    fields: ['cursor', 'includeBuildUUIDs', 'includeIndexBuildInfo'],
-  },
-  dropIndexes: { handler: dropIndexes, fields: ['index', 'collectionUUID'] },
+  ...indexCommands,
   commitTransaction: { handler: commitTransaction, inTransaction: true, adminOnly: true },
   abortTransaction: { handler: abortTransaction, inTransaction: true, adminOnly: true },
 };

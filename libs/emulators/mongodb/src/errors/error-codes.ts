@@ -57,6 +57,9 @@ export const ERROR_CODES = {
   CommandNotSupportedOnView: 166,
   OptionNotSupportedOnView: 167,
   ViewDepthLimitExceeded: 165,
+  CollectionUUIDMismatch: 361,
+  IndexOptionsConflict: 85,
+  IndexKeySpecsConflict: 86,
 } as const;
 
 /** A server error code name the emulator can produce. */
