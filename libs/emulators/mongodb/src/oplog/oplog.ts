@@ -130,25 +130,36 @@ export class Oplog {
 
   /**
    * Appends entries read back from the journal as they were (sequence
-   * numbers, times and tokens kept); the bounds apply as they did when the
-   * entries were first appended.
+   * numbers, times and tokens kept), measured and bounded by this oplog's
+   * limits, which may differ from those they were first appended under.
    */
   replay(entries: readonly OplogEntry[]): void {
     for (const entry of entries) {
-      this.#entries.push(entry);
-      this.#bytes += entry.bytes;
+      const sized = this.#measured(entry);
+      this.#entries.push(sized);
+      this.#bytes += sized.bytes;
       this.#nextSeq = entry.seq + 1;
     }
     this.#truncate();
   }
 
-  /** Restores entries loaded from disk (keeps their sequence numbers and tokens). */
+  /**
+   * Restores entries loaded from disk (keeps their sequence numbers and
+   * tokens), bounded by this oplog's limits at once, not at the next write.
+   */
   load(entries: OplogEntry[], lostUpTo: Timestamp | undefined): void {
-    this.#entries = [...entries];
+    this.#entries = entries.map((entry) => this.#measured(entry));
     this.#head = 0;
     this.#nextSeq = entries.length > 0 ? (entries[entries.length - 1] as OplogEntry).seq + 1 : 0;
-    this.#bytes = entries.reduce((sum, entry) => sum + entry.bytes, 0);
+    this.#bytes = this.#entries.reduce((sum, entry) => sum + entry.bytes, 0);
     this.#lostUpTo = lostUpTo;
+    this.#truncate();
+  }
+
+  /** An entry with its size as this oplog counts it (0 when it has no byte bound). */
+  #measured(entry: OplogEntry): OplogEntry {
+    const bytes = this.#limits.maxBytes === undefined ? 0 : estimateBytes(entry);
+    return bytes === entry.bytes ? entry : { ...entry, bytes };
   }
 
   #truncate(): void {

@@ -7,10 +7,23 @@ import { crc32 } from 'node:zlib';
  * generation it does not contain. Each record is framed as
  * `[u32 LE payload length][u32 LE CRC-32 of the payload][payload]`, so a
  * record torn by a crash (short, or with a wrong checksum) is recognised
- * and discarded: its writer was never told it was durable.
+ * and discarded: its writer was never told it was durable. A payload is one
+ * BSON document, so one that cannot be (shorter than the 5-byte empty
+ * document, or not framed as a document of its own length) is torn too: a
+ * zero-filled tail left by a power loss reads as length 0 with checksum 0,
+ * which CRC-32 alone would take for an intact empty record.
  */
 const FILE_PATTERN = /^journal\.(\d{10})$/;
 const HEADER_BYTES = 8;
+const MIN_DOCUMENT_BYTES = 5;
+
+function isDocumentFramed(payload: Buffer): boolean {
+  return (
+    payload.length >= MIN_DOCUMENT_BYTES &&
+    payload.readInt32LE(0) === payload.length &&
+    payload[payload.length - 1] === 0
+  );
+}
 
 /** The file name of a journal generation. */
 export function journalFileName(generation: number): string {
@@ -57,7 +70,7 @@ export async function readJournalFile(path: string): Promise<JournalContents> {
     const end = offset + HEADER_BYTES + length;
     if (end > bytes.length) break;
     const payload = bytes.subarray(offset + HEADER_BYTES, end);
-    if (crc32(payload) !== bytes.readUInt32LE(offset + 4)) break;
+    if (!isDocumentFramed(payload) || crc32(payload) !== bytes.readUInt32LE(offset + 4)) break;
     records.push(payload);
     offset = end;
   }

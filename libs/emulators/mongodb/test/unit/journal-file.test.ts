@@ -1,6 +1,7 @@
 import { appendFile, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { deserialize, serialize } from 'bson';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   frame,
@@ -11,7 +12,9 @@ import {
 } from '../../src/persistence/journal-file.ts';
 import { JournalWriter } from '../../src/persistence/journal-writer.ts';
 
-const record = (text: string) => Buffer.from(text);
+/** Records are BSON documents, as the emulator writes them. */
+const record = (text: string) => Buffer.from(serialize({ text }));
+const texts = (records: Buffer[]) => records.map((each) => deserialize(each).text as string);
 
 describe('journal files', () => {
   const dirs: string[] = [];
@@ -32,7 +35,7 @@ describe('journal files', () => {
   it('reads back every record appended, in order', async () => {
     const { path } = await journalled(['one', 'two', 'three']);
     const { records, discardedBytes } = await readJournalFile(path);
-    expect(records.map(String)).toEqual(['one', 'two', 'three']);
+    expect(texts(records)).toEqual(['one', 'two', 'three']);
     expect(discardedBytes).toBe(0);
   });
 
@@ -42,7 +45,7 @@ describe('journal files', () => {
     const [header, payload] = frame(record('a record the kill cut short'));
     await appendFile(path, Buffer.concat([header as Buffer, (payload as Buffer).subarray(0, 5)]));
     const { records, discardedBytes } = await readJournalFile(path);
-    expect(records.map(String)).toEqual(['one', 'two']);
+    expect(texts(records)).toEqual(['one', 'two']);
     expect(discardedBytes).toBe(8 + 5);
     expect((await stat(path)).size).toBe(intact);
   });
@@ -51,11 +54,21 @@ describe('journal files', () => {
     const { path } = await journalled(['one']);
     const [header, payload] = frame(record('two'));
     const corrupt = Buffer.from(payload as Buffer);
-    corrupt[0] = 0x54; // 'T' instead of 't': same length, different checksum
+    corrupt[corrupt.length - 2] = 0x4f; // 'O' instead of 'o': same length, different checksum
     await appendFile(path, Buffer.concat([header as Buffer, corrupt, ...frame(record('three'))]));
     const { records } = await readJournalFile(path);
-    expect(records.map(String)).toEqual(['one']);
-    expect(await readFile(path)).toHaveLength(8 + 3);
+    expect(texts(records)).toEqual(['one']);
+    expect(await readFile(path)).toHaveLength(8 + record('one').length);
+  });
+
+  it('discards a zero-filled tail (power loss), which a checksum alone takes for an empty record', async () => {
+    const { path } = await journalled(['one']);
+    const intact = (await stat(path)).size;
+    await appendFile(path, Buffer.alloc(64));
+    const { records, discardedBytes } = await readJournalFile(path);
+    expect(texts(records)).toEqual(['one']);
+    expect(discardedBytes).toBe(64);
+    expect((await stat(path)).size).toBe(intact);
   });
 
   it('sends records after a rotation to the next generation, and drops older files on request', async () => {
@@ -69,7 +82,7 @@ describe('journal files', () => {
     await writer.close();
     expect(await journalGenerations(dir)).toEqual([1, 2]);
     const second = await readJournalFile(join(dir, journalFileName(2)));
-    expect(second.records.map(String)).toEqual(['after']);
+    expect(texts(second.records)).toEqual(['after']);
     await removeJournalsBefore(dir, 2);
     expect(await journalGenerations(dir)).toEqual([2]);
   });

@@ -26,4 +26,20 @@ describe('bounded oplog', () => {
     expect(added[0]!.token < added[1]!.token).toBe(true);
     expect(oplog.seqAfterToken(added[0]!.token)).toBe(added[1]!.seq);
   });
+
+  it('applies its bounds to entries loaded from disk at once, as they are now set', () => {
+    const unbounded = new Oplog();
+    for (let i = 1; i <= 5; i++) unbounded.append(new Timestamp({ t: 10, i }), [write(i)]);
+    const byCount = new Oplog({ maxEntries: 2 });
+    byCount.load(unbounded.entries(), undefined);
+    expect(byCount.entries().map((e) => e.documentKey?._id)).toEqual([4, 5]);
+    expect(byCount.lostUpTo?.equals(new Timestamp({ t: 10, i: 3 }))).toBe(true);
+    // Saved without a byte bound (so sized 0), loaded under one: measured now.
+    const one = unbounded.entries()[0]!;
+    const bySize = new Oplog({ maxBytes: 1 });
+    bySize.load(unbounded.entries(), undefined);
+    expect(one.bytes).toBe(0);
+    expect(bySize.size).toBe(0);
+    expect(bySize.lostUpTo?.equals(new Timestamp({ t: 10, i: 5 }))).toBe(true);
+  });
 });
