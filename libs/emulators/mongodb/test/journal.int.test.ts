@@ -228,19 +228,33 @@ async function verify(
   ledger.acked.delete(marker);
 }
 
-/** Waits `ms`, and until the load's stream has seen events (a busy machine can be slow to start). */
-async function killPoint(load: Load, ms: number): Promise<void> {
+/** How long the load's stream may take to see its first event before the test gives up. */
+const FIRST_EVENT_DEADLINE_MS = 30_000;
+
+/**
+ * Waits `ms`, and until the load's stream has seen events (a busy machine
+ * can be slow to start); fails at once if the load has failed, and after
+ * FIRST_EVENT_DEADLINE_MS without an event, rather than spin to the test's timeout.
+ */
+async function killPoint(load: Load, ledger: Ledger, ms: number): Promise<void> {
   const started = Date.now();
-  while (Date.now() - started < ms || load.events === 0)
+  while (Date.now() - started < ms || load.events === 0) {
+    if (ledger.unexpected.length > 0)
+      throw new Error(`the load failed before the kill: ${String(ledger.unexpected[0])}`);
+    if (Date.now() - started > FIRST_EVENT_DEADLINE_MS)
+      throw new Error(`the change stream saw no event in ${FIRST_EVENT_DEADLINE_MS} ms`);
     await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 function connect(server: ServerProcess): MongoClient {
   // No retries: a write cut off by the kill must fail, not be sent again to the restarted server.
+  // (That is retryWrites' doing; the selection timeout only bounds the wait for a freshly
+  // started child on a loaded machine — a client is closed, never reused, across a kill.)
   return new MongoClient(server.uri, {
     retryWrites: false,
     retryReads: false,
-    serverSelectionTimeoutMS: 1_000,
+    serverSelectionTimeoutMS: 10_000,
   });
 }
 
@@ -268,7 +282,7 @@ describe.skipIf(AGAINST_REAL_SERVER)('journal', () => {
         // Every write of the test happens after this cluster time.
         startTime ??= (await client.db('admin').command({ ping: 1 })).operationTime as Timestamp;
         const load = await startLoad(client, round, ledger);
-        await killPoint(load, KILL_AFTER_MS[round] as number);
+        await killPoint(load, ledger, KILL_AFTER_MS[round] as number);
         load.killed = true;
         await server.stop(); // SIGKILL, with the load in full swing
         // Closing the client fails what was in flight at once (no server selection to wait out).
