@@ -37,4 +37,27 @@ describe.skipIf(AGAINST_REAL_SERVER)('create options the emulator does not model
     // The default, capped: false, is no capped collection.
     await db.createCollection('plain', { capped: false });
   });
+
+  it('refuses temporary collections, a custom or missing _id index and replicated record ids', async () => {
+    const refused: Array<[string, Document]> = [
+      ['temp', { temp: true }],
+      ['noid', { autoIndexId: false }],
+      ['custom', { idIndex: { key: { _id: 1 }, name: '_id_', collation: { locale: 'fr' } } }],
+      ['rids', { recordIdsReplicated: true }],
+    ];
+    for (const [name, options] of refused) {
+      const error = await failure(db.command({ create: name, ...options }));
+      expect(error.code).toBe(72);
+      expect(error.message).toMatch(
+        /create option not supported by the Tributary MongoDB emulator/,
+      );
+    }
+    // What a plain collection is anyway is taken.
+    await db.command({
+      create: 'plain2',
+      temp: false,
+      autoIndexId: true,
+      idIndex: { key: { _id: 1 }, name: '_id_' },
+    });
+  });
 });

@@ -27,19 +27,43 @@ function imagesOption(command: Document): boolean | undefined {
   return option.enabled;
 }
 
+const isFalse = (value: unknown) => value === false;
+
+/** An `idIndex` that asks for what every collection has: `{ _id: 1 }` named `_id_`, no options. */
+function isDefaultIdIndex(value: unknown): boolean {
+  if (!isPlainObject(value) || !isPlainObject(value.key)) return false;
+  const { key, name, v, ...options } = value;
+  return (
+    Object.keys(key).length === 1 &&
+    Number(key._id) === 1 &&
+    (name === undefined || name === '_id_') &&
+    (v === undefined || Number(v) === 2) &&
+    Object.keys(options).length === 0
+  );
+}
+
 /**
  * create options whose feature the emulator does not model (capped,
- * time-series, clustered and TTL collections, queryable encryption): refused,
- * never a plain collection in their place.
+ * time-series, clustered, TTL and temporary collections, custom or missing
+ * `_id` indexes, replicated record ids, queryable encryption): refused,
+ * never a plain collection in their place — unless the value asks for what
+ * a plain collection is anyway (`capped: false`, `autoIndexId: true`, …).
  */
-const CREATE_UNSUPPORTED = new Map([
-  ['capped', 'capped collections'],
-  ['size', 'capped collections'],
-  ['max', 'capped collections'],
-  ['timeseries', 'time-series collections'],
-  ['clusteredIndex', 'clustered collections'],
-  ['expireAfterSeconds', 'TTL collections'],
-  ['encryptedFields', 'queryable encryption'],
+const CREATE_UNSUPPORTED = new Map<
+  string,
+  { feature: string; plain?: (value: unknown) => boolean }
+>([
+  ['capped', { feature: 'capped collections', plain: isFalse }],
+  ['size', { feature: 'capped collections' }],
+  ['max', { feature: 'capped collections' }],
+  ['timeseries', { feature: 'time-series collections' }],
+  ['clusteredIndex', { feature: 'clustered collections' }],
+  ['expireAfterSeconds', { feature: 'TTL collections' }],
+  ['encryptedFields', { feature: 'queryable encryption' }],
+  ['autoIndexId', { feature: 'collections without an _id index', plain: (v) => v === true }],
+  ['idIndex', { feature: 'a custom _id index', plain: isDefaultIdIndex }],
+  ['temp', { feature: 'temporary collections', plain: isFalse }],
+  ['recordIdsReplicated', { feature: 'replicated record ids', plain: isFalse }],
 ]);
 
 /** Creates a collection in the command's scope: in a transaction, others see it only at commit. */
@@ -47,12 +71,11 @@ function create(context: CommandContext): Document {
   const { command, db, scope } = context;
   const coll = collectionArg(command, 'create', db);
   for (const key of Object.keys(command).slice(1)) {
-    const feature = CREATE_UNSUPPORTED.get(key);
-    // capped: false is the default, and what some programs send.
-    if (feature && !(key === 'capped' && command.capped === false))
+    const unsupported = CREATE_UNSUPPORTED.get(key);
+    if (unsupported && !unsupported.plain?.(command[key]))
       throw new CommandError(
         'InvalidOptions',
-        `create option not supported by the Tributary MongoDB emulator: ${key} (${feature})`,
+        `create option not supported by the Tributary MongoDB emulator: ${key} (${unsupported.feature})`,
       );
   }
   if (scope.read(db, coll))

@@ -335,6 +335,7 @@ export const readCommands: Record<string, CommandDefinition> = {
       'readOnce',
       'let',
       'collation',
+      'hint',
     ],
   },
   getMore: {
@@ -355,13 +356,14 @@ export const readCommands: Record<string, CommandDefinition> = {
       'fromMongos',
       'let',
       'collation',
+      'hint',
     ],
   },
   // Refused in a transaction by name (checkAllowedInTransaction), with the server's pointer.
-  count: { handler: count, fields: ['query', 'limit', 'skip', 'fields', 'collation'] },
+  count: { handler: count, fields: ['query', 'limit', 'skip', 'fields', 'collation', 'hint'] },
   distinct: {
     handler: distinct,
     inTransaction: true,
-    fields: ['key', 'query', 'mirrored', 'sampleId', 'collation'],
+    fields: ['key', 'query', 'mirrored', 'sampleId', 'collation', 'hint'],
   },
 };

@@ -149,6 +149,22 @@ export function checkUpdateStatements(updates: readonly Document[]): void {
   }
 }
 
+/** An update statement's `c`: constants, for a pipeline update only (51198 otherwise, as on the server). */
+function updateConstants(raw: Document): Document | undefined {
+  if (raw.c === undefined) return undefined;
+  if (!isPlainObject(raw.c))
+    throw new CommandError(
+      'TypeMismatch',
+      "BSON field 'update.updates.c' is the wrong type, expected type 'object'",
+    );
+  if (!Array.isArray(raw.u))
+    throw new CommandError(
+      'Location51198',
+      'Constant values may only be specified for pipeline updates',
+    );
+  return raw.c;
+}
+
 /** One raw update statement (UpdateOpEntry) as the storage layer runs it. */
 export function toStatement(raw: Document, variables: Document | undefined): UpdateStatement {
   if (!isPlainObject(raw.q))
@@ -165,6 +181,7 @@ export function toStatement(raw: Document, variables: Document | undefined): Upd
   return {
     q: raw.q,
     u: raw.u as Document,
+    constants: updateConstants(raw),
     upsert: safeBool(raw, 'upsert'),
     multi: safeBool(raw, 'multi'),
     ...(Array.isArray(raw.arrayFilters) ? { arrayFilters: raw.arrayFilters as Document[] } : {}),
@@ -312,6 +329,7 @@ const FIND_AND_MODIFY_FIELDS = [
   'bypassEmptyTsReplacement',
   'let',
   'collation',
+  'hint',
 ];
 
 /** insert, update, delete and findAndModify. */

@@ -43,6 +43,7 @@ export const ERROR_CODES = {
   Location16866: 16866,
   Location16867: 16867,
   Location16868: 16868,
+  Location51198: 51198,
   InvalidPipelineOperator: 168,
   UnknownBsonField: 40415,
   UnsupportedOpQueryCommand: 352,

@@ -57,7 +57,6 @@ const GENERIC_FIELDS = new Set([
   'apiDeprecationErrors',
   '$client',
   'bypassDocumentValidation',
-  'hint',
   'mayBypassWriteBlocking',
   'rawData',
   'maxTimeMSOpOnly',

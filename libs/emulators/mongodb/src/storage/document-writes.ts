@@ -100,6 +100,8 @@ export interface UpdateStatement {
   sort?: Document;
   /** The command's `let` variables, for `$expr` in `q` and pipeline updates. */
   variables?: Document | undefined;
+  /** The statement's `c`: constants a pipeline update reads as `$$name`, beside `variables`. */
+  constants?: Document | undefined;
   /** An index the statement must use (checked to exist; see index-hint.ts). */
   hint?: unknown;
   /** The command's `bypassDocumentValidation`. */
@@ -156,7 +158,7 @@ function computeUpdated(
   }
   if (kind === 'pipeline') {
     const [result] = runPipeline([doc], statement.u as Document[], {
-      variables: statement.variables,
+      variables: { ...statement.variables, ...statement.constants },
     });
     if (!result) throw new CommandError('FailedToParse', 'pipeline update removed the document');
     // A result without _id (a $replaceWith of a sub-document) keeps the
