@@ -118,3 +118,53 @@ describe('collectionUUID', () => {
     expect(await db.listCollections({ name: 'a' }).toArray()).toEqual([]);
   });
 });
+
+describe('collectionUUID on reads and writes', () => {
+  let target: ConformanceTarget;
+  let db: Db;
+  beforeAll(async () => {
+    target = await openTarget();
+    db = target.db('coll_uuid_rw');
+    await db.collection('r').insertOne({ _id: 1, v: 1 } as never);
+    await db.createCollection('other');
+  });
+  afterAll(async () => {
+    await target.close();
+  });
+
+  const commands: [string, (uuid: Binary) => Record<string, unknown>][] = [
+    ['find', (uuid) => ({ find: 'r', filter: {}, collectionUUID: uuid })],
+    ['aggregate', (uuid) => ({ aggregate: 'r', pipeline: [], cursor: {}, collectionUUID: uuid })],
+    ['count', (uuid) => ({ count: 'r', collectionUUID: uuid })],
+    ['distinct', (uuid) => ({ distinct: 'r', key: 'v', collectionUUID: uuid })],
+    ['insert', (uuid) => ({ insert: 'r', documents: [{ _id: 2 }], collectionUUID: uuid })],
+    [
+      'update',
+      (uuid) => ({
+        update: 'r',
+        updates: [{ q: {}, u: { $set: { v: 2 } } }],
+        collectionUUID: uuid,
+      }),
+    ],
+    ['delete', (uuid) => ({ delete: 'r', deletes: [{ q: {}, limit: 0 }], collectionUUID: uuid })],
+    [
+      'findAndModify',
+      (uuid) => ({ findAndModify: 'r', query: {}, remove: true, collectionUUID: uuid }),
+    ],
+  ];
+
+  it.each(commands)('%s checks it: 361 for another UUID, runs for its own', async (_, build) => {
+    const error = await failure(db.command(build(await uuidOf(db, 'other'))));
+    expect(error.code).toBe(361);
+    expect(error.errorResponse).toMatchObject({
+      expectedCollection: 'r',
+      actualCollection: 'other',
+    });
+    expect(await db.collection('r').find().toArray()).toEqual([{ _id: 1, v: 1 }]);
+    const own = await uuidOf(db, 'r');
+    await db.command(build(own));
+    // Put the collection back as it was (same UUID) for the next command.
+    await db.collection('r').deleteMany({});
+    await db.collection('r').insertOne({ _id: 1, v: 1 } as never);
+  });
+});

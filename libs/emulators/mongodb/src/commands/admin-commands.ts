@@ -11,7 +11,7 @@ import { ID_INDEX } from '../storage/collection-data.ts';
 import { collectionOptionsDocument, modifyEntry } from '../oplog/ddl-entries.ts';
 import { checkCollectionUuid } from '../storage/collection-uuid.ts';
 import type { CommandContext, CommandDefinition } from '../server/command-context.ts';
-import { collectionArg, optionalDocument } from './command-args.ts';
+import { collectionArg, optionalDocument, targetCollection } from './command-args.ts';
 import { cursorReply } from './read-commands.ts';
 import { indexCommands } from './index-commands.ts';
 
@@ -95,9 +95,8 @@ function create(context: CommandContext): Document {
 }
 
 function drop(context: CommandContext): Document {
-  const { command, db, node } = context;
-  const coll = collectionArg(command, 'drop', db);
-  checkCollectionUuid(node.catalog, command, { db, coll });
+  const { db, node } = context;
+  const coll = targetCollection(context);
   const existing = node.catalog.get(db, coll);
   if (existing?.options.view) {
     // A view holds no documents: dropping it removes its definition, no drop event.
@@ -234,7 +233,7 @@ const COLL_MOD_UNSUPPORTED = new Set([
 
 function collMod(context: CommandContext): Document {
   const { command, db, node } = context;
-  const coll = collectionArg(command, 'collMod', db);
+  const coll = targetCollection(context);
   const collection = node.catalog.get(db, coll);
   if (!collection) throw new CommandError('NamespaceNotFound', `ns does not exist: ${db}.${coll}`);
   if (collection.options.view)
@@ -251,7 +250,6 @@ function collMod(context: CommandContext): Document {
         `collMod option not supported by the emulator: ${key}`,
       );
   }
-  checkCollectionUuid(node.catalog, command, { db, coll });
   // Everything is parsed before anything changes: a bad field leaves the collection as it was.
   const images = imagesOption(command);
   const validation = VALIDATION_FIELDS.some((field) => command[field] !== undefined)

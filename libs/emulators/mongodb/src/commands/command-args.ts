@@ -3,6 +3,8 @@ import { CommandError } from '../errors/command-error.ts';
 import { kindOf } from '../storage/numeric-types.ts';
 import { validateCollName } from '../storage/catalog.ts';
 import { isPlainObject } from '../storage/bson-values.ts';
+import { checkCollectionUuid } from '../storage/collection-uuid.ts';
+import type { CommandContext } from '../server/command-context.ts';
 
 /**
  * Argument checks that answer like the server's IDL parser:
@@ -47,6 +49,17 @@ export function collectionArg(command: Document, name: string, db: string): stri
     );
   }
   return validateCollName(db, value);
+}
+
+/**
+ * The collection a command targets (its first field), checked against the
+ * command's `collectionUUID` when it has one (CollectionUUIDMismatch, 361).
+ */
+export function targetCollection(context: CommandContext): string {
+  const { command, name, db } = context;
+  const coll = collectionArg(command, name, db);
+  checkCollectionUuid(context.node.catalog, command, { db, coll });
+  return coll;
 }
 
 /** An optional document field. */

@@ -6,13 +6,13 @@ import { MAX_USER_DOCUMENT_BYTES } from '../storage/document-size-limits.ts';
 import { checkHint } from '../storage/index-hint.ts';
 import { readableDocuments } from '../storage/views.ts';
 import type { CommandContext } from '../server/command-context.ts';
-import { collectionArg, optionalCount, optionalDocument } from './command-args.ts';
+import { optionalCount, optionalDocument, targetCollection } from './command-args.ts';
 
 /** The `count` and `distinct` commands, over a collection or a view. */
 
 export function count(context: CommandContext): Document {
   const { command, db, name } = context;
-  const coll = collectionArg(command, name, db);
+  const coll = targetCollection(context);
   const collection = context.scope.read(db, coll);
   checkHint(collection, command.hint);
   const docs = findDocuments(
@@ -29,7 +29,7 @@ export function count(context: CommandContext): Document {
 
 export function distinct(context: CommandContext): Document {
   const { command, db, name } = context;
-  const coll = collectionArg(command, name, db);
+  const coll = targetCollection(context);
   if (typeof command.key !== 'string')
     throw new CommandError(
       'TypeMismatch',

@@ -5,10 +5,9 @@ import { isPlainObject } from '../storage/bson-values.ts';
 import { checkExistingForUnique } from '../storage/unique-indexes.ts';
 import { ID_INDEX } from '../storage/collection-data.ts';
 import { refuseViewWrite } from '../storage/views.ts';
-import { checkCollectionUuid } from '../storage/collection-uuid.ts';
 import { createIndexesEntries, dropIndexEntry } from '../oplog/ddl-entries.ts';
 import type { CommandContext, CommandDefinition } from '../server/command-context.ts';
-import { collectionArg } from './command-args.ts';
+import { collectionArg, targetCollection } from './command-args.ts';
 import { cursorReply } from './read-commands.ts';
 
 /**
@@ -145,8 +144,7 @@ function listIndexes(context: CommandContext): Document {
 
 function dropIndexes(context: CommandContext): Document {
   const { command, db, node } = context;
-  const coll = collectionArg(command, 'dropIndexes', db);
-  checkCollectionUuid(node.catalog, command, { db, coll });
+  const coll = targetCollection(context);
   const collection = node.catalog.get(db, coll);
   if (!collection) throw new CommandError('NamespaceNotFound', `ns not found ${db}.${coll}`);
   refuseViewWrite(collection, { db, coll });

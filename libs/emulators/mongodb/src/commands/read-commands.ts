@@ -21,6 +21,7 @@ import { isPlainObject } from '../storage/bson-values.ts';
 import type { CommandContext, CommandDefinition } from '../server/command-context.ts';
 import {
   collectionArg,
+  targetCollection,
   optionalBoolean,
   optionalCount,
   optionalDocument,
@@ -62,7 +63,7 @@ export function cursorReply(
 
 function find(context: CommandContext): Document {
   const { command, db, name } = context;
-  const coll = collectionArg(command, name, db);
+  const coll = targetCollection(context);
   const limit = optionalCount(command, name, 'limit');
   const spec = {
     filter: optionalDocument(command, name, 'filter') ?? {},
@@ -231,6 +232,8 @@ async function aggregate(context: CommandContext): Promise<Document> {
     ? optionalCount(cursorOption, 'aggregate.cursor', 'batchSize')
     : undefined;
   const stages = pipeline as Document[];
+  // A collectionUUID needs a collection (aggregate: 1 has none: InvalidNamespace).
+  if (command.collectionUUID !== undefined) targetCollection(context);
   if (stages[0] && '$changeStream' in stages[0]) {
     if (context.transaction) {
       throw new CommandError(
@@ -336,6 +339,7 @@ export const readCommands: Record<string, CommandDefinition> = {
       'let',
       'collation',
       'hint',
+      'collectionUUID',
     ],
   },
   getMore: {
@@ -357,13 +361,17 @@ export const readCommands: Record<string, CommandDefinition> = {
       'let',
       'collation',
       'hint',
+      'collectionUUID',
     ],
   },
   // Refused in a transaction by name (checkAllowedInTransaction), with the server's pointer.
-  count: { handler: count, fields: ['query', 'limit', 'skip', 'fields', 'collation', 'hint'] },
+  count: {
+    handler: count,
+    fields: ['query', 'limit', 'skip', 'fields', 'collation', 'hint', 'collectionUUID'],
+  },
   distinct: {
     handler: distinct,
     inTransaction: true,
-    fields: ['key', 'query', 'mirrored', 'sampleId', 'collation', 'hint'],
+    fields: ['key', 'query', 'mirrored', 'sampleId', 'collation', 'hint', 'collectionUUID'],
   },
 };

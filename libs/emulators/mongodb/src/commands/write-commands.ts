@@ -11,7 +11,7 @@ import { isPlainObject } from '../storage/bson-values.ts';
 import type { CommandContext, CommandDefinition } from '../server/command-context.ts';
 import { untilUnblocked } from './until-unblocked.ts';
 import {
-  collectionArg,
+  targetCollection,
   optionalBoolean,
   optionalDocument,
   requiredDocuments,
@@ -68,7 +68,7 @@ export function bypassValidation(context: CommandContext): boolean {
 }
 
 function namespaceOf(context: CommandContext): Namespace {
-  return { db: context.db, coll: collectionArg(context.command, context.name, context.db) };
+  return { db: context.db, coll: targetCollection(context) };
 }
 
 async function insert(context: CommandContext): Promise<Document> {
@@ -330,6 +330,7 @@ const FIND_AND_MODIFY_FIELDS = [
   'let',
   'collation',
   'hint',
+  'collectionUUID',
 ];
 
 /** insert, update, delete and findAndModify. */
@@ -338,19 +339,19 @@ export const writeCommands: Record<string, CommandDefinition> = {
     handler: insert,
     inTransaction: true,
     retryableWrite: true,
-    fields: ['documents', 'ordered'],
+    fields: ['documents', 'ordered', 'collectionUUID'],
   },
   update: {
     handler: update,
     inTransaction: true,
     retryableWrite: true,
-    fields: ['updates', 'ordered', 'let'],
+    fields: ['updates', 'ordered', 'let', 'collectionUUID'],
   },
   delete: {
     handler: remove,
     inTransaction: true,
     retryableWrite: true,
-    fields: ['deletes', 'ordered', 'let'],
+    fields: ['deletes', 'ordered', 'let', 'collectionUUID'],
   },
   findAndModify: {
     handler: findAndModify,
