@@ -96,6 +96,7 @@ describe('$changeStream options and stages, as the server parses them', () => {
         ],
         ['collation', { pipeline: [{ $changeStream: {} }], collation: { locale: 'fr' } }],
         ['let', { pipeline: [{ $changeStream: {} }], let: { x: 1 } }],
+        ['hint', { pipeline: [{ $changeStream: {} }], hint: { _id: 1 } }],
       ];
       for (const [feature, command] of cases) {
         expect([feature, await refusal(command)]).toEqual([

@@ -148,10 +148,12 @@ function notSupported(feature: string): CommandError {
 /**
  * Refuses command options of a change-stream aggregate the emulator would
  * otherwise ignore: a collation changes how the user's `$match` compares
- * strings on the server, and `let` gives its stages variables.
+ * strings on the server, `let` gives its stages variables, and a `hint`
+ * would name an index for a scan the emulator does not make.
  */
 export function checkChangeStreamCommand(command: Document): void {
-  for (const key of ['collation', 'let']) if (command[key] !== undefined) throw notSupported(key);
+  for (const key of ['collation', 'let', 'hint'])
+    if (command[key] !== undefined) throw notSupported(key);
 }
 
 function enumValue<T extends string>(
