@@ -9,6 +9,7 @@ import {
   type StreamPosition,
   eventTimeOfKey,
   isClaimed,
+  isHeartbeat,
 } from '@tributary/core';
 import { type Lake, LakeError } from '@tributary/lake';
 import { type NamespaceCounts, countByNamespace } from '@tributary/telemetry';
@@ -146,7 +147,10 @@ export class PartitionWriter {
   /** True when the checkpoint is past some of the batch's events: they would all be dropped. */
   isBehind(batch: ChangeBatch): boolean {
     const position = this.#position?.key;
-    return position !== undefined && batch.events.some((e) => e.key <= position);
+    if (position === undefined) return false;
+    // A heartbeat carries no events: its own position says whether the checkpoint passed it.
+    if (isHeartbeat(batch)) return batch.position.key <= position;
+    return batch.events.some((e) => e.key <= position);
   }
 
   /**

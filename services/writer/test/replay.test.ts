@@ -3,7 +3,16 @@ import { type Lake, LakeError } from '@tributary/lake';
 import { QueueError, REQUEUED_AT_HEADER } from '@tributary/queue';
 import { describe, expect, it } from 'vitest';
 import { type BatchLine, setUp, until } from './loop-harness.ts';
-import { T0, batchOf, changeEvent, failingWhen, keysInLake, linesInLake } from './support.ts';
+import {
+  T0,
+  batchOf,
+  changeEvent,
+  failingWhen,
+  heartbeatAt,
+  keysInLake,
+  linesInLake,
+  recordingLogger,
+} from './support.ts';
 
 const REQUEUED = { [REQUEUED_AT_HEADER]: '2026-12-07T08:00:00.000Z' };
 
@@ -99,6 +108,25 @@ describe('a requeued dead letter the checkpoint has passed', () => {
     expect(line.acked).toHaveLength(3);
     expect(await countsInLake(lake)).toEqual(once([good, alsoGood, after]));
     expect([...(await linesInLake(lake)).keys()].filter((p) => p.includes('-replay-'))).toEqual([]);
+  });
+
+  it('settles a requeued heartbeat the checkpoint has passed as a replay that writes nothing, and says so (the service dead-letters heartbeats too)', async () => {
+    const { logger, records } = recordingLogger();
+    const { lake, checkpoints, line, drained } = setUp(undefined, undefined, { logger });
+    line.push(batchOf(3, [good, alsoGood]));
+    line.push(batchOf(3, [after], alsoGood.key));
+    await until(() => line.acked.length === 2);
+    const position = (await checkpoints.readPartition(3))?.value.position;
+    line.push(heartbeatAt(3, alsoGood, good.key), REQUEUED, []);
+    await drained();
+    expect(line.acked).toHaveLength(3);
+    expect(line.deadLettered).toHaveLength(0);
+    const replays = records.filter(
+      (r) => r.msg === 'requeued dead letter behind the checkpoint written as a replay',
+    );
+    expect(replays).toMatchObject([{ partition: 3, written: 0 }]);
+    expect(await countsInLake(lake)).toEqual(once([good, alsoGood, after]));
+    expect((await checkpoints.readPartition(3))?.value.position).toEqual(position);
   });
 
   it('finishes an interrupted replay on a later attempt, appending only what each replay file lacks', async () => {
